@@ -29,6 +29,24 @@
  *  - Files are named by strings.  The POSIX fs resolves relative names
  *    against its root directory; absolute names are used as given.  The
  *    memory fs treats names as opaque keys.
+ * Details both implementations share (and tests/test_host_fs.c checks on
+ * both):
+ *  - open without an access mode, with an action other than the four, or
+ *    with TRUNCATE / CREATE_REPLACE but no write access: VERR_INVALID_
+ *    PARAMETER, nothing created.  Deny modes are checked before anything is
+ *    truncated.  *out is NULL after any failure.
+ *  - read through a handle without read access, and write, set_size or
+ *    allocate without write access: VERR_ACCESS_DENIED.  flush needs none.
+ *  - A read succeeds exactly when off + cb <= size (so a zero-byte read
+ *    past the end is VERR_EOF).  A zero-byte write changes nothing.  A
+ *    write or size past the largest file the storage can hold (INT64_MAX
+ *    for POSIX, max_file_size for memory) is VERR_DISK_FULL.
+ *  - remove and rename work on open files with POSIX unlink semantics: the
+ *    name changes or goes at once, open handles keep the data until their
+ *    last close.  rename's fMove is 0 or RTFILEMOVE_FLAGS_REPLACE.
+ *  - free_space accepts a name that does not exist yet.
+ *  - destroy also releases handles still open (they must not be used
+ *    afterwards), so a leaking caller does not leak memory or descriptors.
  */
 #ifndef VDCC_HARNESS_HOST_FS_H
 #define VDCC_HARNESS_HOST_FS_H
@@ -40,6 +58,14 @@
 
 typedef struct vdc_fs vdc_fs;
 typedef struct vdc_file vdc_file;
+
+/* The fMove flag of rename (IPRT's RTFileMove flag of the same name): replace
+ * an existing destination.  Without it, rename fails with
+ * VERR_ALREADY_EXISTS when the destination exists.  Other bits are refused
+ * with VERR_INVALID_PARAMETER. */
+#ifndef RTFILEMOVE_FLAGS_REPLACE
+# define RTFILEMOVE_FLAGS_REPLACE 0x1u
+#endif
 
 typedef struct vdc_fs_ops {
     int  (*open)(vdc_fs *fs, const char *name, uint32_t fOpen /* RTFILE_O_* */, vdc_file **out);
@@ -54,7 +80,7 @@ typedef struct vdc_fs_ops {
     int  (*read)(vdc_file *f, uint64_t off, void *buf, size_t cb);
     int  (*write)(vdc_file *f, uint64_t off, const void *buf, size_t cb);
     int  (*flush)(vdc_file *f);
-    void (*destroy)(vdc_fs *fs); /* closes nothing: every file must be closed first */
+    void (*destroy)(vdc_fs *fs); /* close every file first; any left open is released too */
 } vdc_fs_ops;
 
 /* Every implementation embeds these first. */
@@ -82,6 +108,15 @@ vdc_fs *vdc_fs_mem_new(uint64_t max_bytes, uint64_t max_file_size);
  * vdc_fs_mem_peek fails with VERR_EOF past the end. */
 int vdc_fs_mem_put(vdc_fs *fs, const char *name, const void *data, size_t cb);
 int vdc_fs_mem_peek(vdc_fs *fs, const char *name, uint64_t off, void *buf, size_t cb);
+
+/*
+ * The one errno -> VBox status mapping every vdc_fs (and wrapper) uses:
+ * 0 -> VINF_SUCCESS, ENOENT -> VERR_FILE_NOT_FOUND, EEXIST ->
+ * VERR_ALREADY_EXISTS, EACCES/EPERM -> VERR_ACCESS_DENIED, ENOSPC/EDQUOT/
+ * EFBIG -> VERR_DISK_FULL, EROFS -> VERR_WRITE_PROTECT, ENOMEM ->
+ * VERR_NO_MEMORY, anything else -> VERR_FILE_IO_ERROR.
+ */
+int vdc_status_from_errno(int err);
 
 static inline void vdc_fs_destroy(vdc_fs *fs)
 {

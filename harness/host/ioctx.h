@@ -32,14 +32,19 @@ struct VDIOCTX {
     size_t         total;     /* bytes the transfer started with */
     bool           sync;      /* IoCtxIsSynchronous answer */
     size_t         data_unit; /* IoCtxGetDataUnitSize answer (512 by default) */
-    /* Completion, as reported by IoCtxCompleted. */
+    /* Completion, as reported by IoCtxCompleted: how many calls, the first
+     * failure status (VINF_SUCCESS while none), the sum of cbCompleted. */
     unsigned       completions;
     int            rc_completed;
     size_t         cb_completed;
 };
 
 /* Sets up ctx over segs[0..nsegs); left = total = sum of the segment sizes,
- * sync = true, data_unit = 512.  segs must stay valid while ctx is used. */
+ * sync = true, data_unit = 512, no completions.  segs must stay valid while
+ * ctx is used.  Empty segments are allowed (and skipped).  When segs cannot
+ * be right (NULL with nsegs > 0, a NULL buffer with a non-zero size, sizes
+ * whose sum overflows) ctx is set up invalid: vdc_ioctx_valid is false and
+ * every operation moves nothing. */
 void vdc_ioctx_init(struct VDIOCTX *ctx, const RTSGSEG *segs, unsigned nsegs);
 
 /* One-buffer convenience: *seg is filled in and used as the only segment. */
@@ -51,7 +56,8 @@ bool vdc_ioctx_valid(const struct VDIOCTX *ctx);
 /*
  * Cursor operations.  Each moves min(cb, ctx->left) bytes, advances the
  * cursor by what it moved and returns that count (0 once the transfer is
- * used up).  They never touch memory outside the segments.
+ * used up).  They never touch memory outside the segments.  An invalid ctx
+ * or a NULL buffer with cb > 0 moves nothing.
  */
 size_t vdc_ioctx_copy_to(struct VDIOCTX *ctx, const void *src, size_t cb);  /* into ctx */
 size_t vdc_ioctx_copy_from(struct VDIOCTX *ctx, void *dst, size_t cb);      /* out of ctx */
@@ -60,10 +66,12 @@ size_t vdc_ioctx_set(struct VDIOCTX *ctx, int ch, size_t cb);
  * and fAdvance is set.  False when cb > left. */
 bool vdc_ioctx_is_zero(struct VDIOCTX *ctx, size_t cb, bool fAdvance);
 /*
- * Describes the next cb bytes as segments.  With paSeg NULL, only counts the
- * segments needed into *pcSeg and does not advance.  Otherwise fills at most
- * *pcSeg entries, sets *pcSeg to the number filled, advances by the bytes
- * described and returns them.
+ * Describes the next min(cb, left) bytes as segments (pointers into the
+ * caller's buffers; empty segments are never listed).  With paSeg NULL,
+ * only counts the segments needed into *pcSeg, does not advance, and
+ * returns the bytes they would describe.  Otherwise fills at most *pcSeg
+ * entries, sets *pcSeg to the number filled, advances (cursor and left) by
+ * the bytes described and returns them.  pcSeg NULL: returns 0.
  */
 size_t vdc_ioctx_seg_array(struct VDIOCTX *ctx, RTSGSEG *paSeg, unsigned *pcSeg, size_t cb);
 
