@@ -1,0 +1,546 @@
+/*
+ * harness/runner.c - one forked child per trace, with a time limit, a
+ * memory limit, output capture and sanitizer-report detection.  Contract:
+ * runner.h.  Statuses returned: VINF_SUCCESS, VERR_INVALID_PARAMETER,
+ * VERR_NO_MEMORY.  Problems with a single trace (no scratch directory, fork
+ * failure) become that trace's ERROR verdict, never a runner failure.
+ *
+ * The parent blocks SIGCHLD and waits with sigtimedwait, so it sleeps until
+ * a child ends or the nearest deadline passes; it reaps only its own
+ * children (waitpid on each pid) and kills a late child's whole process
+ * group (and, once a child has ended, whatever it left in its group).
+ */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/status.h"
+#include "scratch.h"
+#include "trace/replay.h"
+#include "trace/trace.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(VDCC_MSAN)
+# define VDC_SANITIZED 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
+#  define VDC_SANITIZED 1
+# endif
+#endif
+
+#define OUT_HEAD_MAX (1u << 20) /* bytes of child output scanned from the start */
+#define OUT_TAIL_MAX (256u << 10) /* ... and from the end, when it is longer */
+#define SAN_LINES_MAX 30u
+
+bool vdc_run_sanitized(void)
+{
+#ifdef VDC_SANITIZED
+    return true;
+#else
+    return false;
+#endif
+}
+
+const char *vdc_verdict_name(vdc_verdict v)
+{
+    switch (v) {
+    case VDC_V_PASS: return "PASS";
+    case VDC_V_FAIL: return "FAIL";
+    case VDC_V_SKIP: return "SKIP";
+    case VDC_V_ERROR: return "ERROR";
+    case VDC_V_CRASH: return "CRASH";
+    case VDC_V_TIMEOUT: return "TIMEOUT";
+    }
+    return "?";
+}
+
+/* Signals that stop a run: the parent kills and cleans up its children. */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+#define NSTOP (sizeof stop_signals / sizeof stop_signals[0])
+static volatile sig_atomic_t g_stop;
+
+static void on_stop(int sig)
+{
+    g_stop = sig;
+}
+
+int vdc_run_stop_signal(void)
+{
+    return (int)g_stop;
+}
+
+/* The parent's signal state before the run, restored in children and at the end. */
+typedef struct sig_saved {
+    sigset_t         mask;
+    struct sigaction act[NSTOP];
+} sig_saved;
+
+/* What the child leaves for the parent, in a MAP_SHARED anonymous mapping. */
+typedef struct shared {
+    volatile uint32_t progress;
+    volatile uint32_t done;
+    int               rc;
+    vdc_replay_result r;
+} shared;
+
+typedef struct job {
+    bool            active;
+    pid_t           pid;
+    unsigned        idx;
+    vdc_trace      *trace;
+    shared         *shm;
+    bool            timed_out;
+    uint64_t        start_ms, deadline_ms;
+    char            dir[PATH_MAX];
+    char            out[PATH_MAX + 16];
+    vdc_run_result  res;
+} job;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static const char *rcname(int rc)
+{
+    const char *n = vdc_status_name(rc);
+    return n != NULL ? n : "unknown status";
+}
+
+static void caps_names(uint64_t caps, char *buf, size_t cb)
+{
+    static const char *const names[] = { "UUID", "CREATE_FIXED", "CREATE_DYNAMIC", "CREATE_SPLIT_2G",
+                                         "DIFF", "ASYNC", "FILE", "CONFIG", "TCPNET", "VFS", "DISCARD",
+                                         "PREFERRED" };
+    size_t n = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < 64 && n < cb; i++) {
+        if (!(caps & (UINT64_C(1) << i)))
+            continue;
+        int w = i < sizeof names / sizeof names[0]
+                  ? snprintf(buf + n, cb - n, "%sVD_CAP_%s", n ? " " : "", names[i])
+                  : snprintf(buf + n, cb - n, "%sbit%u", n ? " " : "", i);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+}
+
+static void set_call(job *j, unsigned call)
+{
+    j->res.call = call;
+    if (call > 0 && j->trace != NULL) {
+        j->res.line = vdc_trace_record_line(j->trace, call - 1);
+        snprintf(j->res.record, sizeof j->res.record, "%s", vdc_trace_record_text(j->trace, call - 1));
+    }
+}
+
+/* ---- child output ------------------------------------------------------- */
+
+/* Reads the head (and, when long, the tail) of the output file. */
+static char *read_output(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) != 0)
+        goto out_close;
+    size_t size = st.st_size > 0 ? (size_t)st.st_size : 0;
+    size_t head = size < OUT_HEAD_MAX ? size : OUT_HEAD_MAX;
+    size_t tail = size > OUT_HEAD_MAX ? (size - OUT_HEAD_MAX < OUT_TAIL_MAX ? size - OUT_HEAD_MAX : OUT_TAIL_MAX) : 0;
+    static const char gap[] = "\n[... output cut ...]\n";
+    buf = malloc(head + tail + sizeof gap + 1);
+    if (buf == NULL)
+        goto out_close;
+    ssize_t r = pread(fd, buf, head, 0);
+    size_t len = r > 0 ? (size_t)r : 0;
+    if (tail > 0) {
+        memcpy(buf + len, gap, sizeof gap - 1);
+        len += sizeof gap - 1;
+        r = pread(fd, buf + len, tail, (off_t)(size - tail));
+        len += r > 0 ? (size_t)r : 0;
+    }
+    buf[len] = '\0';
+    /* NUL bytes from the backend would cut the scan short; show them as '?'. */
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\0')
+            buf[i] = '?';
+out_close:
+    close(fd);
+    return buf;
+}
+
+static const char *const san_markers[] = {
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",  "ERROR: MemorySanitizer",
+    "WARNING: MemorySanitizer", "ERROR: UndefinedBehaviorSanitizer", "runtime error:",
+    "ERROR: ThreadSanitizer",  "WARNING: ThreadSanitizer",
+};
+
+/* The start of the line holding the first sanitizer marker, or NULL. */
+static const char *find_sanitizer(const char *out)
+{
+    const char *first = NULL;
+    for (size_t i = 0; i < sizeof san_markers / sizeof san_markers[0]; i++) {
+        const char *p = strstr(out, san_markers[i]);
+        if (p != NULL && (first == NULL || p < first))
+            first = p;
+    }
+    if (first == NULL)
+        return NULL;
+    while (first > out && first[-1] != '\n')
+        first--;
+    return first;
+}
+
+/* A sanitizer's report of a fatal signal ("...Sanitizer: SEGV on unknown
+ * address"): the signal, else 0. */
+static int sanitizer_signal(const char *line)
+{
+    static const struct { const char *what; int sig; } kinds[] = {
+        { "Sanitizer: SEGV on", SIGSEGV }, { "Sanitizer: BUS on", SIGBUS },
+        { "Sanitizer: FPE on", SIGFPE },   { "Sanitizer: ILL on", SIGILL },
+        { "Sanitizer: stack-overflow", SIGSEGV }, { "Sanitizer: TRAP on", SIGTRAP },
+        { "Sanitizer: ABRT on", SIGABRT },
+    };
+    const char *eol = strchr(line, '\n');
+    size_t len = eol != NULL ? (size_t)(eol - line) : strlen(line);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *p = strstr(line, kinds[i].what);
+        if (p != NULL && (size_t)(p - line) < len)
+            return kinds[i].sig;
+    }
+    return 0;
+}
+
+static void copy_lines(const char *from, char *dst, size_t cb, unsigned max_lines)
+{
+    size_t n = 0;
+    unsigned lines = 0;
+    for (const char *p = from; *p != '\0' && n + 1 < cb && lines < max_lines; p++) {
+        dst[n++] = *p;
+        if (*p == '\n')
+            lines++;
+    }
+    while (n > 0 && dst[n - 1] == '\n')
+        n--;
+    dst[n] = '\0';
+}
+
+static void signal_name(int sig, char *buf, size_t cb)
+{
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev != NULL)
+        snprintf(buf, cb, "SIG%s", abbrev);
+    else
+        snprintf(buf, cb, "signal %d", sig);
+}
+
+/* ---- classification ------------------------------------------------------ */
+
+static void classify(job *j, int status, const vdc_run_opts *o)
+{
+    vdc_run_result *res = &j->res;
+    shared *shm = j->shm;
+    unsigned reached = shm->progress;
+    char *out = read_output(j->out);
+    const char *san = out != NULL ? find_sanitizer(out) : NULL;
+    char sig[32];
+
+    res->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (san != NULL)
+        copy_lines(san, res->sanitizer, sizeof res->sanitizer, SAN_LINES_MAX);
+
+    if (j->timed_out) {
+        res->verdict = VDC_V_TIMEOUT;
+        set_call(j, reached);
+        snprintf(res->message, sizeof res->message,
+                 "no verdict within %llu.%03llu s; the process group was killed during call %u of %u",
+                 (unsigned long long)(o->timeout_ms / 1000), (unsigned long long)(o->timeout_ms % 1000), reached,
+                 res->calls);
+    } else if (WIFSIGNALED(status) || (san != NULL && sanitizer_signal(san) != 0)) {
+        res->verdict = VDC_V_CRASH;
+        res->signal = WIFSIGNALED(status) ? WTERMSIG(status) : sanitizer_signal(san);
+        signal_name(res->signal, sig, sizeof sig);
+        set_call(j, reached);
+        snprintf(res->message, sizeof res->message, "%s during call %u of %u%s", sig, reached, res->calls,
+                 WIFSIGNALED(status) ? "" : " (reported by the sanitizer)");
+    } else if (san != NULL) {
+        res->verdict = VDC_V_FAIL;
+        char first[256];
+        copy_lines(san, first, sizeof first, 1);
+        if (shm->done) {
+            set_call(j, shm->r.fail_call);
+            snprintf(res->message, sizeof res->message,
+                     "sanitizer report after the replay finished (%u calls, replay verdict %s): %s",
+                     shm->r.calls_run, vdc_outcome_name(shm->r.outcome), first);
+        } else {
+            set_call(j, reached);
+            snprintf(res->message, sizeof res->message, "sanitizer report during call %u of %u: %s", reached,
+                     res->calls, first);
+        }
+    } else if (!shm->done) {
+        res->verdict = VDC_V_FAIL;
+        set_call(j, reached);
+        snprintf(res->message, sizeof res->message,
+                 "the process exited with status %d during call %u of %u, before the replay finished",
+                 res->exit_status, reached, res->calls);
+    } else if (RT_FAILURE(shm->rc)) {
+        res->verdict = VDC_V_ERROR;
+        snprintf(res->message, sizeof res->message, "the replay could not run (%s): %.1900s", rcname(shm->rc),
+                 shm->r.message);
+    } else {
+        res->warnings = shm->r.warnings;
+        res->misuse = shm->r.misuse;
+        set_call(j, shm->r.fail_call);
+        if (shm->r.fail_line != 0)
+            res->line = shm->r.fail_line;
+        snprintf(res->message, sizeof res->message, "%s", shm->r.message);
+        switch (shm->r.outcome) {
+        case VDC_PASS: res->verdict = VDC_V_PASS; break;
+        case VDC_FAIL: res->verdict = VDC_V_FAIL; break;
+        case VDC_SKIP: res->verdict = VDC_V_SKIP; break;
+        default: res->verdict = VDC_V_ERROR; break;
+        }
+        if (res->verdict == VDC_V_PASS && res->exit_status != 0) {
+            res->verdict = VDC_V_FAIL;
+            snprintf(res->message, sizeof res->message,
+                     "the replay passed but the process exited with status %d", res->exit_status);
+        }
+    }
+    free(out);
+}
+
+/* ---- starting and finishing children ---------------------------------- */
+
+static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *saved)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* vdcc killed: its children go too */
+    for (size_t i = 0; i < NSTOP; i++)
+        sigaction(stop_signals[i], &saved->act[i], NULL);
+    sigprocmask(SIG_SETMASK, &saved->mask, NULL);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        close(devnull);
+    }
+    dup2(fd, 1);
+    dup2(fd, 2);
+    close(fd);
+#ifndef VDC_SANITIZED
+    if (o->mem_limit_mb > 0) {
+        struct rlimit rl = { .rlim_cur = (rlim_t)o->mem_limit_mb << 20, .rlim_max = (rlim_t)o->mem_limit_mb << 20 };
+        setrlimit(RLIMIT_AS, &rl);
+    }
+#endif
+    char scratch[sizeof j->dir + 16];
+    snprintf(scratch, sizeof scratch, "%s/scratch", j->dir);
+    vdc_replay_opts ro = {
+        .backend = o->backend,
+        .scratch_dir = scratch,
+        .report = stdout,
+        .progress = &j->shm->progress,
+    };
+    j->shm->rc = vdc_replay(j->trace, &ro, &j->shm->r);
+    fflush(stdout);
+    j->shm->done = 1;
+    /* exit, not _exit: LeakSanitizer checks at exit. */
+    exit(0);
+}
+
+/* Prepares and forks trace j->idx.  Returns true when a child runs; false
+ * when the result is already final (parse error, skip, system error). */
+static bool start(job *j, const vdc_run_opts *o, const char *path, const sig_saved *saved)
+{
+    char err[1024];
+    int rc = vdc_trace_load(path, &j->trace, err, sizeof err);
+    if (RT_FAILURE(rc)) {
+        j->res.verdict = VDC_V_ERROR;
+        snprintf(j->res.message, sizeof j->res.message, "%s", err[0] ? err : rcname(rc));
+        return false;
+    }
+    j->res.calls = vdc_trace_ncalls(j->trace);
+    uint64_t missing = vdc_trace_required_caps(j->trace) & ~o->backend->uBackendCaps;
+    if (missing != 0) {
+        char names[256];
+        caps_names(missing, names, sizeof names);
+        j->res.verdict = VDC_V_SKIP;
+        snprintf(j->res.message, sizeof j->res.message, "backend does not declare %s", names);
+        return false;
+    }
+    rc = vdc_scratch_make(o->tmp_parent, "vdcc-conform", j->dir, sizeof j->dir);
+    if (RT_FAILURE(rc)) {
+        j->res.verdict = VDC_V_ERROR;
+        snprintf(j->res.message, sizeof j->res.message, "cannot make a scratch directory: %s (%s)",
+                 strerror(errno), rcname(rc));
+        j->dir[0] = '\0';
+        return false;
+    }
+    char scratch[sizeof j->dir + 16];
+    snprintf(scratch, sizeof scratch, "%s/scratch", j->dir);
+    snprintf(j->out, sizeof j->out, "%s/output", j->dir);
+    int fd = -1;
+    if (mkdir(scratch, 0700) != 0 || (fd = open(j->out, O_CREAT | O_RDWR | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+        j->res.verdict = VDC_V_ERROR;
+        snprintf(j->res.message, sizeof j->res.message, "cannot prepare %.1000s: %s", j->dir, strerror(errno));
+        return false;
+    }
+    void *m = mmap(NULL, sizeof(shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        close(fd);
+        j->res.verdict = VDC_V_ERROR;
+        snprintf(j->res.message, sizeof j->res.message, "mmap: %s", strerror(errno));
+        return false;
+    }
+    j->shm = m;
+    memset(j->shm, 0, sizeof *j->shm);
+    fflush(NULL); /* the child must not print the parent's buffered output again */
+    j->start_ms = now_ms();
+    j->deadline_ms = j->start_ms + o->timeout_ms;
+    pid_t pid = fork();
+    if (pid == 0)
+        child_main(j, o, fd, saved);
+    close(fd);
+    if (pid < 0) {
+        j->res.verdict = VDC_V_ERROR;
+        snprintf(j->res.message, sizeof j->res.message, "fork: %s", strerror(errno));
+        return false;
+    }
+    setpgid(pid, pid); /* also done by the child; whichever runs first wins */
+    j->pid = pid;
+    return true;
+}
+
+static void release(job *j)
+{
+    if (j->shm != NULL)
+        munmap(j->shm, sizeof(shared));
+    j->shm = NULL;
+    if (j->dir[0] != '\0')
+        vdc_scratch_remove(j->dir);
+    j->dir[0] = '\0';
+    vdc_trace_free(j->trace);
+    j->trace = NULL;
+    j->active = false;
+}
+
+int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, vdc_run_done_fn done, void *ctx)
+{
+    if (o == NULL || o->backend == NULL || o->timeout_ms == 0 || o->jobs == 0 || done == NULL
+        || (n > 0 && paths == NULL))
+        return VERR_INVALID_PARAMETER;
+    unsigned njobs = o->jobs < n ? o->jobs : (n > 0 ? n : 1);
+    job *jobs = calloc(njobs, sizeof *jobs);
+    if (jobs == NULL)
+        return VERR_NO_MEMORY;
+
+    sigset_t chld;
+    sig_saved saved;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &saved.mask);
+    g_stop = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop; /* no SA_RESTART: sigtimedwait returns at once */
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NSTOP; i++)
+        sigaction(stop_signals[i], &sa, &saved.act[i]);
+
+    unsigned next = 0, active = 0;
+    while ((next < n || active > 0) && !g_stop) {
+        for (unsigned s = 0; s < njobs && next < n && !g_stop; s++) {
+            job *j = &jobs[s];
+            if (j->active)
+                continue;
+            memset(&j->res, 0, sizeof j->res);
+            j->res.exit_status = -1;
+            j->idx = next++;
+            j->timed_out = false;
+            j->dir[0] = '\0';
+            j->active = true;
+            if (start(j, o, paths[j->idx], &saved)) {
+                active++;
+            } else {
+                done(ctx, j->idx, &j->res);
+                release(j);
+            }
+        }
+        if (active == 0)
+            continue;
+
+        uint64_t now = now_ms(), wait_ms = 100;
+        for (unsigned s = 0; s < njobs; s++)
+            if (jobs[s].active && !jobs[s].timed_out)
+                wait_ms = jobs[s].deadline_ms <= now ? 0 : (jobs[s].deadline_ms - now < wait_ms ? jobs[s].deadline_ms - now : wait_ms);
+        struct timespec ts = { .tv_sec = (time_t)(wait_ms / 1000), .tv_nsec = (long)(wait_ms % 1000) * 1000000L };
+        if (wait_ms > 0)
+            sigtimedwait(&chld, NULL, &ts);
+
+        now = now_ms();
+        for (unsigned s = 0; s < njobs; s++) {
+            job *j = &jobs[s];
+            if (!j->active)
+                continue;
+            int status;
+            pid_t r = waitpid(j->pid, &status, WNOHANG);
+            if (r == j->pid) {
+                /* Whatever the backend left running in the group goes too. */
+                kill(-j->pid, SIGKILL);
+                j->res.seconds = (double)(now_ms() - j->start_ms) / 1000.0;
+                classify(j, status, o);
+                done(ctx, j->idx, &j->res);
+                release(j);
+                active--;
+            } else if (r < 0 && errno == ECHILD) {
+                /* Lost (someone else reaped it): report rather than wait forever. */
+                j->res.verdict = VDC_V_ERROR;
+                snprintf(j->res.message, sizeof j->res.message, "lost track of child %d", (int)j->pid);
+                done(ctx, j->idx, &j->res);
+                release(j);
+                active--;
+            } else if (!j->timed_out && now >= j->deadline_ms) {
+                kill(-j->pid, SIGKILL);
+                kill(j->pid, SIGKILL);
+                j->timed_out = true;
+            }
+        }
+    }
+    int rc = VINF_SUCCESS;
+    if (g_stop) {
+        /* Interrupted: no child outlives the run, no directory stays behind. */
+        for (unsigned s = 0; s < njobs; s++) {
+            if (!jobs[s].active)
+                continue;
+            if (jobs[s].pid > 0) {
+                kill(-jobs[s].pid, SIGKILL);
+                kill(jobs[s].pid, SIGKILL);
+                while (waitpid(jobs[s].pid, NULL, 0) < 0 && errno == EINTR)
+                    ;
+            }
+            release(&jobs[s]);
+        }
+        rc = VERR_INVALID_STATE;
+    }
+    for (size_t i = 0; i < NSTOP; i++)
+        sigaction(stop_signals[i], &saved.act[i], NULL);
+    sigprocmask(SIG_SETMASK, &saved.mask, NULL);
+    free(jobs);
+    return rc;
+}

@@ -1,0 +1,87 @@
+/*
+ * harness/vdcc.c - the vdcc program: dispatches to a subcommand
+ * (commands.h).  `vdcc --help` lists them, `vdcc help CMD` is `vdcc CMD
+ * --help`.  Exit statuses are the subcommand's; 2 for an unknown command or
+ * option (cli.h).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+typedef struct command {
+    const char *name;
+    int (*fn)(const char *prog, int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    { "conform", vdc_cmd_conform, "run conformance traces, each in its own process (TAP, JUnit)" },
+    { "replay", vdc_cmd_replay, "run traces in this process and explain the first divergence" },
+    { "record", vdc_cmd_record, "record a backend's calls and results as a trace" },
+    { "lint", vdc_cmd_lint, "check a backend's vtable without calling it" },
+#ifdef VDCC_HAVE_VCI_CHECK
+    { "info", vdc_cmd_info, "describe a VCI image" },
+    { "check", vdc_cmd_check, "verify a VCI image's structures" },
+#endif
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vdcc COMMAND [OPTIONS] [ARGS]\n\nCommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-9s %s\n", "help", "help CMD: the usage of CMD (same as vdcc CMD --help)");
+    fprintf(f, "\nExit status: 0 success, 1 the checked thing failed, 2 usage error.\n\n%s", vdc_backend_help);
+}
+
+static const command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const char *prog = argc > 0 && argv[0] != NULL ? argv[0] : "vdcc";
+    if (argc < 2) {
+        usage(stderr);
+        return VDCC_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return VDCC_EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc == 2) {
+            usage(stdout);
+            return VDCC_EXIT_OK;
+        }
+        if (argc > 3) {
+            vdc_usage_error(NULL, "help takes one command name");
+            return VDCC_EXIT_USAGE;
+        }
+        const command *c = find(argv[2]);
+        if (c == NULL) {
+            vdc_usage_error(NULL, "unknown command '%s'", argv[2]);
+            return VDCC_EXIT_USAGE;
+        }
+        char *hargv[] = { argv[2], "--help", NULL };
+        return c->fn(prog, 2, hargv);
+    }
+    if (cmd[0] == '-') {
+        vdc_usage_error(NULL, "unknown option '%s' (options follow the command)", cmd);
+        return VDCC_EXIT_USAGE;
+    }
+    const command *c = find(cmd);
+    if (c == NULL) {
+        vdc_usage_error(NULL, "unknown command '%s'", cmd);
+        return VDCC_EXIT_USAGE;
+    }
+    return c->fn(prog, argc - 1, argv + 1);
+}

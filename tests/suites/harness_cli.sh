@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# tests/suites/harness_cli.sh - end-to-end tests of the vdcc program.
+#
+# Runs $VDCC_BUILD/vdcc (default build/) against the test backends
+# $VDCC_BUILD/tb_*.so, the reference backend and the traces in
+# corpus/conformance/ and harness/tests/traces/.  Checks: usage and strict
+# number errors; the corpus passes on toy (plugin and :SYMBOL) and ref; a
+# wrong expectation fails precisely; every broken backend is classified
+# (CRASH with signal and call, TIMEOUT, leak, data, loop, probe, misuse) while
+# the run goes on; the rerun command reproduces; record + replay round-trips
+# (in-process and through the VirtualBox plugin); lint refuses a broken
+# vtable; TAP and JUnit are well-formed.  Prints "N passed, N failed" last and
+# exits non-zero when anything failed.  Run from the repository root.
+set -u
+B=${VDCC_BUILD:-build}
+V=$B/vdcc
+T=$(mktemp -d "${TMPDIR:-/tmp}/vdcc-suite.XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+case "$B" in *asan*) asan=1 ;; *) asan=0 ;; esac
+case "$B" in *asan* | *msan*) sanitized=1 ;; *) sanitized=0 ;; esac
+ncorpus=$(ls corpus/conformance/*.trace | wc -l)
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() {
+    fail=$((fail + 1))
+    echo "not ok - $1"
+    if [ -n "${out:-}" ]; then sed 's/^/    | /' <<<"$out" | head -n 40; fi
+}
+# run CMD...: output (stdout+stderr) in $out, exit status in $rc.
+run() { out=$("$@" 2>&1); rc=$?; }
+# expect NAME RC PATTERN... : rc must match and each extended regex must occur in $out.
+expect() {
+    local name=$1 want=$2 p
+    shift 2
+    if [ "$rc" -ne "$want" ]; then bad "$name (exit $rc, wanted $want)"; return; fi
+    for p in "$@"; do
+        if ! grep -Eq -- "$p" <<<"$out"; then bad "$name (no /$p/)"; return; fi
+    done
+    ok "$name"
+}
+lastline() { tail -n 1 <<<"$out"; }
+
+# --- usage ---------------------------------------------------------------
+run "$V" --help
+expect "vdcc --help lists the commands" 0 '^  conform ' '^  replay ' '^  record ' '^  lint ' 'PATH.so:SYMBOL'
+run "$V"
+expect "vdcc without a command is a usage error" 2 '^usage: vdcc'
+run "$V" frobnicate
+expect "unknown command" 2 "unknown command 'frobnicate'" "Try 'vdcc --help'"
+run "$V" conform --frobnicate
+expect "unknown option" 2 "vdcc conform: unknown option '--frobnicate'" "Try 'vdcc conform --help'"
+run "$V" help conform
+help_out=$out
+run "$V" conform --help
+if [ "$rc" -eq 0 ] && [ "$out" = "$help_out" ]; then ok "help CMD is CMD --help"; else bad "help CMD is CMD --help"; fi
+run "$V" help frobnicate
+expect "help of an unknown command" 2 "unknown command 'frobnicate'"
+for cmd in conform replay record lint; do
+    run "$V" "$cmd" --help
+    expect "$cmd --help" 0 "^usage: vdcc $cmd"
+done
+if [ "$sanitized" -eq 1 ]; then
+    run "$V" conform --help
+    expect "conform --help says the memory limit is ignored under sanitizers" 0 'ignored: this vdcc is built with a sanitizer'
+fi
+for bad_arg in "--jobs 0" "--jobs 1x" "--jobs 99999999999999999999" "--jobs -1" "--timeout -1" \
+    "--timeout 1.2345" "--timeout 0" "--timeout 2s" "--mem-limit abc" "--mem-limit 0x10"; do
+    # shellcheck disable=SC2086
+    run "$V" conform $bad_arg corpus/conformance
+    expect "strict number: conform $bad_arg" 2 "vdcc conform: --"
+done
+run "$V" conform --timeout
+expect "option without its value" 2 "option '--timeout' needs a value"
+run "$V" replay
+expect "replay without a trace" 2 "no TRACE given"
+run "$V" conform "$T/empty-dir-that-does-not-exist"
+expect "conform of a missing path" 2 "No such file or directory"
+mkdir -p "$T/empty"
+run "$V" conform "$T/empty"
+expect "conform of a directory without traces" 2 "no traces found"
+
+# --- the corpus passes on two different correct backends -----------------
+run "$V" conform --backend "$B/tb_toy.so" --jobs 2
+expect "corpus passes on toy (plugin)" 0 "^$ncorpus passed, 0 failed\$"
+run "$V" conform --backend "$B/tb_toy.so:tb_backend" --jobs 2 harness/tests/traces/classify
+expect "toy loads as PATH.so:SYMBOL too" 0 "^2 passed, 0 failed\$" "backend .*tb_toy.so:tb_backend \(toy\)"
+run "$V" conform --jobs 2
+expect "corpus passes on ref (built-in default)" 0 "^$ncorpus passed, 0 failed\$" "backend ref \(vci\)"
+if [ -f "$B/VDPluginVciRef.so" ]; then
+    run "$V" conform --backend "$B/VDPluginVciRef.so" --jobs 2 harness/tests/traces/classify
+    expect "ref loads as a plugin too" 0 "^2 passed, 0 failed\$"
+fi
+for be in toy ref; do
+    run "$V" replay --backend "$be" harness/tests/traces/handwritten.trace
+    expect "hand-written trace passes on $be" 0 '^PASS harness/tests/traces/handwritten.trace' '^1 passed, 0 failed$'
+done
+run "$V" conform --backend "$B/tb_forget.so" --jobs 2 corpus/conformance
+expect "a cache that forgets everything passes, with quality warnings" 0 "^$ncorpus passed, 0 failed\$" \
+    '^# [0-9]+ quality warnings: corpus/conformance/' '^  outcome: PASS$' '^  warnings: [0-9]+$' 'should: hit'
+if grep -q '^not ok' <<<"$out"; then bad "quality warnings are never failures"; else ok "quality warnings are never failures"; fi
+run "$V" conform --backend toy harness/tests/traces/needs-discard.trace
+expect "missing capability is a SKIP" 0 '^ok 1 - .*needs-discard.trace # SKIP backend does not declare VD_CAP_DISCARD' \
+    '^0 passed, 0 failed, 1 skipped$'
+
+# --- failures are explained ------------------------------------------------
+run "$V" replay --backend toy harness/tests/traces/wrong-expectation.trace
+expect "a wrong expectation fails precisely" 1 \
+    '^call 2 \(line 7\): vdwrite c0 off=0 len=4K data=pattern:3 -> VERR_VD_IMAGE_READ_ONLY' \
+    '^  expected: VERR_VD_IMAGE_READ_ONLY' '^  actual:   VINF_SUCCESS \(0\)' '^0 passed, 1 failed$'
+run "$V" conform --backend toy harness/tests/traces/syntax-error.trace
+expect "a bad trace is an ERROR with file:line" 1 '^not ok 1 ' '  outcome: ERROR' \
+    'syntax-error.trace:3: unknown record \\"raed\\"'
+
+# --- broken backends are classified, and the run goes on -----------------
+classify() { # backend
+    run "$V" conform --backend "$B/tb_$1.so" --timeout 2 --jobs 2 --junit "$T/$1.xml" harness/tests/traces/classify
+}
+classify crash
+expect "crash: CRASH with signal and call, next trace runs" 1 '^not ok 1 - .*1-io.trace' '  outcome: CRASH' \
+    '  signal: SIGSEGV' '  call: 3$' '  line: 7$' '  record: "vdread c0 off=0 len=16K' '^ok 2 - .*2-probe.trace' \
+    '^1 passed, 1 failed$'
+crash_out=$out
+classify hang
+expect "hang: TIMEOUT at the write, next trace runs" 1 '  outcome: TIMEOUT' '  call: 2$' \
+    'killed during call 2 of 4' '^ok 2 - ' '^1 passed, 1 failed$'
+classify leak
+if [ "$asan" -eq 1 ]; then
+    expect "leak: LeakSanitizer report makes it FAIL" 1 '^not ok 1 - .*1-io.trace' '  outcome: FAIL' \
+        'ERROR: LeakSanitizer: detected memory leaks' 'toy_alloc'
+else
+    expect "leak: invisible without LeakSanitizer (passes)" 0 '^2 passed, 0 failed$'
+fi
+classify wrongdata
+expect "wrong data: FAIL with the offset" 1 '  outcome: FAIL' '  call: 3$' 'data differs at virtual offset 0x1000' \
+    '^ok 2 - ' '^1 passed, 1 failed$'
+wrongdata_out=$out
+classify zerobytes
+expect "zero-byte write: FAIL, VD would loop" 1 '  outcome: FAIL' '  call: 2$' 'VD would loop forever' \
+    '^1 passed, 1 failed$'
+classify probelies
+expect "lying probe: FAIL on the probe" 1 '^ok 1 - ' '^not ok 2 - .*2-probe.trace' '  call: 2$' \
+    'actual:   VERR_FILE_NOT_FOUND' '^1 passed, 1 failed$'
+classify misuse
+expect "host misuse: FAIL" 1 '  outcome: FAIL' '  misuse: 1$' 'NULL storage handle' '^1 passed, 1 failed$'
+
+# The rerun command reproduces the failure alone.
+rerun=$(sed -n 's/^  rerun: "\(.*\)"$/\1/p' <<<"$wrongdata_out" | head -n 1)
+if [ -n "$rerun" ]; then
+    run bash -c "$rerun"
+    expect "the rerun command reproduces the failure" 1 'data differs at virtual offset 0x1000'
+else
+    out=$wrongdata_out bad "a failure prints its rerun command"
+fi
+
+# An interrupted run kills its children and removes their directories.
+mkdir -p "$T/tmp"
+TMPDIR="$T/tmp" "$V" conform --backend "$B/tb_hang.so" --jobs 2 --timeout 31.5 corpus/conformance >"$T/int.out" 2>&1 &
+cpid=$!
+sleep 2
+kill -TERM "$cpid"
+wait "$cpid"
+rc=$?
+sleep 0.2
+out="$(cat "$T/int.out")
+left: $(ls "$T/tmp")
+procs: $(pgrep -f -- '--timeout 31.5' || true)"
+if [ "$rc" -eq 143 ] && [ -z "$(ls "$T/tmp")" ] && ! pgrep -f -- '--timeout 31.5' >/dev/null \
+    && grep -q 'interrupted by SIGTERM' "$T/int.out"; then
+    ok "SIGTERM stops conform: children killed, directories removed, exit 143"
+else
+    bad "SIGTERM stops conform: children killed, directories removed, exit 143 (exit $rc)"
+fi
+
+# --- TAP and JUnit are well-formed ---------------------------------------
+tap_ok() { # text: plan first, one line per test in order, YAML blocks closed
+    awk '
+        NR == 1 { if ($0 != "TAP version 14") bad = "first line" }
+        NR == 2 { if ($0 !~ /^1\.\.[0-9]+$/) bad = "plan"; else plan = substr($0, 4) + 0 }
+        /^(not )?ok [0-9]+ - / { n++; split($0, w, " "); num = ($1 == "not") ? w[3] : w[2]; if (num != n) bad = "numbering" }
+        /^  ---$/ { if (inblock) bad = "nested block"; inblock = 1; next }
+        /^  \.\.\.$/ { if (!inblock) bad = "stray end"; inblock = 0; next }
+        inblock && !/^  [a-z]+: / && !/^    / { bad = "yaml line: " $0 }
+        END { if (inblock) bad = "open block"; if (n != plan) bad = "count " n " vs plan " plan; if (bad) { print bad; exit 1 } }
+    ' <<<"$1"
+}
+for name in crash wrongdata; do
+    text=$crash_out
+    [ "$name" = wrongdata ] && text=$wrongdata_out
+    if why=$(tap_ok "$text"); then ok "TAP of the $name run is well-formed"; else out="$why" bad "TAP of the $name run is well-formed"; fi
+done
+for name in crash hang wrongdata probelies; do
+    x="$T/$name.xml"
+    if [ ! -s "$x" ]; then out="" bad "JUnit file for $name written"; continue; fi
+    if command -v xmllint >/dev/null 2>&1; then
+        if out=$(xmllint --noout "$x" 2>&1); then ok "JUnit of $name parses (xmllint)"; else bad "JUnit of $name parses (xmllint)"; fi
+    fi
+    out=$(cat "$x")
+    if [ "$(grep -c '<testcase ' "$x")" -eq 2 ] && grep -q 'tests="2" failures="1" errors="0" skipped="0"' "$x" \
+        && [ "$(grep -c '<failure type=' "$x")" -eq 1 ] && grep -q '^<?xml version="1.0" encoding="UTF-8"?>$' "$x" \
+        && [ "$(grep -c '</testcase>' "$x")" -eq 1 ] && tail -n 1 "$x" | grep -q '^</testsuites>$'; then
+        ok "JUnit of $name has the expected structure"
+    else
+        bad "JUnit of $name has the expected structure"
+    fi
+done
+if grep -q '<failure type="CRASH" message="SIGSEGV during call 3 of 4' "$T/crash.xml"; then
+    ok "JUnit failure carries outcome and message"
+else
+    out=$(cat "$T/crash.xml") bad "JUnit failure carries outcome and message"
+fi
+
+# --jobs changes nothing but the speed.
+jobs_set="corpus/conformance/close-delete.trace corpus/conformance/create-dynamic.trace
+    corpus/conformance/probe.trace corpus/conformance/overwrite.trace corpus/conformance/uuid-mod.trace"
+# shellcheck disable=SC2086
+run "$V" conform --backend "$B/tb_wrongdata.so" --jobs 1 $jobs_set
+seq1=$(grep -E '^(not )?ok ' <<<"$out")
+# shellcheck disable=SC2086
+run "$V" conform --backend "$B/tb_wrongdata.so" --jobs 4 $jobs_set
+seq4=$(grep -E '^(not )?ok ' <<<"$out")
+if [ -n "$seq1" ] && [ "$seq1" = "$seq4" ] && grep -q '^not ok' <<<"$seq1"; then
+    ok "--jobs 4 gives the same verdicts in the same order as --jobs 1"
+else
+    out="$seq1
+---
+$seq4" bad "--jobs 4 gives the same verdicts in the same order as --jobs 1"
+fi
+
+# The memory limit (only without sanitizers, whose shadow memory needs more).
+if [ "$sanitized" -eq 0 ]; then
+    printf 'vdcc-trace 1\ncreate c0 file=c0.cache size=1M -> OK\nvdwrite c0 off=0 len=64M data=pattern:1 -> OK\n' >"$T/big.trace"
+    run "$V" conform --backend toy --mem-limit 40 "$T/big.trace"
+    expect "--mem-limit 40 stops a 64 MiB transfer" 1 'VERR_NO_MEMORY' '^0 passed, 1 failed$'
+    run "$V" conform --backend toy --mem-limit 0 "$T/big.trace"
+    expect "--mem-limit 0 lifts the limit" 0 '^1 passed, 0 failed$'
+fi
+
+# --- lint and loading ------------------------------------------------------
+run "$V" lint --backend "$B/tb_badvtable.so"
+expect "lint flags a broken vtable" 1 '^error: u32VersionEnd 0xff030011 differs from u32Version 0xff030010' \
+    '^error: pfnRead is NULL' '2 error\(s\)'
+run "$V" conform --backend "$B/tb_badvtable.so" corpus/conformance
+expect "conform refuses a backend with lint errors" 1 'fails lint with 2 error\(s\); refusing to run it' \
+    '^error: pfnRead is NULL'
+run "$V" replay --backend "$B/tb_badvtable.so" harness/tests/traces/handwritten.trace
+expect "replay refuses a backend with lint errors" 1 'refusing to run it'
+run "$V" lint --backend toy
+expect "lint passes toy" 0 '^lint toy: 0 error\(s\), 0 warning\(s\)$'
+run "$V" lint --backend "$B/tb_nosuch.so"
+expect "missing plugin: clear error" 2 "cannot load '.*tb_nosuch.so': .*No such file"
+run "$V" lint --backend "$B/tb_multi.so"
+expect "several backends need --name" 2 'registered 2 cache backends; choose one with --name: toy toy-alt'
+run "$V" conform --backend "$B/tb_multi.so" --name TOY-ALT harness/tests/traces/classify
+expect "--name picks a backend, case-insensitively" 0 '\(toy-alt\)' '^2 passed, 0 failed$'
+run "$V" lint --backend "$B/tb_loadfail.so"
+expect "a failing VDPluginLoad: clear error" 2 'VDPluginLoad failed with VERR_NOT_SUPPORTED'
+run "$V" lint --backend "$B/tb_noentry.so"
+expect "no VDPluginLoad: clear error" 2 "not a VirtualBox plugin: no 'VDPluginLoad' entry point"
+run "$V" lint --backend "$B/tb_toy.so:missing_symbol"
+expect "missing symbol: clear error" 2 "no symbol 'missing_symbol'"
+run "$V" lint --backend frobnicate
+expect "unknown built-in: clear error" 2 "'frobnicate' is not a built-in backend \(built-ins: ref toy\)"
+
+# --- record, then replay identically ---------------------------------------
+# (One plugin recording covers a whole vdcc run; the two traces use different
+# file names, so the recording replays in one scratch directory.)
+for be in "$B/tb_toy.so" ref; do
+    for tr in reopen-rw unaligned probe; do
+        run "$V" record --backend "$be" --script "corpus/conformance/$tr.trace" -o "$T/rec.trace"
+        expect "record $tr on $(basename "$be")" 0 'recorded [0-9]+ record\(s\).*script PASS'
+        run "$V" replay --strict --backend "$be" "$T/rec.trace"
+        expect "recorded $tr replays strictly on $(basename "$be")" 0 '^1 passed, 0 failed$'
+    done
+done
+run "$V" record --backend toy --script harness/tests/traces/wrong-expectation.trace -o "$T/rec.trace"
+expect "record of a failing script still writes the calls" 1 'script FAIL'
+run grep -c '^vdcc-trace 1$' "$T/rec.trace"
+expect "... as a trace" 0 '^1$'
+run "$V" record --backend toy --script corpus/conformance/probe.trace
+expect "record without -o is a usage error" 2 'are required'
+for inner in "$B/tb_toy.so" "$B/VDPluginVciRef.so"; do
+    [ -f "$inner" ] || continue
+    run env VDCC_RECORD_PLUGIN="$inner" VDCC_RECORD_OUT="$T/plugin.trace" \
+        "$V" replay --backend "$B/VDPluginVdccRecord.so" corpus/conformance/probe.trace corpus/conformance/two-images.trace
+    expect "recording plugin around $(basename "$inner") is transparent" 0 '^2 passed, 0 failed$'
+    run "$V" replay --strict --backend "$inner" "$T/plugin.trace"
+    expect "plugin recording replays strictly on $(basename "$inner")" 0 '^1 passed, 0 failed$'
+done
+run env -u VDCC_RECORD_PLUGIN "$V" lint --backend "$B/VDPluginVdccRecord.so"
+expect "recording plugin without its environment: clear error" 2 'set VDCC_RECORD_PLUGIN and VDCC_RECORD_OUT'
+
+# --- info and check (ref/vci_check.h) ---------------------------------------
+run "$V" replay --backend ref --scratch "$T/img" corpus/conformance/create-dynamic.trace
+img=$(ls "$T"/img/*/c0.cache 2>/dev/null | head -n 1)
+if [ -n "$img" ]; then
+    run "$V" check "$img"
+    expect "check: a reference image is valid" 0 'c0.cache: valid: '
+    run "$V" info "$img"
+    expect "info describes it" 0 "^VCI image '.*c0.cache'" 'capacity +8192 blocks \(4194304 bytes\)' 'dynamic'
+    head -c 3000 "$img" >"$T/short.vci"
+    run "$V" check "$T/short.vci"
+    expect "check: a truncated image is not valid" 1 'short.vci: (corrupt|not a VCI image): '
+    printf 'definitely not a cache\n' >"$T/text.vci"
+    run "$V" check "$img" "$T/text.vci"
+    expect "check: a foreign file is not VCI (and the worst verdict wins)" 1 'c0.cache: valid' 'text.vci: not a VCI image: '
+    run "$V" check "$T/missing.vci"
+    expect "check: an unreadable image is an I/O error" 2 'cannot read it \(VERR_FILE_NOT_FOUND\)'
+else
+    out="" bad "replay --scratch keeps the image for check"
+fi
+run "$V" check
+expect "check without an image" 2 'no IMAGE given'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
