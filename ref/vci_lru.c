@@ -1,0 +1,177 @@
+/*
+ * ref/vci_lru.c - LRU list maintenance by key (spec/vci-format.md section
+ * 7).  Contract and status codes: vci_lru.h.
+ */
+#include "vci_lru.h"
+
+void vci_lru_init(vci_lru *l, vci_tree *t, bool enabled, uint64_t head, uint64_t tail)
+{
+    l->t = t;
+    l->enabled = enabled;
+    l->head = enabled ? head : VCI_LRU_NONE;
+    l->tail = enabled ? tail : VCI_LRU_NONE;
+    l->dirty = false;
+}
+
+void vci_lru_disable(vci_lru *l)
+{
+    if (l->enabled) {
+        l->enabled = false;
+        l->head = l->tail = VCI_LRU_NONE;
+        l->dirty = true;
+    }
+}
+
+/* VERR_NOT_FOUND means a link pointed nowhere: the list is not usable. */
+static int settle(vci_lru *l, int rc)
+{
+    if (rc == VERR_NOT_FOUND) {
+        vci_lru_disable(l);
+        return VINF_SUCCESS;
+    }
+    return rc;
+}
+
+enum { SET_PREV, SET_NEXT };
+
+static int set_link(vci_lru *l, uint64_t key, int which, uint64_t value, bool cached_only)
+{
+    vci_extent e;
+    int rc = vci_tree_get(l->t, key, cached_only, &e);
+    if (RT_FAILURE(rc))
+        return rc;
+    if (which == SET_PREV)
+        e.prev = value;
+    else
+        e.next = value;
+    return vci_tree_put(l->t, key, &e, cached_only);
+}
+
+static int push_head(vci_lru *l, uint64_t key, bool cached_only)
+{
+    vci_extent e;
+    int rc = vci_tree_get(l->t, key, cached_only, &e);
+    if (RT_FAILURE(rc))
+        return rc;
+    e.prev = VCI_LRU_NONE;
+    e.next = l->head;
+    rc = vci_tree_put(l->t, key, &e, cached_only);
+    if (RT_FAILURE(rc))
+        return rc;
+    if (l->head != VCI_LRU_NONE) {
+        rc = set_link(l, l->head, SET_PREV, key, cached_only);
+        if (RT_FAILURE(rc))
+            return rc;
+    } else {
+        l->tail = key;
+    }
+    l->head = key;
+    l->dirty = true;
+    return VINF_SUCCESS;
+}
+
+static int unlink_ext(vci_lru *l, const vci_extent *e, bool cached_only)
+{
+    int rc;
+    if (e->prev != VCI_LRU_NONE) {
+        rc = set_link(l, e->prev, SET_NEXT, e->next, cached_only);
+        if (RT_FAILURE(rc))
+            return rc;
+    } else {
+        l->head = e->next;
+    }
+    if (e->next != VCI_LRU_NONE) {
+        rc = set_link(l, e->next, SET_PREV, e->prev, cached_only);
+        if (RT_FAILURE(rc))
+            return rc;
+    } else {
+        l->tail = e->prev;
+    }
+    l->dirty = true;
+    return VINF_SUCCESS;
+}
+
+int vci_lru_push_head(vci_lru *l, uint64_t key)
+{
+    if (!l->enabled)
+        return VINF_SUCCESS;
+    return settle(l, push_head(l, key, false));
+}
+
+int vci_lru_unlink(vci_lru *l, const vci_extent *e)
+{
+    if (!l->enabled)
+        return VINF_SUCCESS;
+    return settle(l, unlink_ext(l, e, false));
+}
+
+int vci_lru_touch(vci_lru *l, uint64_t key, bool cached_only)
+{
+    if (!l->enabled || l->head == key)
+        return VINF_SUCCESS;
+    vci_extent e;
+    int rc = vci_tree_get(l->t, key, cached_only, &e);
+    if (cached_only) {
+        /* All or nothing: every node the move touches must be cached. */
+        if (RT_FAILURE(rc))
+            return VINF_SUCCESS;
+        if ((e.prev != VCI_LRU_NONE && !vci_tree_path_cached(l->t, e.prev))
+            || (e.next != VCI_LRU_NONE && !vci_tree_path_cached(l->t, e.next))
+            || (l->head != VCI_LRU_NONE && !vci_tree_path_cached(l->t, l->head)))
+            return VINF_SUCCESS;
+    } else if (RT_FAILURE(rc)) {
+        return settle(l, rc);
+    }
+    rc = unlink_ext(l, &e, cached_only);
+    if (RT_SUCCESS(rc))
+        rc = push_head(l, key, cached_only);
+    return settle(l, rc);
+}
+
+int vci_lru_rekey(vci_lru *l, const vci_extent *e, uint64_t oldkey)
+{
+    if (!l->enabled)
+        return VINF_SUCCESS;
+    int rc = VINF_SUCCESS;
+    if (e->prev != VCI_LRU_NONE)
+        rc = set_link(l, e->prev, SET_NEXT, e->key, false);
+    else if (l->head == oldkey)
+        l->head = e->key;
+    else
+        rc = VERR_NOT_FOUND;
+    if (RT_SUCCESS(rc)) {
+        if (e->next != VCI_LRU_NONE)
+            rc = set_link(l, e->next, SET_PREV, e->key, false);
+        else if (l->tail == oldkey)
+            l->tail = e->key;
+        else
+            rc = VERR_NOT_FOUND;
+    }
+    l->dirty = true;
+    return settle(l, rc);
+}
+
+int vci_lru_insert_after(vci_lru *l, uint64_t after, uint64_t key)
+{
+    if (!l->enabled)
+        return VINF_SUCCESS;
+    vci_extent a, x;
+    int rc = vci_tree_get(l->t, after, false, &a);
+    if (RT_SUCCESS(rc))
+        rc = vci_tree_get(l->t, key, false, &x);
+    if (RT_FAILURE(rc))
+        return settle(l, rc);
+    x.prev = after;
+    x.next = a.next;
+    rc = vci_tree_put(l->t, key, &x, false);
+    if (RT_SUCCESS(rc)) {
+        if (a.next != VCI_LRU_NONE)
+            rc = set_link(l, a.next, SET_PREV, key, false);
+        else
+            l->tail = key;
+    }
+    if (RT_SUCCESS(rc))
+        rc = set_link(l, after, SET_NEXT, key, false);
+    l->dirty = true;
+    return settle(l, rc);
+}

@@ -1,0 +1,51 @@
+/*
+ * ref/vci_lru.h - the LRU list threaded through the extents by key
+ * (spec/vci-format.md section 7).
+ *
+ * Links are keys; a neighbour is reached by a tree lookup, never by walking
+ * the list, so a damaged list can make an update wrong but never make it
+ * loop.  When a link names an extent that does not exist (the list is
+ * inconsistent), the list is switched off (`enabled` = false): eviction
+ * falls back to key order and the header loses its "LRU1" marker at the
+ * next write.  That is how every function here answers VERR_NOT_FOUND from
+ * the tree: by disabling, and returning VINF_SUCCESS.
+ *
+ * With cached_only, vci_lru_touch reads nothing: it moves the extent only
+ * when every node the move touches is cached, and otherwise does nothing.
+ *
+ * Status codes: VINF_SUCCESS; any status of vci_tree_get/vci_tree_put other
+ * than VERR_NOT_FOUND (VERR_VD_IMAGE_CORRUPTED, VERR_INTERNAL_ERROR, I/O).
+ */
+#ifndef VDCC_REF_VCI_LRU_H
+#define VDCC_REF_VCI_LRU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vci_tree.h"
+
+typedef struct vci_lru {
+    vci_tree *t;
+    bool      enabled;  /* the list is kept (image has or adopts "LRU1") */
+    uint64_t  head;     /* most recent key, or VCI_LRU_NONE */
+    uint64_t  tail;     /* least recent key, or VCI_LRU_NONE */
+    bool      dirty;    /* enabled/head/tail changed since the header was written */
+} vci_lru;
+
+void vci_lru_init(vci_lru *l, vci_tree *t, bool enabled, uint64_t head, uint64_t tail);
+/* Links the extent `key` (not yet in the list) in as the most recent. */
+int  vci_lru_push_head(vci_lru *l, uint64_t key);
+/* Takes e (a current copy of an extent in the list) out of the list; e's
+ * own links are left as they are. */
+int  vci_lru_unlink(vci_lru *l, const vci_extent *e);
+/* Makes `key` the most recent. */
+int  vci_lru_touch(vci_lru *l, uint64_t key, bool cached_only);
+/* e (current copy, with its links) changed its key from oldkey to e->key:
+ * points its neighbours (or head/tail) at the new key. */
+int  vci_lru_rekey(vci_lru *l, const vci_extent *e, uint64_t oldkey);
+/* Links `key` (not yet in the list) in right after `after`. */
+int  vci_lru_insert_after(vci_lru *l, uint64_t after, uint64_t key);
+/* Switches the list off (see above). */
+void vci_lru_disable(vci_lru *l);
+
+#endif /* VDCC_REF_VCI_LRU_H */

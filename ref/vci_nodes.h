@@ -1,0 +1,61 @@
+/*
+ * ref/vci_nodes.h - a bounded write-back cache of decoded tree nodes
+ * (spec/vci-format.md sections 6 and 13).
+ *
+ * Nodes are kept decoded, keyed by block address, at most `cap` of them.
+ * Callers pin what they use (vci_nodes_get/create pin, vci_nodes_unpin
+ * releases); a pinned node is never evicted, so pointers stay valid until
+ * unpinned.  Eviction takes the least recently used unpinned node, writing
+ * it first when dirty.  Nodes read from disk are decoded with
+ * vci_node_decode against the current layout (the root may move: keep
+ * `lay->root` current through vci_nodes_set_root).
+ *
+ * Status codes: VINF_SUCCESS; VERR_NOT_FOUND (cached_only and not cached);
+ * VERR_VD_IMAGE_CORRUPTED (a node that fails decoding, or past the end of
+ * the file); VERR_NO_MEMORY; VERR_INTERNAL_ERROR (every slot pinned, or a
+ * node created at an address already cached); I/O statuses of vci_io.
+ */
+#ifndef VDCC_REF_VCI_NODES_H
+#define VDCC_REF_VCI_NODES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vci_format.h"
+#include "vci_io.h"
+
+typedef struct vci_nodes vci_nodes;
+
+int  vci_nodes_new(vci_io *io, const vci_layout *lay, unsigned cap, vci_nodes **out);
+/* Frees everything without writing.  NULL is ignored. */
+void vci_nodes_destroy(vci_nodes *nc);
+void vci_nodes_set_root(vci_nodes *nc, uint64_t root);
+
+/* The node at addr, pinned.  *fresh (may be NULL) tells whether it was just
+ * read from disk.  With cached_only, never reads: VERR_NOT_FOUND instead. */
+int  vci_nodes_get(vci_nodes *nc, uint64_t addr, bool cached_only, vci_node **out, bool *fresh);
+/* A new empty node of `type` at addr (not yet on disk), pinned and dirty. */
+int  vci_nodes_create(vci_nodes *nc, uint64_t addr, uint8_t type, vci_node **out);
+void vci_nodes_unpin(vci_nodes *nc, vci_node *n);
+void vci_nodes_mark_dirty(vci_nodes *nc, vci_node *n);
+/* Drops a pinned node whose blocks were freed: unpins it and forgets it
+ * without writing. */
+void vci_nodes_discard(vci_nodes *nc, vci_node *n);
+/* The block address of a cached node. */
+uint64_t vci_nodes_addr(const vci_node *n);
+bool vci_nodes_is_cached(const vci_nodes *nc, uint64_t addr);
+
+/* Writes every dirty node. */
+int  vci_nodes_flush(vci_nodes *nc);
+bool vci_nodes_any_dirty(const vci_nodes *nc);
+/* Pinned nodes right now (0 between operations). */
+unsigned vci_nodes_pinned(const vci_nodes *nc);
+/* Counters for tests and info: nodes read, written, evicted. */
+typedef struct vci_nodes_stats {
+    uint64_t reads, writes, evictions;
+    unsigned cached;
+} vci_nodes_stats;
+vci_nodes_stats vci_nodes_get_stats(const vci_nodes *nc);
+
+#endif /* VDCC_REF_VCI_NODES_H */
