@@ -1,0 +1,583 @@
+/*
+ * harness/reliability/crash.c - the crash test (crash.h): the workload on a
+ * recording fs, then every enumerated crash state opened, read and judged.
+ *
+ * Contract: crash.h (the rule judged is stated there).  Statuses:
+ * VINF_SUCCESS, VERR_INVALID_PARAMETER, VERR_NO_MEMORY, VERR_TOO_MUCH_DATA,
+ * VERR_GENERAL_FAILURE (fork).  Implements the checks behind
+ * spec/contract.md CRASH-1, OPEN-2, OPEN-3, HOST-1, HOST-3.
+ */
+#include "crash.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../host/host.h"
+#include "../host/ioctx.h"
+#include "../host/status.h"
+#include "fs_fault.h"
+#include "isolate.h"
+#include "model.h"
+
+#define POST_BLOCK    4096u
+
+typedef struct cchk {
+    const vdc_crashtest_opts *o;
+    vdc_crashtest_result     *r;
+    const vdc_wl_result      *wl;
+    vdc_model                *oracle;    /* completed calls applied */
+    size_t                    ci;        /* next call to apply */
+    uint64_t                  created_at;/* point from which the image must open */
+    bool                      deleted;   /* a completed close deleted it */
+    uint64_t                  state_no;
+    uint64_t                  logged;
+    bool                      saved;
+    uint8_t                  *fbuf;      /* file bytes for digests */
+    uint64_t                  fcap;
+    uint8_t                  *orig;      /* the state's image before any open */
+    uint64_t                  orig_size;
+    uint64_t                  post_off;
+    uint8_t                   post[POST_BLOCK];
+    unsigned                  rflags;    /* VDC_RC_* for reads of crash states */
+    vdc_rc_stats              rst;
+    char                      msg[1024]; /* this state's first violation */
+    uint64_t                  viol;      /* this state's violations */
+} cchk;
+
+static const char *sname(int rc)
+{
+    const char *n = vdc_status_name(rc);
+    return n != NULL ? n : "?";
+}
+
+static void sviol(cchk *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sviol(cchk *c, const char *fmt, ...)
+{
+    c->viol++;
+    if (c->msg[0] == '\0') {
+        va_list va;
+        va_start(va, fmt);
+        vsnprintf(c->msg, sizeof c->msg, fmt, va);
+        va_end(va);
+    }
+}
+
+static void apply_call(cchk *c, const vdc_wl_call *call)
+{
+    const uint8_t *data = call->data_at != UINT64_MAX ? c->wl->arena + call->data_at : NULL;
+    switch (call->kind) {
+    case VDC_WOP_WRITE:
+        if (data == NULL)
+            break;
+        if (RT_SUCCESS(call->rc))
+            (void)vdc_model_write(c->oracle, call->off, data, call->done);
+        else
+            (void)vdc_model_maybe(c->oracle, call->off, data, call->len);
+        break;
+    case VDC_WOP_DISCARD:
+        if (RT_SUCCESS(call->rc))
+            vdc_model_discard(c->oracle, call->off, call->done < call->len ? call->done : call->len);
+        break;
+    case VDC_WOP_CREATE:
+        vdc_model_reset(c->oracle);
+        c->deleted = false;
+        break;
+    case VDC_WOP_FLUSH:
+        if (RT_SUCCESS(call->rc))
+            vdc_model_commit_discards(c->oracle);
+        break;
+    case VDC_WOP_CLOSE:
+        if (call->len == 1) {
+            vdc_model_reset(c->oracle);
+            c->deleted = true;
+        }
+        else if (RT_SUCCESS(call->rc))
+            vdc_model_commit_discards(c->oracle);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Describes the calls around point k into buf. */
+static void describe_point(const cchk *c, uint64_t k, char *buf, size_t cb)
+{
+    const vdc_wl_call *in = NULL, *last = NULL;
+    if (c->ci < c->wl->ncalls && c->wl->calls[c->ci].ev_start < k)
+        in = &c->wl->calls[c->ci];
+    if (c->ci > 0)
+        last = &c->wl->calls[c->ci - 1];
+    const vdc_wl_call *x = in != NULL ? in : last;
+    if (x == NULL) {
+        snprintf(buf, cb, "before the first call");
+        return;
+    }
+    snprintf(buf, cb, "%s op %u (%s [%llu, +%llu), storage events %llu..%llu)",
+             in != NULL ? "during" : "after", x->op + 1, vdc_wop_name(x->kind), (unsigned long long)x->off,
+             (unsigned long long)x->len, (unsigned long long)x->ev_start, (unsigned long long)x->ev_end);
+}
+
+/* Reads every checked range of an open instance and judges the hits. */
+static void read_ranges(cchk *c, void *bd, vdc_host *host, const vdc_model_alt *inflight, const char *when)
+{
+    char msg[768];
+    uint64_t v = 0;
+    msg[0] = '\0';
+    vdc_wl_read_all(c->o->be, bd, host, c->o->w, c->oracle, inflight, c->rflags, &v, msg, sizeof msg, &c->rst);
+    if (v != 0) {
+        c->viol += v - 1;
+        sviol(c, "%s: %s", when, msg);
+    }
+}
+
+/* The post-recovery block: written, then read back as written or missed. */
+static void post_write(cchk *c, void *bd, vdc_host *host)
+{
+    size_t pos = 0;
+    while (pos < POST_BLOCK) {
+        struct VDIOCTX ctx;
+        RTSGSEG seg = { c->post + pos, POST_BLOCK - pos };
+        size_t n = 0;
+        vdc_host_ioctx_init(host, &ctx, &seg, 1);
+        int rc = c->o->be->pfnWrite(bd, c->post_off + pos, POST_BLOCK - pos, &ctx, &n);
+        if (RT_FAILURE(rc)) {
+            sviol(c, "WRITE-4: after recovery, write(%llu, %zu) returned %d (%s)",
+                  (unsigned long long)(c->post_off + pos), POST_BLOCK - pos, rc, sname(rc));
+            return;
+        }
+        if (n == 0 || n > POST_BLOCK - pos || ctx.total - ctx.left != n) {
+            sviol(c, "WRITE-1: after recovery, write(%llu, %zu) reports %zu bytes",
+                  (unsigned long long)(c->post_off + pos), POST_BLOCK - pos, n);
+            return;
+        }
+        pos += n;
+    }
+}
+
+static void read_post(cchk *c, void *bd, vdc_host *host, const char *when)
+{
+    vdc_model_alt alt = { c->post_off, POST_BLOCK, c->post };
+    char msg[768];
+    uint64_t v = 0;
+    msg[0] = '\0';
+    vdc_wl_read_check(c->o->be, bd, host, c->post_off, POST_BLOCK, c->oracle, &alt, c->rflags, 0, &v, msg,
+                      sizeof msg, &c->rst);
+    if (v != 0) {
+        c->viol += v - 1;
+        sviol(c, "%s (block written after recovery): %s", when, msg);
+    }
+}
+
+static uint64_t fnv(const uint8_t *p, uint64_t cb)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint64_t i = 0; i < cb; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h ^ cb;
+}
+
+/* Digest of the image file in fs; false when it does not exist.  The
+ * bytes are read into c->fbuf (grown as needed, kept across states). */
+static bool file_digest(cchk *c, vdc_fs *fs, const char *name, uint64_t *digest)
+{
+    vdc_file *f = NULL;
+    uint64_t cb = 0;
+    bool ok = false;
+    if (RT_FAILURE(fs->ops->open(fs, name, RTFILE_O_READ | RTFILE_O_DENY_NONE | RTFILE_O_OPEN, &f)))
+        return false;
+    if (RT_SUCCESS(fs->ops->get_size(f, &cb)) && cb <= VDC_CRASH_MAX_FILE) {
+        if (cb > c->fcap) {
+            uint8_t *nb = realloc(c->fbuf, (size_t)cb);
+            if (nb != NULL) {
+                c->fbuf = nb;
+                c->fcap = cb;
+            }
+        }
+        if (cb <= c->fcap && (cb == 0 || RT_SUCCESS(fs->ops->read(f, 0, c->fbuf, (size_t)cb)))) {
+            *digest = fnv(c->fbuf, cb);
+            ok = true;
+        }
+    }
+    fs->ops->close(f);
+    return ok;
+}
+
+static void snapshot(cchk *c, vdc_fs *fs, const char *name)
+{
+    vdc_file *f = NULL;
+    uint64_t cb = 0;
+    free(c->orig);
+    c->orig = NULL;
+    c->orig_size = 0;
+    if (RT_FAILURE(fs->ops->open(fs, name, RTFILE_O_READ | RTFILE_O_DENY_NONE | RTFILE_O_OPEN, &f)))
+        return;
+    if (RT_SUCCESS(fs->ops->get_size(f, &cb)) && cb <= VDC_CRASH_MAX_FILE) {
+        c->orig = malloc(cb != 0 ? (size_t)cb : 1);
+        if (c->orig != NULL && cb != 0 && RT_FAILURE(fs->ops->read(f, 0, c->orig, (size_t)cb))) {
+            free(c->orig);
+            c->orig = NULL;
+        }
+        c->orig_size = c->orig != NULL ? cb : 0;
+    }
+    fs->ops->close(f);
+}
+
+static void check_storages(cchk *c, vdc_host *host, const char *when)
+{
+    unsigned n = vdc_host_get_stats(host)->open_storages;
+    if (n != 0)
+        sviol(c, "HOST-3: %u storage handle(s) open after %s", n, when);
+}
+
+/* One crash state: the checks listed in crash.h. */
+static void check_state(cchk *c, const vdc_crash_state *cs, vdc_fs *fs)
+{
+    const vdc_crashtest_opts *o = c->o;
+    const char *name = o->w->name;
+    vdc_model_alt inflight = { 0, 0, NULL };
+    const vdc_model_alt *pin = NULL;
+    uint64_t d0 = 0, d1 = 0;
+    void *bd = NULL;
+    int rc;
+
+    if (c->ci < c->wl->ncalls) {
+        const vdc_wl_call *in = &c->wl->calls[c->ci];
+        if (in->ev_start < cs->point && in->kind == VDC_WOP_WRITE && in->data_at != UINT64_MAX) {
+            inflight = (vdc_model_alt){ in->off, in->len, c->wl->arena + in->data_at };
+            pin = &inflight;
+        }
+    }
+    bool existed = file_digest(c, fs, name, &d0);
+    /* An image that exists after its create returned must open (VCI's
+     * promise); one a close deleted may be gone. */
+    bool must_open = o->require_open && cs->point >= c->created_at && !c->deleted && existed;
+    if (o->save_path != NULL && !c->saved)
+        snapshot(c, fs, name);
+    vdc_host *host = vdc_host_new(fs);
+    if (host == NULL) {
+        sviol(c, "out of memory");
+        return;
+    }
+    PVDINTERFACE disk = vdc_host_disk_ifs(host), img = vdc_host_image_ifs(host);
+
+    /* 1. read-only */
+    rc = o->be->pfnOpen(name, VD_OPEN_FLAGS_READONLY, disk, img, &bd);
+    if (RT_SUCCESS(rc)) {
+        c->r->open_ok_ro++;
+        read_ranges(c, bd, host, pin, "read-only open");
+        rc = o->be->pfnClose(bd, false);
+        if (RT_FAILURE(rc))
+            sviol(c, "CLOSE-1: close of the read-only instance returned %d (%s)", rc, sname(rc));
+        check_storages(c, host, "the read-only close");
+        if (existed && (!file_digest(c, fs, name, &d1) || d1 != d0))
+            sviol(c, "OPEN-3: a read-only open and close changed the file");
+    } else {
+        c->r->open_failed_ro++;
+        check_storages(c, host, "a failed read-only open");
+        if (must_open)
+            sviol(c, "CRASH-1: the read-only open failed with %d (%s)", rc, sname(rc));
+    }
+
+    /* 2. read-write, recovery, deep check, read-only again */
+    bd = NULL;
+    rc = o->be->pfnOpen(name, VD_OPEN_FLAGS_NORMAL, disk, img, &bd);
+    if (RT_SUCCESS(rc)) {
+        c->r->open_ok_rw++;
+        read_ranges(c, bd, host, pin, "read-write open");
+        post_write(c, bd, host);
+        read_post(c, bd, host, "read-write open");
+        rc = o->be->pfnClose(bd, false);
+        if (RT_FAILURE(rc))
+            sviol(c, "CLOSE-1: close after recovery returned %d (%s)", rc, sname(rc));
+        check_storages(c, host, "the read-write close");
+        if (o->deep_check != NULL) {
+            char dmsg[512];
+            dmsg[0] = '\0';
+            rc = o->deep_check(o->deep_user, fs, name, dmsg, sizeof dmsg);
+            if (RT_FAILURE(rc))
+                sviol(c, "CRASH-1: after recovery and close the deep check rejects the image: %s", dmsg);
+        }
+        bd = NULL;
+        rc = o->be->pfnOpen(name, VD_OPEN_FLAGS_READONLY, disk, img, &bd);
+        if (RT_SUCCESS(rc)) {
+            read_ranges(c, bd, host, pin, "reopen after recovery");
+            read_post(c, bd, host, "reopen after recovery");
+            (void)o->be->pfnClose(bd, false);
+            check_storages(c, host, "the last close");
+        } else {
+            sviol(c, "CLOSE-3/OPEN-1: the image closed after recovery does not reopen: %d (%s)", rc, sname(rc));
+            check_storages(c, host, "a failed reopen");
+        }
+    } else {
+        c->r->open_failed_rw++;
+        check_storages(c, host, "a failed read-write open");
+        if (must_open)
+            sviol(c, "CRASH-1: the read-write open failed with %d (%s)", rc, sname(rc));
+    }
+
+    uint64_t misuse = vdc_host_get_stats(host)->misuse;
+    if (misuse != 0)
+        sviol(c, "HOST-1: %llu misuse(s) of the host; log:\n%.500s", (unsigned long long)misuse, vdc_host_log(host));
+    vdc_host_free(host);
+}
+
+static void save_image(cchk *c)
+{
+    if (c->o->save_path == NULL || c->saved || c->orig == NULL)
+        return;
+    FILE *f = fopen(c->o->save_path, "wb");
+    if (f == NULL)
+        return;
+    if (c->orig_size != 0)
+        fwrite(c->orig, 1, (size_t)c->orig_size, f);
+    if (fclose(f) == 0)
+        c->saved = true;
+}
+
+static int visit(void *user, const vdc_crash_state *cs, vdc_fs *fs)
+{
+    cchk *c = user;
+    uint64_t no = c->state_no++;
+
+    while (c->ci < c->wl->ncalls && c->wl->calls[c->ci].ev_end <= cs->point)
+        apply_call(c, &c->wl->calls[c->ci++]);
+    if (c->o->heartbeat != NULL)
+        (*c->o->heartbeat)++;
+    if (no < c->o->skip_states)
+        return 0;
+    if (c->o->progress != NULL)
+        *c->o->progress = no + 1;
+    c->r->checked++;
+    c->msg[0] = '\0';
+    c->viol = 0;
+    for (unsigned i = 0; i < POST_BLOCK; i++)
+        c->post[i] = vdc_wl_byte(0xC0FFEEull ^ cs->point ^ ((uint64_t)no << 20), i);
+    check_state(c, cs, fs);
+    if (c->viol != 0) {
+        char where[256];
+        c->r->violations += c->viol;
+        describe_point(c, cs->point, where, sizeof where);
+        if (c->r->first[0] == '\0') {
+            snprintf(c->r->first, sizeof c->r->first, "state %llu: point %llu %s, %s state (event %lld, %u sector(s) kept, %u pending): %s",
+                     (unsigned long long)no, (unsigned long long)cs->point, where, vdc_crash_kind_name(cs->kind),
+                     cs->event == UINT64_MAX ? -1LL : (long long)cs->event, cs->sectors, cs->pending, c->msg);
+            save_image(c);
+        }
+        unsigned max = c->o->max_logged != 0 ? c->o->max_logged : 10;
+        if (c->o->log != NULL && c->logged++ < max)
+            fprintf(c->o->log, "violation: state %llu: point %llu %s, %s state (event %lld, %u sector(s), %u pending): %s\n",
+                    (unsigned long long)no, (unsigned long long)cs->point, where, vdc_crash_kind_name(cs->kind),
+                    cs->event == UINT64_MAX ? -1LL : (long long)cs->event, cs->sectors, cs->pending, c->msg);
+    }
+    return 0;
+}
+
+int vdc_crashtest_run(const vdc_crashtest_opts *o, vdc_crashtest_result *r)
+{
+    vdc_wl_result wl;
+    vdc_crash_enum_stats est;
+    vdc_crash_rec_stats rst;
+    vdc_fs *fault = NULL;
+    cchk c;
+    int rc;
+
+    if (r == NULL)
+        return VERR_INVALID_PARAMETER;
+    memset(r, 0, sizeof *r);
+    memset(&wl, 0, sizeof wl);
+    if (o == NULL || o->be == NULL || o->w == NULL)
+        return VERR_INVALID_PARAMETER;
+
+    vdc_fs *mem = vdc_fs_mem_new((uint64_t)1 << 30, 0);
+    if (mem == NULL)
+        return VERR_NO_MEMORY;
+    vdc_fs *rec = vdc_fs_crash_new(mem);
+    if (rec == NULL) {
+        rc = VERR_NO_MEMORY;
+        goto out_destroy_mem;
+    }
+    vdc_fs *top = rec;
+    if (o->fault_nth != 0) {
+        fault = vdc_fs_fault_new(rec);
+        if (fault == NULL) {
+            rc = VERR_NO_MEMORY;
+            goto out_free_wl;
+        }
+        rc = vdc_fs_fault_arm(fault, (vdc_fault_kind)o->fault_kind, o->fault_nth, o->fault_status, o->fault_flags);
+        if (RT_FAILURE(rc))
+            goto out_free_wl;
+        top = fault;
+    }
+    vdc_wl_opts wo = { .be = o->be, .fs = top, .rec = rec, .keep_calls = true, .heartbeat = o->heartbeat,
+                       .tolerate_errors = fault != NULL };
+    rc = vdc_wl_run(o->w, &wo, &wl);
+    vdc_fs_destroy(fault);
+    fault = NULL;
+    if (RT_FAILURE(rc))
+        goto out_free_wl;
+    r->workload_calls = wl.total_calls;
+    r->workload_violations = wl.violations;
+    if (wl.violations != 0) {
+        snprintf(r->first, sizeof r->first, "the workload itself (no crash): %s", wl.first);
+        if (o->log != NULL)
+            fprintf(o->log, "violation: workload: %s\n", wl.first);
+    }
+    vdc_fs_crash_rec_stats(rec, &rst);
+    r->events = vdc_fs_crash_nevents(rec);
+    r->write_points = rst.writes;
+    r->flushes = rst.flushes;
+
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    c.r = r;
+    c.wl = &wl;
+    c.oracle = vdc_model_new();
+    if (c.oracle == NULL) {
+        rc = VERR_NO_MEMORY;
+        goto out_free_wl;
+    }
+    c.created_at = UINT64_MAX;
+    for (size_t i = 0; i < wl.ncalls; i++) {
+        if (wl.calls[i].kind == VDC_WOP_CREATE && RT_SUCCESS(wl.calls[i].rc)) {
+            c.created_at = wl.calls[i].ev_end;
+            break;
+        }
+    }
+    c.rst.scratch = malloc(VDC_RC_SCRATCH);
+    if (c.rst.scratch == NULL) {
+        vdc_model_free(c.oracle);
+        rc = VERR_NO_MEMORY;
+        goto out_free_wl;
+    }
+    c.rflags = VDC_RC_AFTER_CRASH | (o->require_open ? 0 : VDC_RC_TOLERATE);
+    c.post_off = ((o->w->span + POST_BLOCK - 1) / POST_BLOCK + 1) * POST_BLOCK;
+    rc = vdc_crash_enumerate(rec, &o->crash, visit, &c, &est);
+    r->hits = c.rst.hits;
+    r->misses = c.rst.misses;
+    r->read_errors = c.rst.errors;
+    r->points = est.points;
+    r->states = est.states;
+    r->duplicates = est.duplicates;
+    vdc_model_free(c.oracle);
+    free(c.rst.scratch);
+    free(c.fbuf);
+    free(c.orig);
+out_free_wl:
+    vdc_fs_destroy(fault);
+    vdc_wl_result_free(&wl);
+    vdc_fs_destroy(rec);
+out_destroy_mem:
+    vdc_fs_destroy(mem);
+    return rc;
+}
+
+/* ---- isolation ----------------------------------------------------------- */
+
+typedef struct iso_shared {
+    volatile uint64_t    progress;
+    volatile uint64_t    heartbeat;
+    int                  rc;
+    bool                 finished;
+    vdc_crashtest_result res;
+} iso_shared;
+
+typedef struct iso_job {
+    vdc_crashtest_opts opts;
+    iso_shared        *sh;
+} iso_job;
+
+static void iso_body(void *user)
+{
+    iso_job *j = user;
+    j->sh->rc = vdc_crashtest_run(&j->opts, &j->sh->res);
+    j->sh->finished = true;
+}
+
+int vdc_crashtest_run_isolated(const vdc_crashtest_opts *o, unsigned timeout_ms, vdc_crashtest_result *r)
+{
+    iso_job job;
+    uint64_t resume = 0;
+    bool first_child = true;
+    int rc = VINF_SUCCESS;
+
+    if (r == NULL)
+        return VERR_INVALID_PARAMETER;
+    memset(r, 0, sizeof *r);
+    if (o == NULL || o->be == NULL || o->w == NULL)
+        return VERR_INVALID_PARAMETER;
+    job.sh = vdc_iso_shared_new(sizeof(iso_shared));
+    if (job.sh == NULL)
+        return VERR_NO_MEMORY;
+    for (;;) {
+        vdc_iso_end end;
+        int detail;
+        memset((void *)job.sh, 0, sizeof *job.sh);
+        job.opts = *o;
+        job.opts.skip_states = resume;
+        job.opts.progress = &job.sh->progress;
+        job.opts.heartbeat = &job.sh->heartbeat;
+        job.opts.save_path = r->violations == 0 ? o->save_path : NULL;
+        rc = vdc_iso_call(iso_body, &job, &job.sh->heartbeat, timeout_ms, &end, &detail);
+        if (RT_FAILURE(rc))
+            break;
+        const vdc_crashtest_result *cr = &job.sh->res;
+        if (first_child) {
+            r->events = cr->events;
+            r->write_points = cr->write_points;
+            r->flushes = cr->flushes;
+            r->workload_calls = cr->workload_calls;
+            r->workload_violations = cr->workload_violations;
+            first_child = false;
+        }
+        if (cr->points > r->points)
+            r->points = cr->points;
+        if (cr->states > r->states)
+            r->states = cr->states;
+        if (cr->duplicates > r->duplicates)
+            r->duplicates = cr->duplicates;
+        r->checked += cr->checked;
+        r->open_ok_ro += cr->open_ok_ro;
+        r->open_failed_ro += cr->open_failed_ro;
+        r->open_ok_rw += cr->open_ok_rw;
+        r->open_failed_rw += cr->open_failed_rw;
+        r->hits += cr->hits;
+        r->misses += cr->misses;
+        r->read_errors += cr->read_errors;
+        r->violations += cr->violations;
+        if (r->first[0] == '\0' && cr->first[0] != '\0')
+            memcpy(r->first, cr->first, sizeof r->first);
+        if (end == VDC_ISO_OK) {
+            rc = job.sh->rc;
+            break;
+        }
+        uint64_t at = job.sh->progress; /* 1 + the state being checked, 0: none yet */
+        r->crashed++;
+        r->violations++;
+        char what[256];
+        if (end == VDC_ISO_TIMEOUT)
+            snprintf(what, sizeof what, "made no progress for %u ms (hang)", timeout_ms);
+        else if (end == VDC_ISO_SIGNAL)
+            snprintf(what, sizeof what, "died of signal %d", detail);
+        else if (job.sh->finished)
+            snprintf(what, sizeof what, "exited with status %d after the last state (a sanitizer report at exit, e.g. a leak)", detail);
+        else
+            snprintf(what, sizeof what, "exited with status %d (a sanitizer report or abort)", detail);
+        if (o->log != NULL)
+            fprintf(o->log, "violation: %s%llu: the checking process %s\n",
+                    at != 0 ? "state " : "before the first state, at ",
+                    (unsigned long long)(at != 0 ? at - 1 : 0), what);
+        if (r->first[0] == '\0')
+            snprintf(r->first, sizeof r->first, "%s%llu: the checking process %s",
+                     at != 0 ? "state " : "before the first state, at ", (unsigned long long)(at != 0 ? at - 1 : 0),
+                     what);
+        if (at == 0 || at <= resume || job.sh->finished) {
+            rc = job.sh->finished ? job.sh->rc : rc;
+            break; /* it died before reaching a state (the workload itself), or after the last */
+        }
+        resume = at; /* resume after the state that killed it */
+    }
+    vdc_iso_shared_free(job.sh, sizeof(iso_shared));
+    return rc;
+}

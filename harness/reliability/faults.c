@@ -1,0 +1,332 @@
+/*
+ * harness/reliability/faults.c - the fault sweep (faults.h).
+ *
+ * Contract: faults.h.  Statuses: VINF_SUCCESS, VERR_INVALID_PARAMETER,
+ * VERR_NO_MEMORY, VERR_GENERAL_FAILURE (fork, isolated only).  Checks
+ * spec/contract.md HOST-1, HOST-2, HOST-3, READ-1..5, WRITE-1, CLOSE-1 and
+ * the "last data written" rule under storage failures.
+ */
+#include "faults.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../host/host.h"
+#include "../host/status.h"
+#include "isolate.h"
+
+static const char *sname(int rc)
+{
+    const char *n = vdc_status_name(rc);
+    return n != NULL ? n : "?";
+}
+
+const char *vdc_fmode_name(unsigned mode)
+{
+    switch (mode) {
+    case VDC_FMODE_IO: return "io";
+    case VDC_FMODE_IO_STUCK: return "io-stuck";
+    case VDC_FMODE_FULL: return "full";
+    case VDC_FMODE_FULL_STUCK: return "full-stuck";
+    }
+    return "?";
+}
+
+void vdc_fmode_arm(unsigned mode, int *status, unsigned *flags)
+{
+    *status = (mode == VDC_FMODE_FULL || mode == VDC_FMODE_FULL_STUCK) ? VERR_DISK_FULL : VERR_DISK_IO_ERROR;
+    *flags = 0;
+    if (mode == VDC_FMODE_IO || mode == VDC_FMODE_IO_STUCK)
+        *flags |= VDC_FAULT_TORN;
+    if (mode == VDC_FMODE_IO_STUCK || mode == VDC_FMODE_FULL_STUCK)
+        *flags |= VDC_FAULT_PERSISTENT;
+}
+
+typedef struct point_out {
+    uint64_t viol;
+    char     msg[1024];
+} point_out;
+
+static void pviol(point_out *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pviol(point_out *p, const char *fmt, ...)
+{
+    p->viol++;
+    if (p->msg[0] == '\0') {
+        va_list va;
+        va_start(va, fmt);
+        vsnprintf(p->msg, sizeof p->msg, fmt, va);
+        va_end(va);
+    }
+}
+
+/* The reopen after the fault is cleared. */
+static void reopen_check(const vdc_faults_opts *o, vdc_faults_result *r, vdc_fs *mem, const vdc_model *m,
+                         uint8_t *scratch, point_out *p)
+{
+    vdc_host *host = vdc_host_new(mem);
+    void *bd = NULL;
+    if (host == NULL) {
+        pviol(p, "out of memory");
+        return;
+    }
+    int rc = o->be->pfnOpen(o->w->name, VD_OPEN_FLAGS_NORMAL, vdc_host_disk_ifs(host), vdc_host_image_ifs(host), &bd);
+    if (RT_SUCCESS(rc)) {
+        char msg[768];
+        uint64_t v = 0;
+        msg[0] = '\0';
+        r->reopen_ok++;
+        /* A failed flush may have lost a discard: after_crash rules. */
+        vdc_rc_stats st = { 0, 0, 0, scratch };
+        vdc_wl_read_all(o->be, bd, host, o->w, m, NULL, VDC_RC_AFTER_CRASH, &v, msg, sizeof msg, &st);
+        if (v != 0) {
+            p->viol += v - 1;
+            pviol(p, "after the fault was cleared, reopened: %s", msg);
+        }
+        rc = o->be->pfnClose(bd, false);
+        if (RT_FAILURE(rc))
+            pviol(p, "CLOSE-1: after the fault was cleared, close returned %d (%s)", rc, sname(rc));
+        if (vdc_host_get_stats(host)->open_storages != 0)
+            pviol(p, "HOST-3: storage left open after the reopened instance closed");
+        if (o->deep_check != NULL) {
+            char dmsg[512];
+            dmsg[0] = '\0';
+            rc = o->deep_check(o->deep_user, mem, o->w->name, dmsg, sizeof dmsg);
+            if (RT_FAILURE(rc))
+                pviol(p, "after the fault was cleared, open and close leave an image the deep check rejects: %s", dmsg);
+        }
+    } else {
+        r->reopen_failed++;
+        if (vdc_host_get_stats(host)->open_storages != 0)
+            pviol(p, "OPEN-2: a failed reopen left storage open");
+    }
+    if (vdc_host_get_stats(host)->misuse != 0)
+        pviol(p, "HOST-1: misuse of the host during the reopen; log:\n%.500s", vdc_host_log(host));
+    vdc_host_free(host);
+}
+
+/* Runs one fault point; returns VINF_SUCCESS or VERR_NO_MEMORY. */
+static int run_point(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t n, unsigned mode, uint8_t *scratch,
+                     point_out *p)
+{
+    vdc_wl_result wl;
+    int status, rc;
+    unsigned flags;
+    vdc_fs *mem = vdc_fs_mem_new((uint64_t)1 << 30, 0);
+    if (mem == NULL)
+        return VERR_NO_MEMORY;
+    vdc_fs *fault = vdc_fs_fault_new(mem);
+    if (fault == NULL) {
+        vdc_fs_destroy(mem);
+        return VERR_NO_MEMORY;
+    }
+    vdc_fmode_arm(mode, &status, &flags);
+    vdc_fs_fault_arm(fault, o->kind, n, status, flags);
+    vdc_wl_opts wo = { .be = o->be, .fs = fault, .tolerate_errors = true, .heartbeat = o->heartbeat };
+    rc = vdc_wl_run(o->w, &wo, &wl);
+    if (RT_SUCCESS(rc)) {
+        r->points++;
+        r->fired += vdc_fs_fault_fired(fault) != 0;
+        r->failed_calls += wl.failed_calls;
+        if (wl.violations != 0) {
+            p->viol += wl.violations - 1;
+            pviol(p, "%s", wl.first);
+        }
+        vdc_fs_fault_clear(fault);
+        reopen_check(o, r, mem, wl.model, scratch, p);
+    }
+    vdc_wl_result_free(&wl);
+    vdc_fs_destroy(fault);
+    vdc_fs_destroy(mem);
+    return rc;
+}
+
+/* The clean run: counts operations and judges the workload itself. */
+static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r)
+{
+    vdc_wl_result wl;
+    vdc_fs *mem = vdc_fs_mem_new((uint64_t)1 << 30, 0);
+    if (mem == NULL)
+        return VERR_NO_MEMORY;
+    vdc_fs *fault = vdc_fs_fault_new(mem);
+    if (fault == NULL) {
+        vdc_fs_destroy(mem);
+        return VERR_NO_MEMORY;
+    }
+    vdc_wl_opts wo = { .be = o->be, .fs = fault, .heartbeat = o->heartbeat };
+    int rc = vdc_wl_run(o->w, &wo, &wl);
+    if (RT_SUCCESS(rc)) {
+        r->ops = vdc_fs_fault_count(fault, o->kind);
+        r->clean_violations = wl.violations;
+        if (wl.violations != 0) {
+            snprintf(r->first, sizeof r->first, "the workload without faults: %s", wl.first);
+            if (o->log != NULL)
+                fprintf(o->log, "violation: without faults: %s\n", wl.first);
+        }
+    }
+    vdc_wl_result_free(&wl);
+    vdc_fs_destroy(fault);
+    vdc_fs_destroy(mem);
+    return rc;
+}
+
+static unsigned mode_list(unsigned modes, unsigned out[4])
+{
+    unsigned n = 0;
+    if (modes == 0)
+        modes = VDC_FMODE_ALL;
+    for (unsigned b = 1; b <= VDC_FMODE_FULL_STUCK; b <<= 1)
+        if (modes & b)
+            out[n++] = b;
+    return n;
+}
+
+int vdc_faults_run(const vdc_faults_opts *o, vdc_faults_result *r)
+{
+    unsigned modes[4], nmodes;
+    uint64_t logged = 0;
+    int rc;
+
+    if (r == NULL)
+        return VERR_INVALID_PARAMETER;
+    memset(r, 0, sizeof *r);
+    if (o == NULL || o->be == NULL || o->w == NULL || (unsigned)o->kind >= VDC_FAULT_KINDS_
+        || (o->modes & ~VDC_FMODE_ALL) != 0)
+        return VERR_INVALID_PARAMETER;
+    nmodes = mode_list(o->modes, modes);
+    rc = clean_run(o, r);
+    if (RT_FAILURE(rc))
+        return rc;
+
+    uint64_t first = o->first != 0 ? o->first : 1;
+    uint64_t last = o->last != 0 && o->last < r->ops ? o->last : r->ops;
+    uint64_t stride = o->stride > 1 ? o->stride : 1;
+    uint64_t item = 0;
+    uint8_t *scratch = malloc(VDC_RC_SCRATCH);
+    if (scratch == NULL)
+        return VERR_NO_MEMORY;
+    for (uint64_t n = first; n <= last; n += stride) {
+        for (unsigned m = 0; m < nmodes; m++, item++) {
+            point_out p;
+            if (item < o->skip_points)
+                continue;
+            if (o->progress != NULL)
+                *o->progress = item + 1;
+            if (o->heartbeat != NULL)
+                (*o->heartbeat)++;
+            memset(&p, 0, sizeof p);
+            rc = run_point(o, r, n, modes[m], scratch, &p);
+            if (RT_FAILURE(rc)) {
+                free(scratch);
+                return rc;
+            }
+            if (p.viol == 0)
+                continue;
+            r->violations += p.viol;
+            if (r->first[0] == '\0')
+                snprintf(r->first, sizeof r->first, "fault at %s operation %llu, mode %s: %s",
+                         vdc_fault_kind_name(o->kind), (unsigned long long)n, vdc_fmode_name(modes[m]), p.msg);
+            if (o->log != NULL && logged++ < (o->max_logged != 0 ? o->max_logged : 10))
+                fprintf(o->log, "violation: fault at %s operation %llu, mode %s: %s\n",
+                        vdc_fault_kind_name(o->kind), (unsigned long long)n, vdc_fmode_name(modes[m]), p.msg);
+        }
+    }
+    free(scratch);
+    return VINF_SUCCESS;
+}
+
+/* ---- isolation ----------------------------------------------------------- */
+
+typedef struct iso_shared {
+    volatile uint64_t progress, heartbeat;
+    int               rc;
+    bool              finished;
+    vdc_faults_result res;
+} iso_shared;
+
+typedef struct iso_job {
+    vdc_faults_opts opts;
+    iso_shared     *sh;
+} iso_job;
+
+static void iso_body(void *user)
+{
+    iso_job *j = user;
+    j->sh->rc = vdc_faults_run(&j->opts, &j->sh->res);
+    j->sh->finished = true;
+}
+
+int vdc_faults_run_isolated(const vdc_faults_opts *o, unsigned timeout_ms, vdc_faults_result *r)
+{
+    iso_job job;
+    uint64_t resume = 0;
+    bool first_child = true;
+    int rc = VINF_SUCCESS;
+
+    if (r == NULL)
+        return VERR_INVALID_PARAMETER;
+    memset(r, 0, sizeof *r);
+    if (o == NULL || o->be == NULL || o->w == NULL)
+        return VERR_INVALID_PARAMETER;
+    job.sh = vdc_iso_shared_new(sizeof(iso_shared));
+    if (job.sh == NULL)
+        return VERR_NO_MEMORY;
+    for (;;) {
+        vdc_iso_end end;
+        int detail;
+        memset((void *)job.sh, 0, sizeof *job.sh);
+        job.opts = *o;
+        job.opts.skip_points = resume;
+        job.opts.progress = &job.sh->progress;
+        job.opts.heartbeat = &job.sh->heartbeat;
+        rc = vdc_iso_call(iso_body, &job, &job.sh->heartbeat, timeout_ms, &end, &detail);
+        if (RT_FAILURE(rc))
+            break;
+        const vdc_faults_result *fr = &job.sh->res;
+        if (first_child) {
+            r->ops = fr->ops;
+            r->clean_violations = fr->clean_violations;
+            first_child = false;
+        }
+        r->points += fr->points;
+        r->fired += fr->fired;
+        r->failed_calls += fr->failed_calls;
+        r->reopen_ok += fr->reopen_ok;
+        r->reopen_failed += fr->reopen_failed;
+        r->violations += fr->violations;
+        if (r->first[0] == '\0' && fr->first[0] != '\0')
+            memcpy(r->first, fr->first, sizeof r->first);
+        if (end == VDC_ISO_OK) {
+            rc = job.sh->rc;
+            break;
+        }
+        uint64_t at = job.sh->progress;
+        char what[256];
+        r->crashed++;
+        r->violations++;
+        if (at != 0 && !job.sh->finished)
+            r->points++; /* the point that died counts as tried */
+        if (end == VDC_ISO_TIMEOUT)
+            snprintf(what, sizeof what, "made no progress for %u ms (hang)", timeout_ms);
+        else if (end == VDC_ISO_SIGNAL)
+            snprintf(what, sizeof what, "died of signal %d", detail);
+        else if (job.sh->finished)
+            snprintf(what, sizeof what, "exited with status %d after the last point (a sanitizer report at exit, e.g. a leak)", detail);
+        else
+            snprintf(what, sizeof what, "exited with status %d (a sanitizer report or abort)", detail);
+        if (o->log != NULL)
+            fprintf(o->log, "violation: %s%llu: the sweep process %s\n", at != 0 ? "fault point #" : "before the first point, at #",
+                    (unsigned long long)(at != 0 ? at - 1 : 0), what);
+        if (r->first[0] == '\0')
+            snprintf(r->first, sizeof r->first, "%s%llu: the sweep process %s",
+                     at != 0 ? "fault point #" : "before the first point, at #", (unsigned long long)(at != 0 ? at - 1 : 0), what);
+        if (at == 0 || at <= resume || job.sh->finished) {
+            rc = job.sh->finished ? job.sh->rc : rc;
+            break;
+        }
+        resume = at;
+    }
+    vdc_iso_shared_free(job.sh, sizeof(iso_shared));
+    return rc;
+}

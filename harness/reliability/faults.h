@@ -1,0 +1,93 @@
+/*
+ * harness/reliability/faults.h - the fault sweep: the same workload rerun
+ * once per storage operation, with that operation failing.
+ *
+ * For fault point (N, mode), the workload (workload.h) runs on a fault fs
+ * (fs_fault.h) over a fresh memory fs, armed so that the Nth operation of
+ * the chosen kind (default: any kind) fails, in one of four modes:
+ *   io        VERR_DISK_IO_ERROR, that operation only; a failing write
+ *             leaves its leading half on disk (VDC_FAULT_TORN)
+ *   io-stuck  VERR_DISK_IO_ERROR from the Nth operation on (persistent), torn
+ *   full      VERR_DISK_FULL, that operation only
+ *   full-stuck VERR_DISK_FULL from the Nth on
+ * and is judged:
+ *  - during the run (driver in tolerant mode): every call has a legal shape,
+ *    every read hit returns acceptable data (a failed write's data counts
+ *    as acceptable where it was headed: model.h), no host misuse, no
+ *    storage handle left open after a close;
+ *  - after the run, with the fault cleared: a read-write reopen succeeds or
+ *    fails cleanly (no storage left open); what opens serves only
+ *    acceptable data across the workload's range, closes successfully, and
+ *    passes the deep check when one is given.
+ * A crash, hang or leak shows when the sweep runs isolated (isolate.h):
+ * the point is a violation and the sweep goes on.  In-process, a crash
+ * takes the process down and leaks show in LeakSanitizer's exit report.
+ *
+ * No global state.
+ */
+#ifndef VDCC_HARNESS_RELIABILITY_FAULTS_H
+#define VDCC_HARNESS_RELIABILITY_FAULTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crash.h"
+#include "fs_fault.h"
+#include "workload.h"
+
+#define VDC_FMODE_IO          0x1u
+#define VDC_FMODE_IO_STUCK    0x2u
+#define VDC_FMODE_FULL        0x4u
+#define VDC_FMODE_FULL_STUCK  0x8u
+#define VDC_FMODE_ALL         0xFu
+
+typedef struct vdc_faults_opts {
+    const VDCACHEBACKEND *be;
+    const vdc_workload   *w;
+    vdc_deep_check_fn     deep_check;   /* may be NULL */
+    void                 *deep_user;
+    unsigned              modes;        /* VDC_FMODE_* bits; 0: all */
+    vdc_fault_kind        kind;         /* which operations are numbered (VDC_FAULT_ANY for all) */
+    uint64_t              first, last;  /* operation numbers (1-based) tried; 0, 0: all */
+    uint64_t              stride;       /* every stride-th; 0 or 1: all */
+    FILE                 *log;          /* violations explained (may be NULL) */
+    unsigned              max_logged;   /* 0: 10 */
+    /* Isolation support. */
+    uint64_t              skip_points;
+    volatile uint64_t    *progress;     /* 1 + the point being run */
+    volatile uint64_t    *heartbeat;
+} vdc_faults_opts;
+
+typedef struct vdc_faults_result {
+    uint64_t ops;            /* operations of the kind in the clean run */
+    uint64_t clean_violations;
+    uint64_t points;         /* fault points run */
+    uint64_t fired;          /* ... where the fault did fire */
+    uint64_t failed_calls;   /* backend calls that reported a failure */
+    uint64_t reopen_ok, reopen_failed;
+    uint64_t violations;
+    uint64_t crashed;        /* isolated points that crashed or hung */
+    char     first[2048];
+} vdc_faults_result;
+
+/*
+ * Runs the clean workload once (counting operations), then every fault
+ * point.  Returns VINF_SUCCESS when the sweep ran (verdict:
+ * r->violations + r->clean_violations), VERR_INVALID_PARAMETER,
+ * VERR_NO_MEMORY.
+ */
+int vdc_faults_run(const vdc_faults_opts *o, vdc_faults_result *r);
+
+/* The same with the points run in child processes (isolate.h); a point that
+ * crashes or makes no progress for timeout_ms is a violation and the sweep
+ * resumes after it.  Also VERR_GENERAL_FAILURE when fork fails. */
+int vdc_faults_run_isolated(const vdc_faults_opts *o, unsigned timeout_ms, vdc_faults_result *r);
+
+/* The vdc_fs_fault_arm status and flags of one VDC_FMODE_* bit. */
+void vdc_fmode_arm(unsigned mode, int *status, unsigned *flags);
+
+/* "io", "io-stuck", "full", "full-stuck" for one VDC_FMODE_* bit. */
+const char *vdc_fmode_name(unsigned mode);
+
+#endif /* VDCC_HARNESS_RELIABILITY_FAULTS_H */

@@ -1,0 +1,29 @@
+/*
+ * harness/reliability/tests/naive.h - deliberately broken cache backends the
+ * reliability tests must catch (and one they must survive).
+ *
+ *   rel_naive_backend   a direct-mapped cache that writes its index in place
+ *                       right after the data, with no ordering, no flush
+ *                       barrier and no unclean flag: correct while nothing
+ *                       fails, but a crash (or a torn write) can leave an
+ *                       index entry pointing at a slot whose data belongs to
+ *                       another block.  The crash test must report lies.
+ *   rel_sloppy_backend  the same, but a read that fails in the storage is
+ *                       reported as a hit anyway (serving whatever was in its
+ *                       buffer).  The fault sweep must report lies.
+ *   rel_crashy_backend  the same as naive, but it abort()s when a read-only
+ *                       open finds exactly 3 used index entries, and when a
+ *                       storage read fails (other than VERR_EOF): the
+ *                       isolated runs must survive it, count it and go on.
+ * Contract: spec/contract.md, except for the defects above.
+ */
+#ifndef VDCC_HARNESS_RELIABILITY_TESTS_NAIVE_H
+#define VDCC_HARNESS_RELIABILITY_TESTS_NAIVE_H
+
+#include "../../../spec/vdcache.h"
+
+extern const VDCACHEBACKEND rel_naive_backend;
+extern const VDCACHEBACKEND rel_sloppy_backend;
+extern const VDCACHEBACKEND rel_crashy_backend;
+
+#endif

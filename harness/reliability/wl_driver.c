@@ -1,0 +1,542 @@
+/*
+ * harness/reliability/wl_driver.c - runs a workload against a backend and
+ * judges every call (the checks are listed in workload.h).
+ *
+ * Contract: workload.h.  Statuses: VINF_SUCCESS, VERR_INVALID_PARAMETER,
+ * VERR_NO_MEMORY; vdc_wl_read_check returns the backend's last status.
+ * Clauses judged: spec/contract.md READ-1..5, WRITE-1/2, HOST-1, HOST-3,
+ * UUID-1, and (through the model) the "last data written" rule.
+ */
+#include "workload.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../host/host.h"
+#include "../host/ioctx.h"
+#include "../host/status.h"
+#include "fs_crash.h"
+
+#define CHUNK_READ ((uint64_t)VDC_RC_SCRATCH) /* one VD read request at most */
+
+static const char *sname(int rc)
+{
+    const char *n = vdc_status_name(rc);
+    return n != NULL ? n : "?";
+}
+
+static void violation(uint64_t *count, char *msg, size_t cb, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void violation(uint64_t *count, char *msg, size_t cb, const char *fmt, ...)
+{
+    (*count)++;
+    if (msg != NULL && cb != 0 && msg[0] == '\0') {
+        va_list va;
+        va_start(va, fmt);
+        vsnprintf(msg, cb, fmt, va);
+        va_end(va);
+    }
+}
+
+int vdc_wl_read_check(const VDCACHEBACKEND *be, void *bd, vdc_host *host, uint64_t off,
+                      uint64_t len, const vdc_model *m, const vdc_model_alt *inflight, unsigned flags,
+                      uint64_t max_calls, uint64_t *violations, char *msg, size_t cb_msg,
+                      vdc_rc_stats *st)
+{
+    uint8_t *buf;
+    uint64_t pos = off, end = off + len, calls = 0;
+    int rc = VINF_SUCCESS;
+
+    if (max_calls == 0)
+        max_calls = 2 + 2 * (len / 512);
+    buf = st != NULL && st->scratch != NULL ? st->scratch
+        : malloc((size_t)(len < CHUNK_READ ? (len != 0 ? len : 1) : CHUNK_READ));
+    if (buf == NULL)
+        return VERR_NO_MEMORY;
+    while (pos < end) {
+        uint64_t cb = end - pos < CHUNK_READ ? end - pos : CHUNK_READ;
+        struct VDIOCTX ctx;
+        RTSGSEG seg;
+        size_t n = 0;
+        if (++calls > max_calls) {
+            violation(violations, msg, cb_msg,
+                      "READ-5: the read loop over [%llu, %llu) needed more than %llu calls (stuck at %llu)",
+                      (unsigned long long)off, (unsigned long long)end, (unsigned long long)max_calls,
+                      (unsigned long long)pos);
+            break;
+        }
+        seg.pvSeg = buf;
+        seg.cbSeg = (size_t)cb;
+        vdc_host_ioctx_init(host, &ctx, &seg, 1);
+        rc = be->pfnRead(bd, pos, (size_t)cb, &ctx, &n);
+        size_t moved = ctx.total - ctx.left;
+        if (rc == VINF_SUCCESS) {
+            uint64_t bad;
+            uint8_t want;
+            bool has;
+            if (n == 0 || n > cb || moved != n) {
+                violation(violations, msg, cb_msg,
+                          "READ-1: read(%llu, %llu) hit reports %zu bytes and moved %zu",
+                          (unsigned long long)pos, (unsigned long long)cb, n, moved);
+                break;
+            }
+            if (st != NULL)
+                st->hits++;
+            if (!vdc_model_check_hit(m, pos, buf, n, inflight, (flags & VDC_RC_AFTER_CRASH) != 0, &bad, &want,
+                                     &has)) {
+                if (has)
+                    violation(violations, msg, cb_msg,
+                              "READ-1/CRASH-1: read(%llu, %llu) hit served byte 0x%02x at %llu; the last data written there is 0x%02x",
+                              (unsigned long long)pos, (unsigned long long)cb, buf[bad],
+                              (unsigned long long)(pos + bad), want);
+                else
+                    violation(violations, msg, cb_msg,
+                              "READ-3/CRASH-1: read(%llu, %llu) hit served byte 0x%02x at %llu, which was never written (or was discarded)",
+                              (unsigned long long)pos, (unsigned long long)cb, buf[bad],
+                              (unsigned long long)(pos + bad));
+            }
+            pos += n;
+        } else if (rc == VERR_VD_BLOCK_FREE) {
+            if (n == 0 || n > cb || moved != 0) {
+                violation(violations, msg, cb_msg,
+                          "READ-2: read(%llu, %llu) miss reports %zu bytes and moved %zu",
+                          (unsigned long long)pos, (unsigned long long)cb, n, moved);
+                break;
+            }
+            if (st != NULL)
+                st->misses++;
+            pos += n;
+        } else {
+            if (!(flags & VDC_RC_TOLERATE) || rc == VERR_VD_ASYNC_IO_IN_PROGRESS || RT_SUCCESS(rc)) {
+                violation(violations, msg, cb_msg, "%sread(%llu, %llu) returned %d (%s)",
+                          rc == VERR_VD_ASYNC_IO_IN_PROGRESS ? "READ-4: " : "",
+                          (unsigned long long)pos, (unsigned long long)cb, rc, sname(rc));
+                break;
+            }
+            if (st != NULL)
+                st->errors++;
+            pos += cb; /* tolerated: skip the request, read on */
+        }
+    }
+    if (st == NULL || buf != st->scratch)
+        free(buf);
+    return rc;
+}
+
+#define SPAN_READ_ALL ((uint64_t)4 << 20)
+
+int vdc_wl_read_all(const VDCACHEBACKEND *be, void *bd, vdc_host *host, const vdc_workload *w,
+                    const vdc_model *m, const vdc_model_alt *inflight, unsigned flags, uint64_t *violations,
+                    char *msg, size_t cb_msg, vdc_rc_stats *st)
+{
+    int rc = VINF_SUCCESS;
+    if (w->span <= SPAN_READ_ALL) {
+        if (w->span != 0)
+            rc = vdc_wl_read_check(be, bd, host, 0, w->span, m, inflight, flags, 0, violations, msg, cb_msg, st);
+        return rc;
+    }
+    uint64_t from = 0, lo, hi;
+    while (vdc_model_next_run(m, from, &lo, &hi)) {
+        rc = vdc_wl_read_check(be, bd, host, lo, hi - lo, m, inflight, flags, 0, violations, msg, cb_msg, st);
+        from = hi;
+    }
+    return rc;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+typedef struct drv {
+    const vdc_workload *w;
+    const vdc_wl_opts  *o;
+    vdc_wl_result      *r;
+    vdc_host           *host;
+    void               *bd;
+    bool                open_ro;
+    uint8_t            *buf;      /* a write's data */
+    size_t              capbuf;
+    uint8_t            *scratch;  /* for reads, VDC_RC_SCRATCH bytes */
+} drv;
+
+static void viol(drv *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void viol(drv *d, const char *fmt, ...)
+{
+    d->r->violations++;
+    if (d->r->first[0] == '\0') {
+        va_list va;
+        va_start(va, fmt);
+        vsnprintf(d->r->first, sizeof d->r->first, fmt, va);
+        va_end(va);
+    }
+}
+
+static uint64_t events(const drv *d)
+{
+    return d->o->rec != NULL ? vdc_fs_crash_nevents(d->o->rec) : 0;
+}
+
+/* Starts a call record; returns its index (or SIZE_MAX when not kept). */
+static size_t call_begin(drv *d, vdc_wop_kind kind, uint32_t op, uint64_t off, uint64_t len)
+{
+    d->r->total_calls++;
+    if (d->o->heartbeat != NULL)
+        (*d->o->heartbeat)++;
+    if (!d->o->keep_calls)
+        return SIZE_MAX;
+    vdc_wl_result *r = d->r;
+    if (r->ncalls == r->capcalls) {
+        size_t nc = r->capcalls != 0 ? r->capcalls * 2 : 256;
+        vdc_wl_call *np = realloc(r->calls, nc * sizeof *np);
+        if (np == NULL)
+            return SIZE_MAX;
+        r->calls = np;
+        r->capcalls = nc;
+    }
+    vdc_wl_call *c = &r->calls[r->ncalls];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->op = op;
+    c->off = off;
+    c->len = len;
+    c->ev_start = events(d);
+    c->data_at = UINT64_MAX;
+    return r->ncalls++;
+}
+
+static void call_end(drv *d, size_t ci, int rc, uint64_t done)
+{
+    if (RT_FAILURE(rc) && rc != VERR_VD_BLOCK_FREE)
+        d->r->failed_calls++;
+    if (ci == SIZE_MAX)
+        return;
+    vdc_wl_call *c = &d->r->calls[ci];
+    c->rc = rc;
+    c->done = done;
+    c->ev_end = events(d);
+}
+
+/* Keeps a write's bytes for the crash test; returns their arena offset. */
+static uint64_t keep_data(drv *d, const uint8_t *p, uint64_t cb)
+{
+    vdc_wl_result *r = d->r;
+    if (!d->o->keep_calls)
+        return UINT64_MAX;
+    if (r->narena + cb > r->caparena) {
+        size_t nc = r->caparena != 0 ? r->caparena : 65536;
+        while (nc < r->narena + cb)
+            nc *= 2;
+        uint8_t *np = realloc(r->arena, nc);
+        if (np == NULL)
+            return UINT64_MAX;
+        r->arena = np;
+        r->caparena = nc;
+    }
+    memcpy(r->arena + r->narena, p, (size_t)cb);
+    r->narena += (size_t)cb;
+    return r->narena - cb;
+}
+
+/* A failure the driver tolerates in fault mode, else a violation. */
+static void failed(drv *d, uint32_t opi, const char *what, int rc)
+{
+    if (!d->o->tolerate_errors || RT_SUCCESS(rc) || rc == VERR_VD_ASYNC_IO_IN_PROGRESS)
+        viol(d, "op %u: %s returned %d (%s)", opi + 1, what, rc, sname(rc));
+}
+
+static void check_storages(drv *d, uint32_t opi, const char *when)
+{
+    const vdc_host_stats *st = vdc_host_get_stats(d->host);
+    if (st->open_storages != 0)
+        viol(d, "HOST-3: op %u: %u storage handle(s) still open after %s", opi + 1, st->open_storages, when);
+}
+
+static void do_close(drv *d, uint32_t opi, bool del)
+{
+    size_t ci = call_begin(d, VDC_WOP_CLOSE, opi, 0, del ? 1 : 0);
+    int rc = d->o->be->pfnClose(d->bd, del);
+    call_end(d, ci, rc, 0);
+    d->bd = NULL;
+    if (RT_FAILURE(rc))
+        failed(d, opi, "close", rc);
+    else if (!del)
+        vdc_model_commit_discards(d->r->model);
+    check_storages(d, opi, "close");
+}
+
+static int do_open(drv *d, uint32_t opi, unsigned flags)
+{
+    size_t ci = call_begin(d, VDC_WOP_OPEN, opi, 0, 0);
+    void *bd = NULL;
+    int rc = d->o->be->pfnOpen(d->w->name, flags, vdc_host_disk_ifs(d->host), vdc_host_image_ifs(d->host), &bd);
+    call_end(d, ci, rc, 0);
+    if (RT_SUCCESS(rc)) {
+        d->bd = bd;
+        d->open_ro = (flags & VD_OPEN_FLAGS_READONLY) != 0;
+    } else {
+        failed(d, opi, "open", rc);
+        check_storages(d, opi, "a failed open");
+    }
+    return rc;
+}
+
+/* Makes sure an instance is open (fault mode reopens after failures). */
+static bool ensure_open(drv *d, uint32_t opi)
+{
+    if (d->bd != NULL)
+        return true;
+    if (!d->o->tolerate_errors)
+        return false;
+    return RT_SUCCESS(do_open(d, opi, VD_OPEN_FLAGS_NORMAL));
+}
+
+static void do_create(drv *d, uint32_t opi, const vdc_wop *op)
+{
+    RTUUID uuid;
+    void *bd = NULL;
+    if (d->bd != NULL)
+        do_close(d, opi, false);
+    for (unsigned i = 0; i < 16; i++)
+        uuid.au8[i] = vdc_wl_byte(op->seed, i);
+    vdc_model_reset(d->r->model);
+    size_t ci = call_begin(d, VDC_WOP_CREATE, opi, 0, op->len);
+    int rc = d->o->be->pfnCreate(d->w->name, op->len, op->image_flags, NULL, &uuid, op->open_flags, 0, 99,
+                                 vdc_host_disk_ifs(d->host), vdc_host_image_ifs(d->host),
+                                 vdc_host_op_ifs(d->host), &bd);
+    call_end(d, ci, rc, 0);
+    if (RT_SUCCESS(rc)) {
+        d->bd = bd;
+        d->open_ro = false;
+    } else {
+        failed(d, opi, "create", rc);
+        check_storages(d, opi, "a failed create");
+    }
+}
+
+static int fill_buf(drv *d, const vdc_wop *op)
+{
+    if (op->len > d->capbuf) {
+        uint8_t *nb = realloc(d->buf, (size_t)op->len);
+        if (nb == NULL)
+            return VERR_NO_MEMORY;
+        d->buf = nb;
+        d->capbuf = (size_t)op->len;
+    }
+    if (op->data != NULL)
+        memcpy(d->buf, op->data, (size_t)op->len);
+    else
+        for (uint64_t i = 0; i < op->len; i++)
+            d->buf[i] = vdc_wl_byte(op->seed, op->off + i);
+    return VINF_SUCCESS;
+}
+
+static int do_write(drv *d, uint32_t opi, const vdc_wop *op)
+{
+    int rc = fill_buf(d, op);
+    if (RT_FAILURE(rc))
+        return rc;
+    uint64_t pos = op->off, end = op->off + op->len, calls = 0;
+    uint64_t max_calls = d->o->max_calls_per_op != 0 ? d->o->max_calls_per_op : 16 + 2 * (op->len / 512);
+    while (pos < end) {
+        const uint8_t *p = d->buf + (pos - op->off);
+        struct VDIOCTX ctx;
+        RTSGSEG seg;
+        size_t n = 0;
+        if (++calls > max_calls) {
+            viol(d, "WRITE-1: op %u: the write loop over [%llu, %llu) needed more than %llu calls",
+                 opi + 1, (unsigned long long)op->off, (unsigned long long)end, (unsigned long long)max_calls);
+            break;
+        }
+        size_t ci = call_begin(d, VDC_WOP_WRITE, opi, pos, end - pos);
+        seg.pvSeg = (void *)(uintptr_t)p;
+        seg.cbSeg = (size_t)(end - pos);
+        vdc_host_ioctx_init(d->host, &ctx, &seg, 1);
+        rc = d->o->be->pfnWrite(d->bd, pos, (size_t)(end - pos), &ctx, &n);
+        size_t moved = ctx.total - ctx.left;
+        call_end(d, ci, rc, RT_SUCCESS(rc) ? n : 0);
+        if (ci != SIZE_MAX)
+            d->r->calls[ci].data_at = keep_data(d, p, end - pos);
+        if (rc == VINF_SUCCESS) {
+            if (n == 0 || n > end - pos || moved != n) {
+                viol(d, "WRITE-1: op %u: write(%llu, %llu) reports %zu bytes processed and took %zu",
+                     opi + 1, (unsigned long long)pos, (unsigned long long)(end - pos), n, moved);
+                break;
+            }
+            if (RT_FAILURE(vdc_model_write(d->r->model, pos, p, n)))
+                return VERR_NO_MEMORY;
+            pos += n;
+            continue;
+        }
+        if (d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY)
+            break;
+        failed(d, opi, "write", rc);
+        /* What the failed call may have stored stays acceptable. */
+        if (RT_FAILURE(vdc_model_maybe(d->r->model, pos, p, end - pos)))
+            return VERR_NO_MEMORY;
+        break;
+    }
+    return VINF_SUCCESS;
+}
+
+static void do_read(drv *d, uint32_t opi, const vdc_wop *op)
+{
+    char msg[sizeof d->r->first];
+    uint64_t v = 0;
+    msg[0] = '\0';
+    size_t ci = call_begin(d, VDC_WOP_READ, opi, op->off, op->len);
+    vdc_rc_stats st = { 0, 0, 0, d->scratch };
+    int rc = vdc_wl_read_check(d->o->be, d->bd, d->host, op->off, op->len, d->r->model, NULL,
+                               d->o->tolerate_errors ? VDC_RC_TOLERATE : 0, d->o->max_calls_per_op, &v, msg,
+                               sizeof msg, &st);
+    d->r->hits += st.hits;
+    d->r->misses += st.misses;
+    call_end(d, ci, rc == VERR_VD_BLOCK_FREE ? VINF_SUCCESS : rc, 0);
+    if (v != 0) {
+        d->r->violations += v - 1;
+        viol(d, "op %u: %s", opi + 1, msg);
+    }
+}
+
+static void do_flush(drv *d, uint32_t opi)
+{
+    struct VDIOCTX ctx;
+    vdc_host_ioctx_init(d->host, &ctx, NULL, 0);
+    size_t ci = call_begin(d, VDC_WOP_FLUSH, opi, 0, 0);
+    int rc = d->o->be->pfnFlush(d->bd, &ctx);
+    call_end(d, ci, rc, 0);
+    if (RT_FAILURE(rc))
+        failed(d, opi, "flush", rc);
+    else
+        vdc_model_commit_discards(d->r->model);
+}
+
+static void do_discard(drv *d, uint32_t opi, const vdc_wop *op)
+{
+    struct VDIOCTX ctx;
+    size_t pre = 0, post = 0, done = 0;
+    void *bm = NULL;
+    if (d->o->be->pfnDiscard == NULL || !(d->o->be->uBackendCaps & VD_CAP_DISCARD))
+        return;
+    vdc_host_ioctx_init(d->host, &ctx, NULL, 0);
+    size_t ci = call_begin(d, VDC_WOP_DISCARD, opi, op->off, op->len);
+    int rc = d->o->be->pfnDiscard(d->bd, &ctx, op->off, (size_t)op->len, &pre, &post, &done, &bm, 0);
+    call_end(d, ci, rc, RT_SUCCESS(rc) ? done : 0);
+    free(bm); /* VD releases it; ref never allocates one */
+    if (RT_SUCCESS(rc)) {
+        /* The range reported discarded reads as a miss from now on; a
+         * count beyond the request is not trusted further than cb. */
+        vdc_model_discard(d->r->model, op->off, done < op->len ? done : op->len);
+    } else if (!(d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY) && rc != VERR_VD_DISCARD_ALIGNMENT_NOT_MET) {
+        failed(d, opi, "discard", rc);
+    }
+}
+
+static void do_setuuid(drv *d, uint32_t opi, const vdc_wop *op)
+{
+    RTUUID u, back;
+    for (unsigned i = 0; i < 16; i++)
+        u.au8[i] = vdc_wl_byte(op->seed, i);
+    size_t ci = call_begin(d, VDC_WOP_SETUUID, opi, 0, 0);
+    int rc = d->o->be->pfnSetModificationUuid(d->bd, &u);
+    call_end(d, ci, rc, 0);
+    if (rc == VERR_NOT_SUPPORTED)
+        return;
+    if (RT_FAILURE(rc)) {
+        failed(d, opi, "set-mod-uuid", rc);
+        return;
+    }
+    memset(&back, 0, sizeof back);
+    rc = d->o->be->pfnGetModificationUuid(d->bd, &back);
+    if (RT_SUCCESS(rc) && memcmp(back.au8, u.au8, 16) != 0)
+        viol(d, "UUID-1: op %u: the modification UUID set does not read back", opi + 1);
+    else if (RT_FAILURE(rc))
+        failed(d, opi, "get-mod-uuid", rc);
+}
+
+int vdc_wl_run(const vdc_workload *w, const vdc_wl_opts *o, vdc_wl_result *r)
+{
+    drv d;
+    int rc = VINF_SUCCESS;
+
+    if (r == NULL)
+        return VERR_INVALID_PARAMETER;
+    memset(r, 0, sizeof *r);
+    if (w == NULL || o == NULL || o->be == NULL || o->fs == NULL || w->name == NULL)
+        return VERR_INVALID_PARAMETER;
+    r->model = vdc_model_new();
+    if (r->model == NULL)
+        return VERR_NO_MEMORY;
+    memset(&d, 0, sizeof d);
+    d.w = w;
+    d.o = o;
+    d.r = r;
+    d.host = vdc_host_new(o->fs);
+    d.scratch = calloc(1, VDC_RC_SCRATCH);
+    if (d.host == NULL || d.scratch == NULL) {
+        rc = VERR_NO_MEMORY;
+        goto out;
+    }
+    for (size_t i = 0; i < w->n && RT_SUCCESS(rc); i++) {
+        const vdc_wop *op = &w->ops[i];
+        uint32_t opi = (uint32_t)i;
+        switch (op->kind) {
+        case VDC_WOP_CREATE:
+            do_create(&d, opi, op);
+            break;
+        case VDC_WOP_OPEN:
+            if (d.bd != NULL)
+                do_close(&d, opi, false);
+            do_open(&d, opi, op->open_flags);
+            break;
+        case VDC_WOP_CLOSE:
+            if (d.bd != NULL)
+                do_close(&d, opi, op->del);
+            if (op->del)
+                vdc_model_reset(r->model);
+            break;
+        case VDC_WOP_WRITE:
+            if (ensure_open(&d, opi))
+                rc = do_write(&d, opi, op);
+            break;
+        case VDC_WOP_READ:
+            if (ensure_open(&d, opi))
+                do_read(&d, opi, op);
+            break;
+        case VDC_WOP_FLUSH:
+            if (ensure_open(&d, opi))
+                do_flush(&d, opi);
+            break;
+        case VDC_WOP_DISCARD:
+            if (ensure_open(&d, opi))
+                do_discard(&d, opi, op);
+            break;
+        case VDC_WOP_SETUUID:
+            if (ensure_open(&d, opi))
+                do_setuuid(&d, opi, op);
+            break;
+        }
+    }
+    if (d.bd != NULL) {
+        r->open_at_end = true;
+        do_close(&d, (uint32_t)w->n, false);
+    }
+    r->misuse = vdc_host_get_stats(d.host)->misuse;
+    if (r->misuse != 0)
+        viol(&d, "HOST-1: the backend misused the host %llu time(s); host log:\n%.600s",
+             (unsigned long long)r->misuse, vdc_host_log(d.host));
+out:
+    vdc_host_free(d.host);
+    free(d.scratch);
+    free(d.buf);
+    return rc;
+}
+
+void vdc_wl_result_free(vdc_wl_result *r)
+{
+    if (r == NULL)
+        return;
+    vdc_model_free(r->model);
+    free(r->calls);
+    free(r->arena);
+    memset(r, 0, sizeof *r);
+}

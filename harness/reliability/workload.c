@@ -1,0 +1,315 @@
+/*
+ * harness/reliability/workload.c - building workloads: the seeded random
+ * generator and the conversion from traces.
+ *
+ * Contract: workload.h.  Statuses: VINF_SUCCESS, VERR_INVALID_PARAMETER,
+ * VERR_NO_MEMORY.  The workloads feed the crash and fault tests of
+ * spec/contract.md CRASH-1 and HOST-2.
+ */
+#include "workload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../trace/trace.h"
+
+#define WL_DEFAULT_CAPACITY  (128u * 1024u)
+#define WL_DEFAULT_MAX_WRITE (16u * 1024u)
+#define WL_MAX_TRACE_XFER    ((uint64_t)16 << 20)
+#define WL_IMAGE_NAME        "crash.vci"
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s += 0x9e3779b97f4a7c15ull;
+    return mix64(*s);
+}
+
+uint8_t vdc_wl_byte(uint64_t seed, uint64_t x)
+{
+    return (uint8_t)(mix64(seed * 0x9e3779b97f4a7c15ull + (x >> 3) + 1) >> (8 * (x & 7)));
+}
+
+static vdc_wop *add_op(vdc_workload *w, vdc_wop_kind kind)
+{
+    if (w->n == w->cap) {
+        size_t nc = w->cap != 0 ? w->cap * 2 : 64;
+        vdc_wop *np = realloc(w->ops, nc * sizeof *np);
+        if (np == NULL)
+            return NULL;
+        w->ops = np;
+        w->cap = nc;
+    }
+    vdc_wop *op = &w->ops[w->n++];
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    return op;
+}
+
+static void note_span(vdc_workload *w, uint64_t off, uint64_t len)
+{
+    if (off + len > w->span)
+        w->span = off + len;
+}
+
+void vdc_workload_free(vdc_workload *w)
+{
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        free(w->ops[i].data);
+    free(w->ops);
+    free(w->name);
+    free(w);
+}
+
+static vdc_workload *wl_new(const char *name)
+{
+    vdc_workload *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->name = strdup(name);
+    if (w->name == NULL) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* A range [*off, *off+*len) inside [0, vsize): aligned unless `odd`. */
+static void pick_range(uint64_t *s, uint64_t vsize, uint64_t max_len, bool hot, bool odd_off,
+                       bool odd_len, uint64_t *off, uint64_t *len)
+{
+    uint64_t blocks = vsize / 512;
+    uint64_t area = hot ? (blocks / 8 != 0 ? blocks / 8 : 1) : blocks;
+    uint64_t o = rnd(s) % area * 512;
+    uint64_t l = (1 + rnd(s) % (max_len / 512 != 0 ? max_len / 512 : 1)) * 512;
+    if (odd_off)
+        o += 1 + rnd(s) % 511;
+    if (odd_len && l > 511)
+        l -= rnd(s) % 511;
+    if (o >= vsize)
+        o = vsize - 512;
+    if (l > vsize - o)
+        l = vsize - o;
+    *off = o;
+    *len = l;
+}
+
+int vdc_workload_gen(uint64_t seed, unsigned nops, const vdc_wl_params *p, vdc_workload **out)
+{
+    vdc_wl_params dflt = { 0 };
+    vdc_workload *w;
+    uint64_t s = seed;
+
+    if (out == NULL || nops == 0)
+        return VERR_INVALID_PARAMETER;
+    *out = NULL;
+    if (p == NULL)
+        p = &dflt;
+    uint64_t cap = p->capacity != 0 ? p->capacity : WL_DEFAULT_CAPACITY;
+    uint64_t vsize = p->vsize != 0 ? p->vsize : 2 * cap;
+    uint64_t max_write = p->max_write != 0 ? p->max_write : WL_DEFAULT_MAX_WRITE;
+    if (cap % 512 != 0 || vsize < 4096 || max_write < 512)
+        return VERR_INVALID_PARAMETER;
+    vsize -= vsize % 512;
+
+    w = wl_new(WL_IMAGE_NAME);
+    if (w == NULL)
+        return VERR_NO_MEMORY;
+    vdc_wop *op = add_op(w, VDC_WOP_CREATE);
+    if (op == NULL)
+        goto out_nomem;
+    op->len = cap;
+    op->image_flags = p->fixed ? VD_IMAGE_FLAGS_FIXED : VD_IMAGE_FLAGS_NONE;
+    op->seed = rnd(&s);
+
+    for (unsigned i = 0; i < nops; i++) {
+        unsigned r = (unsigned)(rnd(&s) % 100);
+        op = NULL;
+        if (r < 45 || (r >= 80 && r < 85 && p->no_reopen) || (r >= 85 && r < 90 && p->no_discard) || r >= 94) {
+            op = add_op(w, VDC_WOP_WRITE);
+            if (op == NULL)
+                goto out_nomem;
+            bool hot = rnd(&s) % 100 < 30;
+            bool odd_off = rnd(&s) % 100 < 8, odd_len = rnd(&s) % 100 < 8;
+            pick_range(&s, vsize, max_write, hot, odd_off, odd_len, &op->off, &op->len);
+            op->seed = rnd(&s);
+        } else if (r < 70) {
+            op = add_op(w, VDC_WOP_READ);
+            if (op == NULL)
+                goto out_nomem;
+            pick_range(&s, vsize, 32768, rnd(&s) % 100 < 30, rnd(&s) % 100 < 15, rnd(&s) % 100 < 15,
+                       &op->off, &op->len);
+        } else if (r < 80) {
+            if (add_op(w, VDC_WOP_FLUSH) == NULL)
+                goto out_nomem;
+        } else if (r < 85) {
+            if (add_op(w, VDC_WOP_CLOSE) == NULL || add_op(w, VDC_WOP_OPEN) == NULL)
+                goto out_nomem;
+        } else if (r < 90) {
+            op = add_op(w, VDC_WOP_DISCARD);
+            if (op == NULL)
+                goto out_nomem;
+            pick_range(&s, vsize, 8192, rnd(&s) % 100 < 30, false, false, &op->off, &op->len);
+        } else {
+            op = add_op(w, VDC_WOP_SETUUID);
+            if (op == NULL)
+                goto out_nomem;
+            op->seed = rnd(&s);
+        }
+        if (op != NULL && (op->kind == VDC_WOP_WRITE || op->kind == VDC_WOP_READ || op->kind == VDC_WOP_DISCARD))
+            note_span(w, op->off, op->len);
+    }
+    if (add_op(w, VDC_WOP_CLOSE) == NULL)
+        goto out_nomem;
+    *out = w;
+    return VINF_SUCCESS;
+
+out_nomem:
+    vdc_workload_free(w);
+    return VERR_NO_MEMORY;
+}
+
+/* Whether a record's MUST expectation lets the call succeed; records that
+ * must fail (opening a foreign file, writing a read-only instance) are no
+ * part of a workload. */
+static bool allows_success(const vdc_record *r)
+{
+    if (r->expect.n == 0)
+        return true;
+    for (unsigned i = 0; i < r->expect.n; i++) {
+        const vdc_alt *a = &r->expect.v[i];
+        if (a->kind != VDC_ALT_FAILURE && (a->kind != VDC_ALT_STATUS || RT_SUCCESS(a->status)))
+            return true;
+    }
+    return false;
+}
+
+int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char *err, size_t cb_err)
+{
+    vdc_workload *w = NULL;
+    const char *handle = NULL;
+    unsigned n;
+
+    if (err != NULL && cb_err != 0)
+        err[0] = '\0';
+    if (t == NULL || out == NULL)
+        return VERR_INVALID_PARAMETER;
+    *out = NULL;
+    n = vdc_trace_ncalls(t);
+    for (unsigned i = 0; i < n; i++) {
+        const vdc_record *r = vdc_trace_record(t, i);
+        if (r == NULL || (r->op != VDC_OP_CREATE && r->op != VDC_OP_OPEN) || r->handle == NULL || r->file == NULL
+            || !allows_success(r))
+            continue;
+        handle = r->handle;
+        w = wl_new(r->file);
+        if (w == NULL)
+            return VERR_NO_MEMORY;
+        break;
+    }
+    if (w == NULL) {
+        snprintf(err, cb_err, "the trace never creates or opens an image");
+        return VERR_INVALID_PARAMETER;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const vdc_record *r = vdc_trace_record(t, i);
+        vdc_wop *op = NULL;
+        if (r == NULL || r->handle == NULL || strcmp(r->handle, handle) != 0 || !allows_success(r))
+            continue;
+        switch (r->op) {
+        case VDC_OP_CREATE:
+            if (r->file == NULL || strcmp(r->file, w->name) != 0)
+                continue;
+            op = add_op(w, VDC_WOP_CREATE);
+            if (op == NULL)
+                goto out_nomem;
+            op->len = r->size;
+            op->image_flags = r->image_flags;
+            op->open_flags = r->open_flags;
+            break;
+        case VDC_OP_OPEN:
+            if (r->file == NULL || strcmp(r->file, w->name) != 0)
+                continue;
+            op = add_op(w, VDC_WOP_OPEN);
+            if (op == NULL)
+                goto out_nomem;
+            op->open_flags = r->open_flags;
+            break;
+        case VDC_OP_CLOSE:
+            op = add_op(w, VDC_WOP_CLOSE);
+            if (op == NULL)
+                goto out_nomem;
+            op->del = r->del;
+            break;
+        case VDC_OP_FLUSH:
+            if (add_op(w, VDC_WOP_FLUSH) == NULL)
+                goto out_nomem;
+            break;
+        case VDC_OP_READ:
+        case VDC_OP_VDREAD:
+        case VDC_OP_DISCARD:
+        case VDC_OP_WRITE:
+        case VDC_OP_VDWRITE:
+            if (r->len == 0 || r->len > WL_MAX_TRACE_XFER) {
+                snprintf(err, cb_err, "record %u: transfer of %llu bytes (1..%llu supported)", i + 1,
+                         (unsigned long long)r->len, (unsigned long long)WL_MAX_TRACE_XFER);
+                vdc_workload_free(w);
+                return VERR_INVALID_PARAMETER;
+            }
+            op = add_op(w, r->op == VDC_OP_DISCARD ? VDC_WOP_DISCARD
+                         : (r->op == VDC_OP_WRITE || r->op == VDC_OP_VDWRITE) ? VDC_WOP_WRITE : VDC_WOP_READ);
+            if (op == NULL)
+                goto out_nomem;
+            op->off = r->off;
+            op->len = r->len;
+            if (op->kind == VDC_WOP_WRITE) {
+                op->data = malloc((size_t)r->len);
+                if (op->data == NULL)
+                    goto out_nomem;
+                vdc_data_fill(&r->data, r->off, op->data, (size_t)r->len);
+            }
+            note_span(w, op->off, op->len);
+            break;
+        case VDC_OP_SET_MOD_UUID:
+            if (r->uuid.kind != VDC_UUID_LIT)
+                continue;
+            op = add_op(w, VDC_WOP_SETUUID);
+            if (op == NULL)
+                goto out_nomem;
+            memcpy(&op->seed, r->uuid.lit.au8, sizeof op->seed);
+            break;
+        default:
+            break;
+        }
+    }
+    *out = w;
+    return VINF_SUCCESS;
+
+out_nomem:
+    vdc_workload_free(w);
+    return VERR_NO_MEMORY;
+}
+
+const char *vdc_wop_name(vdc_wop_kind k)
+{
+    switch (k) {
+    case VDC_WOP_CREATE: return "create";
+    case VDC_WOP_OPEN: return "open";
+    case VDC_WOP_CLOSE: return "close";
+    case VDC_WOP_WRITE: return "write";
+    case VDC_WOP_READ: return "read";
+    case VDC_WOP_FLUSH: return "flush";
+    case VDC_WOP_DISCARD: return "discard";
+    case VDC_WOP_SETUUID: return "set-mod-uuid";
+    }
+    return "?";
+}
