@@ -20,7 +20,8 @@
  *      VERR_NOT_SUPPORTED (the op is not offered by this storage).
  *  - read and write transfer all cb bytes or fail; there are no short
  *    transfers at this level.  A read that would pass the end of the file
- *    fails with VERR_EOF and transfers nothing.  A write past the end grows
+ *    fails with VERR_EOF (the bytes before the end may already be in
+ *    the buffer; callers treat it as undefined).  A write past the end grows
  *    the file; the gap reads as zeros.
  *  - open honours the RTFILE_O_* action (OPEN, CREATE, OPEN_CREATE,
  *    CREATE_REPLACE), access (READ, WRITE, READWRITE) and deny modes

@@ -500,15 +500,9 @@ static int user_io(vdc_host *h, PVDIOSTORAGE pStorage, uint64_t off, PVDIOCTX ct
         misuse(h, "%s: %zu bytes, but the I/O context allows only %zu", who, cb, ctx->left);
         return VERR_INVALID_PARAMETER;
     }
-    if (!write) {
-        /* Past the end: fail before touching the caller's buffers. */
-        uint64_t size;
-        rc = h->fs->ops->get_size(s->file, &size);
-        if (RT_FAILURE(rc))
-            return rc;
-        if (off > size || cb > size - off)
-            return VERR_EOF;
-    }
+    /* A read past the end fails in the fs with VERR_EOF; user_transfer
+     * then rewinds the context, so nothing counts as transferred (the bytes
+     * before the end may already be in the caller's buffers). */
     rc = user_transfer(h, s, off, ctx, cb, write);
     if (RT_FAILURE(rc))
         return rc;

