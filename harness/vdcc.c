@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/bench.h"
 #include "cli.h"
 #include "commands.h"
+#include "reliability/reliability.h"
 
 typedef struct command {
     const char *name;
@@ -21,6 +23,9 @@ static const command commands[] = {
     { "replay", vdc_cmd_replay, "run traces in this process and explain the first divergence" },
     { "record", vdc_cmd_record, "record a backend's calls and results as a trace" },
     { "lint", vdc_cmd_lint, "check a backend's vtable without calling it" },
+    { "crashtest", vdc_cmd_crashtest, "check every crash state of a workload for lies" },
+    { "faults", vdc_cmd_faults, "fail each I/O of a workload in turn and check what follows" },
+    { "bench", vdc_cmd_bench, "measure a backend against raw file I/O" },
 #ifdef VDCC_HAVE_VCI_CHECK
     { "info", vdc_cmd_info, "describe a VCI image" },
     { "check", vdc_cmd_check, "verify a VCI image's structures" },
