@@ -10,6 +10,7 @@
 #include "bench/bench.h"
 #include "cli.h"
 #include "commands.h"
+#include "conformance/commands_conf.h"
 #include "reliability/reliability.h"
 
 typedef struct command {
@@ -23,6 +24,10 @@ static const command commands[] = {
     { "replay", vdc_cmd_replay, "run traces in this process and explain the first divergence" },
     { "record", vdc_cmd_record, "record a backend's calls and results as a trace" },
     { "lint", vdc_cmd_lint, "check a backend's vtable without calling it" },
+    { "gen", vdc_cmd_gen, "write a generated conformance trace (random or exhaustive)" },
+    { "shrink", vdc_cmd_shrink, "reduce a failing trace to a minimal one that fails the same way" },
+    { "diff", vdc_cmd_diff, "replay a trace on two backends, report where the contract tells them apart" },
+    { "coverage", vdc_cmd_coverage, "list contract clauses and the traces that test them" },
     { "crashtest", vdc_cmd_crashtest, "check every crash state of a workload for lies" },
     { "faults", vdc_cmd_faults, "fail each I/O of a workload in turn and check what follows" },
     { "bench", vdc_cmd_bench, "measure a backend against raw file I/O" },
@@ -37,8 +42,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vdcc COMMAND [OPTIONS] [ARGS]\n\nCommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "  %-9s %s\n", "help", "help CMD: the usage of CMD (same as vdcc CMD --help)");
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-10s %s\n", "help", "help CMD: the usage of CMD (same as vdcc CMD --help)");
     fprintf(f, "\nExit status: 0 success, 1 the checked thing failed, 2 usage error.\n\n%s", vdc_backend_help);
 }
 

@@ -1,0 +1,267 @@
+/*
+ * harness/conformance/cmd_coverage.c - `vdcc coverage`: each clause of
+ * spec/contract.md with the traces that name it (coverage.h).
+ *
+ * Contract: commands_conf.h.  Exit statuses: 0 every clause is named by a
+ * trace or covered by a tool of the exemption table, 1 some clause is not,
+ * 2 usage error, an unreadable contract or path, or a trace that does not
+ * parse.  Traces naming a clause the contract lacks are reported as
+ * warnings (a typo, or a clause that was renamed).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../cli.h"
+#include "../host/status.h"
+#include "../trace/trace.h"
+#include "commands_conf.h"
+#include "coverage.h"
+
+#define DEFAULT_CONTRACT "spec/contract.md"
+#define DEFAULT_CORPUS   "corpus/conformance"
+#define MAX_CONTRACT     (4u << 20)
+#define MAX_TRACES       100000u
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vdcc coverage [--contract FILE] [--missing] [PATH...]\n"
+            "\n"
+            "Lists each clause of the contract (its **AREA-N MUST.** / **AREA-N SHOULD.**\n"
+            "markers) with the traces that name it, in a `clauses` header line or a\n"
+            "record's clause=.  PATH is a trace or a directory whose *.trace files are\n"
+            "read (default: " DEFAULT_CORPUS ").  A few clauses no trace can test are\n"
+            "covered by a named tool instead; they are listed with the reason.\n"
+            "Exit status: 0 every clause covered, 1 some clause is not, 2 usage error\n"
+            "or a trace that does not parse.\n"
+            "\n"
+            "Options:\n"
+            "  --contract FILE  the contract (default " DEFAULT_CONTRACT ")\n"
+            "  --missing        print only the clauses nothing covers\n"
+            "  -h, --help       this text\n");
+}
+
+enum { O_CONTRACT = 1, O_MISSING, O_HELP };
+static const vdc_opt opts[] = {
+    { O_CONTRACT, "contract", 0, true },
+    { O_MISSING, "missing", 0, false },
+    { O_HELP, "help", 'h', false },
+    { 0, NULL, 0, false },
+};
+
+typedef struct paths {
+    char   **v;
+    unsigned n, cap;
+} paths;
+
+static bool paths_add(paths *p, const char *s)
+{
+    if (p->n == MAX_TRACES)
+        return false;
+    if (p->n == p->cap) {
+        unsigned cap = p->cap ? p->cap * 2 : 64;
+        char **v = realloc(p->v, cap * sizeof *v);
+        if (v == NULL)
+            return false;
+        p->v = v;
+        p->cap = cap;
+    }
+    p->v[p->n] = strdup(s);
+    if (p->v[p->n] == NULL)
+        return false;
+    p->n++;
+    return true;
+}
+
+static void paths_free(paths *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds path, or the sorted *.trace files of a directory. */
+static bool collect(paths *p, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        vdc_error("coverage", "%s: %s", path, strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (!paths_add(p, path)) {
+            vdc_error("coverage", "too many traces or out of memory");
+            return false;
+        }
+        return true;
+    }
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        vdc_error("coverage", "%s: %s", path, strerror(errno));
+        return false;
+    }
+    unsigned first = p->n;
+    bool ok = true;
+    struct dirent *e;
+    while (ok && (e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l <= 6 || strcmp(e->d_name + l - 6, ".trace") != 0 || e->d_name[0] == '.')
+            continue;
+        char full[4096];
+        int n = snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        if (n < 0 || (size_t)n >= sizeof full || !paths_add(p, full)) {
+            vdc_error("coverage", "path too long, too many traces or out of memory");
+            ok = false;
+        }
+    }
+    closedir(d);
+    if (ok)
+        qsort(p->v + first, p->n - first, sizeof *p->v, cmp_str);
+    return ok;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        vdc_error("coverage", "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MAX_CONTRACT + 1);
+    size_t n = buf != NULL ? fread(buf, 1, MAX_CONTRACT + 1, f) : 0;
+    bool bad = buf == NULL || ferror(f) || n > MAX_CONTRACT;
+    fclose(f);
+    if (bad) {
+        vdc_error("coverage", "%s: %s", path, buf == NULL ? "out of memory" : n > MAX_CONTRACT ? "larger than 4 MiB"
+                                                                                              : "read error");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s != NULL ? s + 1 : p;
+}
+
+int vdc_cmd_coverage(const char *prog, int argc, char **argv)
+{
+    (void)prog;
+    const char *contract = DEFAULT_CONTRACT;
+    bool missing_only = false;
+    paths p = { 0 };
+    bool any_path = false;
+    int ex = VDCC_EXIT_USAGE;
+    vdc_optstate st;
+    vdc_opt_init(&st, "coverage", argc, argv);
+    const char *val;
+    int id;
+    while ((id = vdc_opt_next(&st, opts, &val)) != VDC_OPT_END) {
+        switch (id) {
+        case VDC_OPT_ERROR:
+            goto out_free_paths;
+        case VDC_OPT_OPERAND:
+            any_path = true;
+            if (!collect(&p, val))
+                goto out_free_paths;
+            break;
+        case O_HELP:
+            usage(stdout);
+            ex = VDCC_EXIT_OK;
+            goto out_free_paths;
+        case O_CONTRACT:
+            contract = val;
+            break;
+        case O_MISSING:
+            missing_only = true;
+            break;
+        default:
+            break;
+        }
+    }
+    if (!any_path && !collect(&p, DEFAULT_CORPUS))
+        goto out_free_paths;
+
+    size_t len;
+    char *text = read_file(contract, &len);
+    if (text == NULL)
+        goto out_free_paths;
+    vdc_clause_list cl;
+    char err[1024];
+    int rc = vdc_contract_parse(text, len, &cl, err, sizeof err);
+    free(text);
+    if (rc != VINF_SUCCESS) {
+        vdc_error("coverage", "%s: %s", contract, err[0] ? err : vdc_status_name(rc));
+        goto out_free_paths;
+    }
+
+    unsigned bad = 0, unknown = 0;
+    for (unsigned i = 0; i < p.n; i++) {
+        vdc_trace *t = NULL;
+        rc = vdc_trace_load(p.v[i], &t, err, sizeof err);
+        if (rc < 0) {
+            vdc_error("coverage", "%s", err[0] ? err : vdc_status_name(rc));
+            bad++;
+            continue;
+        }
+        for (unsigned k = 0; k < vdc_trace_nclauses(t); k++) {
+            const char *c = vdc_trace_clause(t, k);
+            if (!vdc_clause_note(&cl, c, i)) {
+                printf("warning: %s names %s, which %s does not define\n", p.v[i], c, contract);
+                unknown++;
+            }
+        }
+        vdc_trace_free(t);
+    }
+
+    unsigned by_trace = 0, by_tool = 0, uncovered = 0;
+    if (!missing_only)
+        printf("%-11s %-6s %6s  %s\n", "CLAUSE", "LEVEL", "TRACES", "NAMED BY");
+    for (unsigned i = 0; i < cl.n; i++) {
+        const vdc_clause *c = &cl.v[i];
+        const vdc_cover_exempt *x = vdc_cover_exempt_find(c->name);
+        if (c->ntraces > 0)
+            by_trace++;
+        else if (x != NULL)
+            by_tool++;
+        else
+            uncovered++;
+        if (missing_only && (c->ntraces > 0 || x != NULL))
+            continue;
+        printf("%-11s %-6s %6u  ", c->name, c->must ? "MUST" : "SHOULD", c->ntraces);
+        if (c->ntraces > 0) {
+            unsigned shown = c->ntraces < 4 ? c->ntraces : 4;
+            for (unsigned k = 0; k < shown; k++)
+                printf("%s%s", k ? ", " : "", base_name(p.v[c->first_traces[k]]));
+            if (c->ntraces > shown)
+                printf(" (+%u)", c->ntraces - shown);
+        } else if (x != NULL) {
+            printf("(tool) %s: %s", x->by, x->why);
+        } else {
+            printf("NOT COVERED");
+        }
+        printf("\n");
+    }
+    printf("coverage: %u clauses in %s, %u named by traces (%u traces read), %u covered by a tool, "
+           "%u not covered%s\n",
+           cl.n, contract, by_trace, p.n - bad, by_tool, uncovered, unknown ? "; unknown clause names: see warnings" : "");
+    vdc_clauses_free(&cl);
+    ex = bad > 0 ? VDCC_EXIT_USAGE : uncovered > 0 ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
+
+out_free_paths:
+    paths_free(&p);
+    return ex;
+}
