@@ -3,15 +3,31 @@
  * plugin symbol.  Contract and status codes: backend.h; plugins are called
  * through collect.h, whose callbacks behave as VD's do (vbox-vd-facts.md
  * section 6).  The only state is the caller's vdc_backend.
+ *
+ * A plugin is first loaded in a forked child (trial_load): dlopen, resolve,
+ * call VDPluginLoad, exit.  Only when that child exits cleanly is the plugin
+ * loaded into vdcc itself, so a plugin whose constructor or entry point
+ * crashes or hangs is refused (VERR_GENERAL_FAILURE) instead of taking vdcc
+ * down.  The child's stderr is captured: under a sanitizer a SEGV becomes a
+ * report and a non-zero exit, which is classified as a crash too.
  */
 #include "backend.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "builtin.h"
 #include "host/status.h"
@@ -184,6 +200,200 @@ static int load_plugin(void *dl, const char *path, const char *name, vdc_backend
     return VERR_NOT_FOUND;
 }
 
+/* ---- trial load in a child ---------------------------------------------------- */
+
+#define TRIAL_DEFAULT_TIMEOUT 10u   /* seconds */
+#define TRIAL_MAX_TIMEOUT     3600u
+#define TRIAL_EXIT_OK         0     /* loaded, entry point returned */
+#define TRIAL_EXIT_CLEAN_FAIL 3     /* dlopen/dlsym failed or VDPluginLoad failed */
+#define TRIAL_ERR_KEEP        4096u /* bytes of the child's stderr kept */
+
+/* VDCC_LOAD_TIMEOUT: whole seconds in [1, TRIAL_MAX_TIMEOUT]; default 10. */
+static int trial_timeout(unsigned *secs, char *err, size_t cb_err)
+{
+    const char *e = getenv("VDCC_LOAD_TIMEOUT");
+    *secs = TRIAL_DEFAULT_TIMEOUT;
+    if (e == NULL || *e == '\0')
+        return VINF_SUCCESS;
+    unsigned long v = 0;
+    const char *c = e;
+    for (; *c >= '0' && *c <= '9' && v <= TRIAL_MAX_TIMEOUT; c++)
+        v = v * 10 + (unsigned long)(*c - '0');
+    if (*c != '\0' || v == 0 || v > TRIAL_MAX_TIMEOUT) {
+        errf(err, cb_err, "VDCC_LOAD_TIMEOUT='%.40s': wanted whole seconds from 1 to %u", e, TRIAL_MAX_TIMEOUT);
+        return VERR_INVALID_PARAMETER;
+    }
+    *secs = (unsigned)v;
+    return VINF_SUCCESS;
+}
+
+/* The child: never returns.  stderr goes to fd. */
+static void trial_child(const char *path, const char *sym, int fd)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* vdcc killed: the trial goes too */
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        close(devnull);
+    }
+    dup2(fd, 2);
+    close(fd);
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (dl == NULL)
+        _exit(TRIAL_EXIT_CLEAN_FAIL);
+    void *p = dlsym(dl, sym != NULL ? sym : VD_PLUGIN_LOAD_NAME);
+    if (p == NULL)
+        _exit(TRIAL_EXIT_CLEAN_FAIL);
+    if (sym != NULL)
+        _exit(TRIAL_EXIT_OK);
+    PFNVDPLUGINLOAD pfn;
+    memcpy(&pfn, &p, sizeof pfn);
+    vdc_plugin_collect c;
+    _exit(RT_FAILURE(vdc_plugin_collect_run(pfn, &c)) ? TRIAL_EXIT_CLEAN_FAIL : TRIAL_EXIT_OK);
+}
+
+static long long ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The first line of buf (NUL-terminated) holding needle, into line[0..cb),
+ * from the needle on (from_needle) or whole.
+ */
+static bool find_line(const char *buf, const char *needle, bool from_needle, char *line, size_t cb)
+{
+    const char *hit = strstr(buf, needle);
+    if (hit == NULL)
+        return false;
+    const char *start = hit;
+    while (!from_needle && start > buf && start[-1] != '\n')
+        start--;
+    size_t n = strcspn(start, "\n");
+    if (n >= cb)
+        n = cb - 1;
+    memcpy(line, start, n);
+    line[n] = '\0';
+    for (char *c = line; *c; c++)
+        if (!isprint((unsigned char)*c))
+            *c = '?';
+    return true;
+}
+
+/* A sanitizer's report of a fatal error in buf, as one line. */
+static bool sanitizer_report(const char *buf, char *line, size_t cb)
+{
+    /* "AddressSanitizer:DEADLYSIGNAL" comes first; the report line has a space. */
+    static const char *const reports[] = { "AddressSanitizer: ", "MemorySanitizer: ", "LeakSanitizer: ",
+                                           "UndefinedBehaviorSanitizer: " };
+    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++)
+        if (find_line(buf, reports[i], true, line, cb))
+            return true;
+    return find_line(buf, "runtime error: ", false, line, cb);
+}
+
+/*
+ * Loads path (and sym, or calls VDPluginLoad) in a forked child with a time
+ * limit.  Returns VINF_SUCCESS when the child exited with TRIAL_EXIT_OK or
+ * TRIAL_EXIT_CLEAN_FAIL (a clean failure is reproduced, and explained, by
+ * the in-process load); VERR_GENERAL_FAILURE (err says why) when it crashed,
+ * hung, exited otherwise, or could not be started; VERR_INVALID_PARAMETER
+ * for a bad VDCC_LOAD_TIMEOUT.
+ */
+static int trial_load(const char *path, const char *sym, char *err, size_t cb_err)
+{
+    unsigned secs;
+    int rc = trial_timeout(&secs, err, cb_err);
+    if (RT_FAILURE(rc))
+        return rc;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        errf(err, cb_err, "%s: cannot try the plugin in a child: pipe: %s", path, strerror(errno));
+        return VERR_GENERAL_FAILURE;
+    }
+    fflush(NULL); /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid < 0) {
+        errf(err, cb_err, "%s: cannot try the plugin in a child: fork: %s", path, strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return VERR_GENERAL_FAILURE;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        trial_child(path, sym, fds[1]);
+    }
+    setpgid(pid, pid); /* also done by the child; whichever runs first wins */
+    close(fds[1]);
+
+    char buf[TRIAL_ERR_KEEP + 1];
+    size_t have = 0;
+    bool eof = false, timed_out = false, reaped = false;
+    int status = 0;
+    long long deadline = ms_now() + (long long)secs * 1000;
+    while (!reaped) {
+        long long left = deadline - ms_now();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        if (!eof) {
+            struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+            int n = poll(&pfd, 1, left > 100 ? 100 : (int)left);
+            if (n > 0) {
+                char chunk[1024];
+                ssize_t r = read(fds[0], chunk, sizeof chunk);
+                if (r > 0) {
+                    size_t take = (size_t)r < TRIAL_ERR_KEEP - have ? (size_t)r : TRIAL_ERR_KEEP - have;
+                    memcpy(buf + have, chunk, take);
+                    have += take;
+                } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+                    eof = true;
+                }
+            }
+        } else {
+            struct timespec nap = { 0, 10 * 1000 * 1000 };
+            nanosleep(&nap, NULL);
+        }
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno == ECHILD))
+            reaped = true;
+    }
+    close(fds[0]);
+    buf[have] = '\0';
+    if (timed_out) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        errf(err, cb_err, "%s: the plugin hung while loading (killed after %u s)", path, secs);
+        return VERR_GENERAL_FAILURE;
+    }
+
+    char line[200];
+    if (WIFSIGNALED(status)) {
+        const char *abbrev = sigabbrev_np(WTERMSIG(status));
+        if (abbrev != NULL)
+            errf(err, cb_err, "%s: the plugin crashed while loading (SIG%s)", path, abbrev);
+        else
+            errf(err, cb_err, "%s: the plugin crashed while loading (signal %d)", path, WTERMSIG(status));
+        return VERR_GENERAL_FAILURE;
+    }
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code == TRIAL_EXIT_OK || code == TRIAL_EXIT_CLEAN_FAIL)
+        return VINF_SUCCESS;
+    if (sanitizer_report(buf, line, sizeof line)) {
+        errf(err, cb_err, "%s: the plugin crashed while loading (%s)", path, line);
+        return VERR_GENERAL_FAILURE;
+    }
+    errf(err, cb_err, "%s: the plugin exited with status %d while loading", path, code);
+    return VERR_GENERAL_FAILURE;
+}
+
 int vdc_backend_load(const char *spec, const char *name, vdc_backend *out, char *err, size_t cb_err)
 {
     memset(out, 0, sizeof *out);
@@ -223,6 +433,11 @@ int vdc_backend_load(const char *spec, const char *name, vdc_backend *out, char 
     /* dlopen searches the library path for names without '/': make it local. */
     snprintf(path, sizeof path, "%s%.*s", memchr(spec, '/', len) != NULL ? "" : "./", (int)len, spec);
 
+    int rc = trial_load(path, sym, err, cb_err);
+    if (RT_FAILURE(rc)) {
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
     dlerror();
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (dl == NULL) {
@@ -231,7 +446,7 @@ int vdc_backend_load(const char *spec, const char *name, vdc_backend *out, char 
         memset(out, 0, sizeof *out);
         return VERR_FILE_NOT_FOUND;
     }
-    int rc = sym != NULL ? load_symbol(dl, path, sym, name, out, err, cb_err)
+    rc = sym != NULL ? load_symbol(dl, path, sym, name, out, err, cb_err)
                          : load_plugin(dl, path, name, out, err, cb_err);
     if (RT_FAILURE(rc)) {
         dlclose(dl);

@@ -18,8 +18,24 @@
  * be->u32Version) and keeps the pointer (no copy); otherwise it answers
  * VERR_IGNORED.
  *
- * Errors are reported as text, never by crashing (a plugin whose own code
- * crashes while loading is beyond that promise).
+ * Trial load: before a PATH.so or PATH.so:SYM is loaded into vdcc, a forked
+ * child (its own process group, stdin/stdout on /dev/null, stderr captured)
+ * dlopens it and resolves SYM or calls VDPluginLoad.  When that child dies
+ * from a signal, reports a sanitizer error (e.g. "AddressSanitizer: SEGV"),
+ * exits unexpectedly, or has not finished within the load timeout (then its
+ * process group is killed), the backend is refused with a message such as
+ *   PATH: the plugin crashed while loading (SIGSEGV)
+ *   PATH: the plugin hung while loading (killed after 10 s)
+ * and vdcc lives on.  Only after a clean trial (whether VDPluginLoad
+ * succeeded or failed cleanly) is the plugin loaded in-process; a clean
+ * failure is then reported exactly as it is in-process.  A plugin that
+ * behaves differently on the second load is beyond this promise.
+ *
+ * Environment: VDCC_LOAD_TIMEOUT=SECONDS (whole seconds, 1..3600; default
+ * 10) bounds the trial load.  (Documented here because the --help text,
+ * vdc_backend_help, lives in cmd_lint.c.)
+ *
+ * Errors are reported as text, never by crashing.
  */
 #ifndef VDCC_HARNESS_BACKEND_H
 #define VDCC_HARNESS_BACKEND_H
@@ -47,6 +63,9 @@ typedef struct vdc_backend {
  *   VERR_SYMBOL_NOT_FOUND   VDPluginLoad or SYM missing
  *   VERR_VERSION_MISMATCH   every cache backend registered had an
  *                           incompatible version
+ *   VERR_GENERAL_FAILURE    the trial load crashed, hung, exited with an
+ *                           unexpected status, or could not be forked
+ *   VERR_INVALID_PARAMETER  also: VDCC_LOAD_TIMEOUT is not 1..3600
  *   any failure VDPluginLoad returned.
  * Returns VINF_SUCCESS on success.
  */

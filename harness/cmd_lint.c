@@ -17,7 +17,10 @@ const char vdc_backend_help[] =
     "                  this vdcc has it) or toy (a small non-VCI cache)\n"
     "  PATH.so         a VirtualBox plugin exporting VDPluginLoad; when it\n"
     "                  registers several cache backends, pick one with --name\n"
-    "  PATH.so:SYMBOL  the VDCACHEBACKEND named SYMBOL in that shared object\n";
+    "  PATH.so:SYMBOL  the VDCACHEBACKEND named SYMBOL in that shared object\n"
+    "A .so is first loaded in a child process, so a plugin that crashes or\n"
+    "hangs while loading is refused instead of taking vdcc down; the child\n"
+    "gets VDCC_LOAD_TIMEOUT seconds (1-3600, default 10).\n";
 
 int vdc_cmd_open_backend(const char *cmd, const char *spec, const char *name, vdc_backend *out)
 {

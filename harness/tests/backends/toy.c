@@ -64,6 +64,9 @@
  *   TB_LOAD_NOCACHE      VDPluginLoad registers nothing
  *   TB_LOAD_OLDVERSION   the only backend registered has major version 2
  *   TB_BAD_VTABLE        u32VersionEnd differs and pfnRead is NULL
+ *   TB_LOAD_CRASH        VDPluginLoad stores through a NULL-based pointer
+ *                        (address 16: SIGSEGV, or a sanitizer's SEGV report)
+ *   TB_LOAD_HANG         VDPluginLoad never returns (pause() forever)
  */
 #include "tb.h"
 
@@ -71,6 +74,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef TB_LOAD_HANG
+# include <unistd.h>
+#endif
 
 #define TOY_BLOCK        4096u
 #define TOY_HDR_SIZE     512u
@@ -920,7 +926,18 @@ int VDPluginLoad(void *pvUser, PVDBACKENDREGISTER pReg)
 {
     if (pReg == NULL || pReg->pfnRegisterCache == NULL)
         return VERR_INVALID_PARAMETER;
-# if defined(TB_LOAD_FAIL)
+# if defined(TB_LOAD_CRASH)
+    (void)pvUser;
+    /* A field of a NULL struct pointer, through a volatile so no compiler
+     * can prove (and warn about) what happens. */
+    volatile uintptr_t bad = 16;
+    *(volatile int *)bad = 1;
+    return VERR_INTERNAL_ERROR;
+# elif defined(TB_LOAD_HANG)
+    (void)pvUser;
+    for (;;)
+        pause();
+# elif defined(TB_LOAD_FAIL)
     (void)pvUser;
     return VERR_NOT_SUPPORTED;
 # elif defined(TB_LOAD_NOCACHE)
