@@ -55,7 +55,10 @@ static int make_workload(const char *cmd, const common_args *a, vdc_workload **w
         rc = vdc_workload_from_trace(t, w, err, sizeof err);
         vdc_trace_free(t);
         if (RT_FAILURE(rc)) {
-            vdc_error(cmd, "%s: %s", a->trace, err[0] ? err : vdc_status_name(rc));
+            if (rc == VERR_NOT_SUPPORTED)
+                vdc_error(cmd, "%s: unsupported by the workload converter: %s", a->trace, err);
+            else
+                vdc_error(cmd, "%s: %s", a->trace, err[0] ? err : vdc_status_name(rc));
             return VDCC_EXIT_USAGE;
         }
         return VDCC_EXIT_OK;
@@ -97,7 +100,7 @@ enum {
     O_BACKEND = 1, O_NAME, O_SEED, O_OPS, O_CAPACITY, O_VSIZE, O_MAX_WRITE, O_FIXED, O_NO_ISOLATE, O_TIMEOUT,
     O_HELP,
     /* crashtest */
-    O_RANDOM, O_MAX_SINGLE, O_MAX_TEARS, O_FIRST, O_LAST, O_STRIDE, O_REQUIRE_OPEN, O_ALLOW_OPEN_FAIL,
+    O_RANDOM, O_MAX_POINTS, O_MAX_STATES, O_MAX_SINGLE, O_MAX_TEARS, O_FIRST, O_LAST, O_STRIDE, O_REQUIRE_OPEN, O_ALLOW_OPEN_FAIL,
     O_SAVE, O_VERBOSE, O_FAULT_AT, O_FAULT_KIND, O_FAULT_MODE,
     /* faults */
     O_KIND, O_MODES
@@ -215,6 +218,10 @@ static void crash_usage(FILE *f)
                "  --first K       first crash point (storage event count) checked\n"
                "  --last K        last crash point checked\n"
                "  --stride N      check every Nth point\n"
+               "  --max-points N  of the points selected, check at most N, spread evenly\n"
+               "                  (deterministic; the last point is always checked)\n"
+               "  --max-states-per-point N  at most N distinct states per point (a quarter\n"
+               "                  kept for the random ones)\n"
                "  --require-open  every state after create must open (default for VCI)\n"
                "  --allow-open-failure  a clean open failure is fine (default otherwise)\n"
                "  --save FILE     write the first violating crash image to FILE\n"
@@ -233,6 +240,7 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
         { O_RANDOM, "random", 0, true }, { O_MAX_SINGLE, "max-single", 0, true },
         { O_MAX_TEARS, "max-tears", 0, true }, { O_FIRST, "first", 0, true }, { O_LAST, "last", 0, true },
         { O_STRIDE, "stride", 0, true }, { O_REQUIRE_OPEN, "require-open", 0, false },
+        { O_MAX_POINTS, "max-points", 0, true }, { O_MAX_STATES, "max-states-per-point", 0, true },
         { O_ALLOW_OPEN_FAIL, "allow-open-failure", 0, false }, { O_SAVE, "save", 0, true },
         { O_VERBOSE, "verbose", 0, true }, { O_FAULT_AT, "fault-at", 0, true },
         { O_FAULT_KIND, "fault-kind", 0, true }, { O_FAULT_MODE, "fault-mode", 0, true },
@@ -244,6 +252,7 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
     common_args a;
     vdc_crashtest_opts co;
     uint64_t nrandom = 16, max_single = 64, max_tears = 8, first = 0, last = UINT64_MAX, stride = 1, verbose = 10;
+    uint64_t max_points = 0, max_states = 0;
     int require = -1; /* -1: by backend */
     const char *val;
     (void)prog;
@@ -282,6 +291,14 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
             break;
         case O_STRIDE:
             if (!vdc_parse_uint(cmd, "--stride", val, 1, UINT64_MAX, &stride))
+                return VDCC_EXIT_USAGE;
+            break;
+        case O_MAX_POINTS:
+            if (!vdc_parse_uint(cmd, "--max-points", val, 1, UINT64_MAX, &max_points))
+                return VDCC_EXIT_USAGE;
+            break;
+        case O_MAX_STATES:
+            if (!vdc_parse_uint(cmd, "--max-states-per-point", val, 1, 1000000, &max_states))
                 return VDCC_EXIT_USAGE;
             break;
         case O_REQUIRE_OPEN: require = 1; break;
@@ -329,7 +346,8 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
     co.w = w;
     co.crash = (vdc_crash_opts){ .seed = a.seed, .random_states = (unsigned)nrandom, .no_random = nrandom == 0,
                                  .max_single = (unsigned)max_single, .max_tears = (unsigned)max_tears,
-                                 .first_point = first, .last_point = last, .stride = stride };
+                                 .first_point = first, .last_point = last, .stride = stride,
+                                 .max_points = max_points, .max_states = (unsigned)max_states };
     co.deep_check = deep_for(b.be);
     co.require_open = require < 0 ? is_vci(b.be) : require == 1;
     co.log = stdout;
@@ -394,6 +412,8 @@ static void faults_usage(FILE *f)
                "  --first N       first operation number tried (1-based)\n"
                "  --last N        last operation number tried\n"
                "  --stride N      try every Nth operation\n"
+               "  --max-points N  of the operations selected, try at most N, spread evenly\n"
+               "                  (deterministic; each in every mode)\n"
                "  --verbose N     explain up to N violations (default 10)\n"
                "\n%s",
             common_help, vdc_backend_help);
@@ -405,6 +425,7 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
         COMMON_OPTS,
         { O_KIND, "kind", 0, true }, { O_MODES, "modes", 0, true }, { O_FIRST, "first", 0, true },
         { O_LAST, "last", 0, true }, { O_STRIDE, "stride", 0, true }, { O_VERBOSE, "verbose", 0, true },
+        { O_MAX_POINTS, "max-points", 0, true },
         { 0 },
     };
     const char *cmd = "faults";
@@ -448,6 +469,10 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
             break;
         case O_STRIDE:
             if (!vdc_parse_uint(cmd, "--stride", val, 1, UINT64_MAX, &fo.stride))
+                return VDCC_EXIT_USAGE;
+            break;
+        case O_MAX_POINTS:
+            if (!vdc_parse_uint(cmd, "--max-points", val, 1, UINT64_MAX, &fo.max_points))
                 return VDCC_EXIT_USAGE;
             break;
         case O_VERBOSE:

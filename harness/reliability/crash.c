@@ -69,8 +69,8 @@ static void apply_call(cchk *c, const vdc_wl_call *call)
     const uint8_t *data = call->data_at != UINT64_MAX ? c->wl->arena + call->data_at : NULL;
     switch (call->kind) {
     case VDC_WOP_WRITE:
-        if (data == NULL)
-            break;
+        if (data == NULL || call->refused)
+            break; /* refused as the trace expects: it changed nothing */
         if (RT_SUCCESS(call->rc))
             (void)vdc_model_write(c->oracle, call->off, data, call->done);
         else
@@ -81,6 +81,8 @@ static void apply_call(cchk *c, const vdc_wl_call *call)
             vdc_model_discard(c->oracle, call->off, call->done < call->len ? call->done : call->len);
         break;
     case VDC_WOP_CREATE:
+        if (RT_FAILURE(call->rc))
+            break; /* the old file (if any) and its data may remain */
         vdc_model_reset(c->oracle);
         c->deleted = false;
         break;
@@ -89,11 +91,11 @@ static void apply_call(cchk *c, const vdc_wl_call *call)
             vdc_model_commit_discards(c->oracle);
         break;
     case VDC_WOP_CLOSE:
-        if (call->len == 1) {
+        if (call->len == 1 && RT_SUCCESS(call->rc)) {
             vdc_model_reset(c->oracle);
             c->deleted = true;
         }
-        else if (RT_SUCCESS(call->rc))
+        else if (call->len != 1 && RT_SUCCESS(call->rc))
             vdc_model_commit_discards(c->oracle);
         break;
     default:

@@ -206,7 +206,12 @@ int vdc_faults_run(const vdc_faults_opts *o, vdc_faults_result *r)
     uint8_t *scratch = malloc(VDC_RC_SCRATCH);
     if (scratch == NULL)
         return VERR_NO_MEMORY;
+    uint64_t nsel = last >= first ? (last - first) / stride + 1 : 0;
     for (uint64_t n = first; n <= last; n += stride) {
+        uint64_t si = (n - first) / stride;
+        if (o->max_points != 0 && nsel > o->max_points
+            && (si * o->max_points) / nsel == ((si + 1) * o->max_points) / nsel)
+            continue; /* not among the evenly spread sample */
         for (unsigned m = 0; m < nmodes; m++, item++) {
             point_out p;
             if (item < o->skip_points)

@@ -51,6 +51,9 @@ typedef struct vdc_faults_opts {
     vdc_fault_kind        kind;         /* which operations are numbered (VDC_FAULT_ANY for all) */
     uint64_t              first, last;  /* operation numbers (1-based) tried; 0, 0: all */
     uint64_t              stride;       /* every stride-th; 0 or 1: all */
+    uint64_t              max_points;   /* at most this many of the selected operation
+                                         * numbers, spread evenly as vdc_crash_opts'
+                                         * max_points does (last one kept); 0: all */
     FILE                 *log;          /* violations explained (may be NULL) */
     unsigned              max_logged;   /* 0: 10 */
     /* Isolation support. */

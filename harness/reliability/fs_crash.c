@@ -737,6 +737,8 @@ typedef struct visit_ctx {
     vdc_crash_visit_fn    fn;
     void                 *user;
     vdc_crash_enum_stats *st;
+    unsigned              max_states;  /* per point; 0: no bound */
+    unsigned              rand_keep;   /* of them, kept for the random states */
 } visit_ctx;
 
 /* Builds the state of en->mask and visits it unless already seen at this
@@ -744,6 +746,11 @@ typedef struct visit_ctx {
 static int emit(enumer *en, visit_ctx *vc, vdc_crash_state *cs)
 {
     uint64_t digest;
+    if (vc->max_states != 0) {
+        uint64_t cap = cs->kind == VDC_CRASH_RANDOM ? vc->max_states : vc->max_states - vc->rand_keep;
+        if (en->nseen >= cap)
+            return 0; /* this point's budget is spent */
+    }
     int rc = build(en, &digest);
     if (RT_FAILURE(rc))
         return rc;
@@ -827,6 +834,13 @@ static int visit_point(enumer *en, const vdc_crash_opts *o, visit_ctx *vc, uint6
     /* (c) over at most max_single pending writes, spread evenly. */
     unsigned max_single = o->max_single != 0 ? o->max_single : 64;
     unsigned max_tears = o->max_tears != 0 ? o->max_tears : 8;
+    if (vc->max_states != 0) {
+        unsigned per = (vc->max_states - vc->rand_keep) / (2 + max_tears);
+        if (per < 1)
+            per = 1;
+        if (per < max_single)
+            max_single = per;
+    }
     uint64_t nwrites = 0;
     for (uint64_t i = 0; i < en->npending; i++)
         nwrites += en->rec->ev[en->pending[i]].kind == EV_WRITE;
@@ -906,7 +920,14 @@ int vdc_crash_enumerate(const vdc_fs *recp, const vdc_crash_opts *o, vdc_crash_v
     memset(st, 0, sizeof *st);
     if (rec->st.overflow)
         return VERR_TOO_MUCH_DATA;
-    vc = (visit_ctx){ visit, user, st };
+    vc = (visit_ctx){ visit, user, st, o->max_states, 0 };
+    if (o->max_states != 0) {
+        unsigned nrand = o->no_random ? 0 : (o->random_states != 0 ? o->random_states : 16);
+        unsigned keep = o->max_states / 4 != 0 ? o->max_states / 4 : 1;
+        vc.rand_keep = nrand < keep ? nrand : keep;
+        if (vc.rand_keep >= o->max_states)
+            vc.rand_keep = o->max_states - 1;
+    }
     en.rec = rec;
     en.files = calloc(rec->nfiles != 0 ? rec->nfiles : 1, sizeof(efile));
     if (en.files == NULL)
@@ -929,6 +950,8 @@ int vdc_crash_enumerate(const vdc_fs *recp, const vdc_crash_opts *o, vdc_crash_v
     if (last > rec->nev)
         last = rec->nev;
     uint64_t stride = o->stride > 1 ? o->stride : 1;
+    uint64_t nsel = last >= first ? (last - first) / stride + 1 : 0;
+    uint64_t maxp = o->max_points;
     for (uint64_t k = 0; k <= last; k++) {
         if (k > 0) {
             rc = step(&en, k - 1);
@@ -937,6 +960,9 @@ int vdc_crash_enumerate(const vdc_fs *recp, const vdc_crash_opts *o, vdc_crash_v
         }
         if (k < first || (k - first) % stride != 0)
             continue;
+        uint64_t si = (k - first) / stride;
+        if (maxp != 0 && nsel > maxp && (si * maxp) / nsel == ((si + 1) * maxp) / nsel)
+            continue; /* not among the evenly spread sample */
         rc = visit_point(&en, o, &vc, k);
         if (rc != 0)
             goto out_free;

@@ -113,6 +113,16 @@ typedef struct vdc_crash_opts {
     uint64_t first_point;    /* points [first_point, last_point] ... */
     uint64_t last_point;     /* ... UINT64_MAX (or 0 with first 0): all */
     uint64_t stride;         /* every stride-th point of the range; 0 or 1: all */
+    /* Bounds on the work (0: none).  max_points: of the points the range
+     * and stride select, at most this many, spread evenly (the i-th of M
+     * is taken when floor(i*P/M) != floor((i+1)*P/M), so the last point,
+     * the completed workload, is always among them); deterministic.
+     * max_states: at most this many distinct states per point; a quarter
+     * of them (at least 1) are kept for (d), the rest go to (a)-(c) in
+     * order, and (c) then samples at most max(1, rest / (2 + max_tears))
+     * writes (spread evenly, as with max_single). */
+    uint64_t max_points;
+    unsigned max_states;
 } vdc_crash_opts;
 
 typedef struct vdc_crash_enum_stats {

@@ -154,6 +154,7 @@ typedef struct drv {
     vdc_host           *host;
     void               *bd;
     bool                open_ro;
+    unsigned            want_flags; /* open flags the workload last asked for (implicit reopens use them) */
     uint8_t            *buf;      /* a write's data */
     size_t              capbuf;
     uint8_t            *scratch;  /* for reads, VDC_RC_SCRATCH bytes */
@@ -244,6 +245,42 @@ static void failed(drv *d, uint32_t opi, const char *what, int rc)
         viol(d, "op %u: %s returned %d (%s)", opi + 1, what, rc, sname(rc));
 }
 
+/*
+ * Judges a call's status against the op's expectation (workload.h).
+ * Returns true when rc is a failure the expectation accepts (a refusal:
+ * the call is marked so and changed nothing); otherwise a failure goes to
+ * failed() and an unexpected success is a violation.
+ */
+static bool judge(drv *d, uint32_t opi, const vdc_wop *op, const char *what, int rc, size_t ci)
+{
+    bool ok = vdc_wl_expect_accepts(&op->expect, rc);
+    if (RT_SUCCESS(rc)) {
+        /* In fault mode an implicit reopen may have left the instance in
+         * another state than the trace's (e.g. read-write where a failed
+         * set-open-flags should have made it read-only): not judged. */
+        if (!ok && !d->o->tolerate_errors)
+            viol(d, "op %u: %s returned %d (%s); the trace expects a failure", opi + 1, what, rc, sname(rc));
+        return false;
+    }
+    if (op->expect.n != 0 && ok) {
+        if (ci != SIZE_MAX)
+            d->r->calls[ci].refused = true;
+        return true;
+    }
+    failed(d, opi, what, rc);
+    return false;
+}
+
+/* Whether rc is a failure op's expectation accepts (marks the call refused). */
+static bool judge_quiet(drv *d, const vdc_wop *op, int rc, size_t ci)
+{
+    if (RT_SUCCESS(rc) || op->expect.n == 0 || !vdc_wl_expect_accepts(&op->expect, rc))
+        return false;
+    if (ci != SIZE_MAX)
+        d->r->calls[ci].refused = true;
+    return true;
+}
+
 static void check_storages(drv *d, uint32_t opi, const char *when)
 {
     const vdc_host_stats *st = vdc_host_get_stats(d->host);
@@ -251,30 +288,36 @@ static void check_storages(drv *d, uint32_t opi, const char *when)
         viol(d, "HOST-3: op %u: %u storage handle(s) still open after %s", opi + 1, st->open_storages, when);
 }
 
-static void do_close(drv *d, uint32_t opi, bool del)
+static int do_close(drv *d, uint32_t opi, const vdc_wop *op, bool del)
 {
     size_t ci = call_begin(d, VDC_WOP_CLOSE, opi, 0, del ? 1 : 0);
     int rc = d->o->be->pfnClose(d->bd, del);
     call_end(d, ci, rc, 0);
     d->bd = NULL;
-    if (RT_FAILURE(rc))
+    if (op != NULL)
+        judge(d, opi, op, "close", rc, ci);
+    else if (RT_FAILURE(rc))
         failed(d, opi, "close", rc);
-    else if (!del)
+    if (RT_SUCCESS(rc) && !del)
         vdc_model_commit_discards(d->r->model);
     check_storages(d, opi, "close");
+    return rc;
 }
 
-static int do_open(drv *d, uint32_t opi, unsigned flags)
+static int do_open(drv *d, uint32_t opi, const vdc_wop *op, unsigned flags)
 {
     size_t ci = call_begin(d, VDC_WOP_OPEN, opi, 0, 0);
     void *bd = NULL;
     int rc = d->o->be->pfnOpen(d->w->name, flags, vdc_host_disk_ifs(d->host), vdc_host_image_ifs(d->host), &bd);
     call_end(d, ci, rc, 0);
+    if (op != NULL)
+        judge(d, opi, op, "open", rc, ci);
     if (RT_SUCCESS(rc)) {
         d->bd = bd;
         d->open_ro = (flags & VD_OPEN_FLAGS_READONLY) != 0;
     } else {
-        failed(d, opi, "open", rc);
+        if (op == NULL)
+            failed(d, opi, "open", rc);
         check_storages(d, opi, "a failed open");
     }
     return rc;
@@ -287,7 +330,7 @@ static bool ensure_open(drv *d, uint32_t opi)
         return true;
     if (!d->o->tolerate_errors)
         return false;
-    return RT_SUCCESS(do_open(d, opi, VD_OPEN_FLAGS_NORMAL));
+    return RT_SUCCESS(do_open(d, opi, NULL, d->want_flags));
 }
 
 static void do_create(drv *d, uint32_t opi, const vdc_wop *op)
@@ -295,20 +338,22 @@ static void do_create(drv *d, uint32_t opi, const vdc_wop *op)
     RTUUID uuid;
     void *bd = NULL;
     if (d->bd != NULL)
-        do_close(d, opi, false);
+        do_close(d, opi, NULL, false);
     for (unsigned i = 0; i < 16; i++)
         uuid.au8[i] = vdc_wl_byte(op->seed, i);
-    vdc_model_reset(d->r->model);
     size_t ci = call_begin(d, VDC_WOP_CREATE, opi, 0, op->len);
     int rc = d->o->be->pfnCreate(d->w->name, op->len, op->image_flags, NULL, &uuid, op->open_flags, 0, 99,
                                  vdc_host_disk_ifs(d->host), vdc_host_image_ifs(d->host),
                                  vdc_host_op_ifs(d->host), &bd);
     call_end(d, ci, rc, 0);
+    judge(d, opi, op, "create", rc, ci);
     if (RT_SUCCESS(rc)) {
+        /* A new image: nothing written yet.  A failed create (fault mode)
+         * may have left the old file and its data, which stay acceptable. */
+        vdc_model_reset(d->r->model);
         d->bd = bd;
         d->open_ro = false;
     } else {
-        failed(d, opi, "create", rc);
         check_storages(d, opi, "a failed create");
     }
 }
@@ -356,6 +401,8 @@ static int do_write(drv *d, uint32_t opi, const vdc_wop *op)
         call_end(d, ci, rc, RT_SUCCESS(rc) ? n : 0);
         if (ci != SIZE_MAX)
             d->r->calls[ci].data_at = keep_data(d, p, end - pos);
+        if (RT_SUCCESS(rc) && pos == op->off)
+            judge(d, opi, op, "write", rc, ci);
         if (rc == VINF_SUCCESS) {
             if (n == 0 || n > end - pos || moved != n) {
                 viol(d, "WRITE-1: op %u: write(%llu, %llu) reports %zu bytes processed and took %zu",
@@ -367,9 +414,10 @@ static int do_write(drv *d, uint32_t opi, const vdc_wop *op)
             pos += n;
             continue;
         }
-        if (d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY)
+        if (op->expect.n == 0 && d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY)
             break;
-        failed(d, opi, "write", rc);
+        if (judge(d, opi, op, "write", rc, ci))
+            break; /* refused as the trace expects: nothing was written */
         /* What the failed call may have stored stays acceptable. */
         if (RT_FAILURE(vdc_model_maybe(d->r->model, pos, p, end - pos)))
             return VERR_NO_MEMORY;
@@ -385,9 +433,15 @@ static void do_read(drv *d, uint32_t opi, const vdc_wop *op)
     msg[0] = '\0';
     size_t ci = call_begin(d, VDC_WOP_READ, opi, op->off, op->len);
     vdc_rc_stats st = { 0, 0, 0, d->scratch };
+    bool may_fail = false;
+    for (unsigned i = 0; i < op->expect.n && i < VDC_WL_MAX_ALTS; i++)
+        may_fail |= op->expect.alt[i].kind != VDC_WL_ALT_SUCCESS;
     int rc = vdc_wl_read_check(d->o->be, d->bd, d->host, op->off, op->len, d->r->model, NULL,
-                               d->o->tolerate_errors ? VDC_RC_TOLERATE : 0, d->o->max_calls_per_op, &v, msg,
-                               sizeof msg, &st);
+                               d->o->tolerate_errors || may_fail ? VDC_RC_TOLERATE : 0, d->o->max_calls_per_op,
+                               &v, msg, sizeof msg, &st);
+    if (may_fail && !d->o->tolerate_errors && RT_FAILURE(rc) && rc != VERR_VD_BLOCK_FREE
+        && !vdc_wl_expect_accepts(&op->expect, rc))
+        viol(d, "op %u: read returned %d (%s)", opi + 1, rc, sname(rc));
     d->r->hits += st.hits;
     d->r->misses += st.misses;
     call_end(d, ci, rc == VERR_VD_BLOCK_FREE ? VINF_SUCCESS : rc, 0);
@@ -397,16 +451,15 @@ static void do_read(drv *d, uint32_t opi, const vdc_wop *op)
     }
 }
 
-static void do_flush(drv *d, uint32_t opi)
+static void do_flush(drv *d, uint32_t opi, const vdc_wop *op)
 {
     struct VDIOCTX ctx;
     vdc_host_ioctx_init(d->host, &ctx, NULL, 0);
     size_t ci = call_begin(d, VDC_WOP_FLUSH, opi, 0, 0);
     int rc = d->o->be->pfnFlush(d->bd, &ctx);
     call_end(d, ci, rc, 0);
-    if (RT_FAILURE(rc))
-        failed(d, opi, "flush", rc);
-    else
+    judge(d, opi, op, "flush", rc, ci);
+    if (RT_SUCCESS(rc))
         vdc_model_commit_discards(d->r->model);
 }
 
@@ -422,12 +475,15 @@ static void do_discard(drv *d, uint32_t opi, const vdc_wop *op)
     int rc = d->o->be->pfnDiscard(d->bd, &ctx, op->off, (size_t)op->len, &pre, &post, &done, &bm, 0);
     call_end(d, ci, rc, RT_SUCCESS(rc) ? done : 0);
     free(bm); /* VD releases it; ref never allocates one */
+    bool refused = judge_quiet(d, op, rc, ci);
     if (RT_SUCCESS(rc)) {
+        judge(d, opi, op, "discard", rc, ci);
         /* The range reported discarded reads as a miss from now on; a
          * count beyond the request is not trusted further than cb. */
         vdc_model_discard(d->r->model, op->off, done < op->len ? done : op->len);
-    } else if (!(d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY) && rc != VERR_VD_DISCARD_ALIGNMENT_NOT_MET) {
-        failed(d, opi, "discard", rc);
+    } else if (!refused && !(op->expect.n == 0 && d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY)
+               && rc != VERR_VD_DISCARD_ALIGNMENT_NOT_MET) {
+        judge(d, opi, op, "discard", rc, ci);
     }
 }
 
@@ -441,16 +497,27 @@ static void do_setuuid(drv *d, uint32_t opi, const vdc_wop *op)
     call_end(d, ci, rc, 0);
     if (rc == VERR_NOT_SUPPORTED)
         return;
-    if (RT_FAILURE(rc)) {
-        failed(d, opi, "set-mod-uuid", rc);
-        return;
-    }
+    if (judge(d, opi, op, "set-mod-uuid", rc, ci) || RT_FAILURE(rc))
+        return; /* refused (as expected, e.g. read-only), or a violation */
     memset(&back, 0, sizeof back);
     rc = d->o->be->pfnGetModificationUuid(d->bd, &back);
     if (RT_SUCCESS(rc) && memcmp(back.au8, u.au8, 16) != 0)
         viol(d, "UUID-1: op %u: the modification UUID set does not read back", opi + 1);
     else if (RT_FAILURE(rc))
         failed(d, opi, "get-mod-uuid", rc);
+}
+
+static void do_setflags(drv *d, uint32_t opi, const vdc_wop *op)
+{
+    size_t ci = call_begin(d, VDC_WOP_SETFLAGS, opi, 0, 0);
+    int rc = d->o->be->pfnSetOpenFlags != NULL ? d->o->be->pfnSetOpenFlags(d->bd, op->open_flags)
+                                               : VERR_NOT_SUPPORTED;
+    call_end(d, ci, rc, 0);
+    judge(d, opi, op, "set-open-flags", rc, ci);
+    if (RT_SUCCESS(rc)) {
+        d->open_ro = (op->open_flags & VD_OPEN_FLAGS_READONLY) != 0;
+        d->want_flags = op->open_flags;
+    }
 }
 
 int vdc_wl_run(const vdc_workload *w, const vdc_wl_opts *o, vdc_wl_result *r)
@@ -481,17 +548,19 @@ int vdc_wl_run(const vdc_workload *w, const vdc_wl_opts *o, vdc_wl_result *r)
         uint32_t opi = (uint32_t)i;
         switch (op->kind) {
         case VDC_WOP_CREATE:
+            d.want_flags = VD_OPEN_FLAGS_NORMAL;
             do_create(&d, opi, op);
             break;
         case VDC_WOP_OPEN:
             if (d.bd != NULL)
-                do_close(&d, opi, false);
-            do_open(&d, opi, op->open_flags);
+                do_close(&d, opi, NULL, false);
+            d.want_flags = op->open_flags;
+            do_open(&d, opi, op, op->open_flags);
             break;
         case VDC_WOP_CLOSE:
-            if (d.bd != NULL)
-                do_close(&d, opi, op->del);
-            if (op->del)
+            /* A delete that failed (fault mode) may have left the file
+             * with its data: the model forgets only after a success. */
+            if (d.bd != NULL && RT_SUCCESS(do_close(&d, opi, op, op->del)) && op->del)
                 vdc_model_reset(r->model);
             break;
         case VDC_WOP_WRITE:
@@ -504,7 +573,7 @@ int vdc_wl_run(const vdc_workload *w, const vdc_wl_opts *o, vdc_wl_result *r)
             break;
         case VDC_WOP_FLUSH:
             if (ensure_open(&d, opi))
-                do_flush(&d, opi);
+                do_flush(&d, opi, op);
             break;
         case VDC_WOP_DISCARD:
             if (ensure_open(&d, opi))
@@ -514,11 +583,15 @@ int vdc_wl_run(const vdc_workload *w, const vdc_wl_opts *o, vdc_wl_result *r)
             if (ensure_open(&d, opi))
                 do_setuuid(&d, opi, op);
             break;
+        case VDC_WOP_SETFLAGS:
+            if (ensure_open(&d, opi))
+                do_setflags(&d, opi, op);
+            break;
         }
     }
     if (d.bd != NULL) {
         r->open_at_end = true;
-        do_close(&d, (uint32_t)w->n, false);
+        do_close(&d, (uint32_t)w->n, NULL, false);
     }
     r->misuse = vdc_host_get_stats(d.host)->misuse;
     if (r->misuse != 0)

@@ -3,7 +3,7 @@
  * generator and the conversion from traces.
  *
  * Contract: workload.h.  Statuses: VINF_SUCCESS, VERR_INVALID_PARAMETER,
- * VERR_NO_MEMORY.  The workloads feed the crash and fault tests of
+ * VERR_NOT_SUPPORTED (vdc_workload_from_trace), VERR_NO_MEMORY.  The workloads feed the crash and fault tests of
  * spec/contract.md CRASH-1 and HOST-2.
  */
 #include "workload.h"
@@ -178,9 +178,8 @@ out_nomem:
     return VERR_NO_MEMORY;
 }
 
-/* Whether a record's MUST expectation lets the call succeed; records that
- * must fail (opening a foreign file, writing a read-only instance) are no
- * part of a workload. */
+/* Whether a record's MUST expectation lets the call succeed (used only to
+ * pick the image the workload follows). */
 static bool allows_success(const vdc_record *r)
 {
     if (r->expect.n == 0)
@@ -193,11 +192,69 @@ static bool allows_success(const vdc_record *r)
     return false;
 }
 
+bool vdc_wl_expect_accepts(const vdc_wl_expect *e, int rc)
+{
+    if (e == NULL || e->n == 0)
+        return RT_SUCCESS(rc);
+    for (unsigned i = 0; i < e->n && i < VDC_WL_MAX_ALTS; i++) {
+        switch (e->alt[i].kind) {
+        case VDC_WL_ALT_STATUS:
+            if (rc == e->alt[i].status)
+                return true;
+            break;
+        case VDC_WL_ALT_SUCCESS:
+            if (RT_SUCCESS(rc))
+                return true;
+            break;
+        case VDC_WL_ALT_FAILURE:
+            if (RT_FAILURE(rc))
+                return true;
+            break;
+        case VDC_WL_ALT_ANY:
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The record's MUST list as the driver's expectation; hit and miss become
+ * "success" (the model judges the data; VD_BLOCK_FREE never ends a loop). */
+static void copy_expect(const vdc_record *r, vdc_wl_expect *e)
+{
+    e->n = 0;
+    for (unsigned i = 0; i < r->expect.n && e->n < VDC_WL_MAX_ALTS; i++) {
+        const vdc_alt *a = &r->expect.v[i];
+        vdc_wl_alt_kind k;
+        switch (a->kind) {
+        case VDC_ALT_STATUS: k = VDC_WL_ALT_STATUS; break;
+        case VDC_ALT_FAILURE: k = VDC_WL_ALT_FAILURE; break;
+        case VDC_ALT_ANY: k = VDC_WL_ALT_ANY; break;
+        default: k = VDC_WL_ALT_SUCCESS; break;
+        }
+        e->alt[e->n].kind = k;
+        e->alt[e->n].status = a->status;
+        e->n++;
+    }
+}
+
+/* Whether d describes every byte (no `any` segment), so it can be written. */
+static bool data_concrete(const vdc_data *d)
+{
+    if (d->nsegs == 0)
+        return false;
+    for (unsigned i = 0; i < d->nsegs; i++)
+        if (d->segs[i].kind == VDC_GEN_ANY)
+            return false;
+    return true;
+}
+
 int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char *err, size_t cb_err)
 {
     vdc_workload *w = NULL;
     const char *handle = NULL;
+    bool ro = false; /* whether the followed handle is read-only now */
     unsigned n;
+    int rc = VERR_NO_MEMORY;
 
     if (err != NULL && cb_err != 0)
         err[0] = '\0';
@@ -223,7 +280,7 @@ int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char 
     for (unsigned i = 0; i < n; i++) {
         const vdc_record *r = vdc_trace_record(t, i);
         vdc_wop *op = NULL;
-        if (r == NULL || r->handle == NULL || strcmp(r->handle, handle) != 0 || !allows_success(r))
+        if (r == NULL || r->handle == NULL || strcmp(r->handle, handle) != 0)
             continue;
         switch (r->op) {
         case VDC_OP_CREATE:
@@ -231,28 +288,46 @@ int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char 
                 continue;
             op = add_op(w, VDC_WOP_CREATE);
             if (op == NULL)
-                goto out_nomem;
+                goto out_free;
             op->len = r->size;
             op->image_flags = r->image_flags;
             op->open_flags = r->open_flags;
+            ro = false;
             break;
         case VDC_OP_OPEN:
             if (r->file == NULL || strcmp(r->file, w->name) != 0)
                 continue;
             op = add_op(w, VDC_WOP_OPEN);
             if (op == NULL)
-                goto out_nomem;
+                goto out_free;
             op->open_flags = r->open_flags;
+            ro = (r->open_flags & VD_OPEN_FLAGS_READONLY) != 0;
+            break;
+        case VDC_OP_SET_OPEN_FLAGS:
+            if ((r->open_flags & ~(unsigned)VD_OPEN_FLAGS_READONLY) != 0) {
+                snprintf(err, cb_err, "record %u (line %u): set-open-flags 0x%x: only NORMAL and READONLY are supported",
+                         i + 1, r->line, r->open_flags);
+                rc = VERR_NOT_SUPPORTED;
+                goto out_free;
+            }
+            op = add_op(w, VDC_WOP_SETFLAGS);
+            if (op == NULL)
+                goto out_free;
+            op->open_flags = r->open_flags;
+            /* Where the trace lets the call fail, whether it took effect is
+             * unknown here; the driver follows what the backend answered. */
+            ro = (r->open_flags & VD_OPEN_FLAGS_READONLY) != 0;
             break;
         case VDC_OP_CLOSE:
             op = add_op(w, VDC_WOP_CLOSE);
             if (op == NULL)
-                goto out_nomem;
+                goto out_free;
             op->del = r->del;
             break;
         case VDC_OP_FLUSH:
-            if (add_op(w, VDC_WOP_FLUSH) == NULL)
-                goto out_nomem;
+            op = add_op(w, VDC_WOP_FLUSH);
+            if (op == NULL)
+                goto out_free;
             break;
         case VDC_OP_READ:
         case VDC_OP_VDREAD:
@@ -262,41 +337,62 @@ int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char 
             if (r->len == 0 || r->len > WL_MAX_TRACE_XFER) {
                 snprintf(err, cb_err, "record %u: transfer of %llu bytes (1..%llu supported)", i + 1,
                          (unsigned long long)r->len, (unsigned long long)WL_MAX_TRACE_XFER);
-                vdc_workload_free(w);
-                return VERR_INVALID_PARAMETER;
+                rc = VERR_INVALID_PARAMETER;
+                goto out_free;
             }
             op = add_op(w, r->op == VDC_OP_DISCARD ? VDC_WOP_DISCARD
                          : (r->op == VDC_OP_WRITE || r->op == VDC_OP_VDWRITE) ? VDC_WOP_WRITE : VDC_WOP_READ);
             if (op == NULL)
-                goto out_nomem;
+                goto out_free;
             op->off = r->off;
             op->len = r->len;
             if (op->kind == VDC_WOP_WRITE) {
                 op->data = malloc((size_t)r->len);
                 if (op->data == NULL)
-                    goto out_nomem;
+                    goto out_free;
                 vdc_data_fill(&r->data, r->off, op->data, (size_t)r->len);
             }
             note_span(w, op->off, op->len);
-            break;
+            copy_expect(r, &op->expect);
+            /* A filling vdread (VD writes what it fetched into the cache
+             * after a miss): the bytes are the expected data, so writing
+             * them over the whole range stores what VD would.  Not on a
+             * read-only handle (VD's write fails there and nothing lands),
+             * and not when the data is not fully described. */
+            if (r->op == VDC_OP_VDREAD && r->fill && !ro && data_concrete(&r->data)) {
+                op = add_op(w, VDC_WOP_WRITE);
+                if (op == NULL)
+                    goto out_free;
+                op->off = r->off;
+                op->len = r->len;
+                op->data = malloc((size_t)r->len);
+                if (op->data == NULL)
+                    goto out_free;
+                vdc_data_fill(&r->data, r->off, op->data, (size_t)r->len);
+                op = NULL;
+            }
+            op = NULL;
+            continue;
         case VDC_OP_SET_MOD_UUID:
             if (r->uuid.kind != VDC_UUID_LIT)
                 continue;
             op = add_op(w, VDC_WOP_SETUUID);
             if (op == NULL)
-                goto out_nomem;
+                goto out_free;
             memcpy(&op->seed, r->uuid.lit.au8, sizeof op->seed);
             break;
         default:
             break;
         }
+        if (op != NULL)
+            copy_expect(r, &op->expect);
     }
     *out = w;
     return VINF_SUCCESS;
 
-out_nomem:
+out_free:
     vdc_workload_free(w);
-    return VERR_NO_MEMORY;
+    return rc;
 }
 
 const char *vdc_wop_name(vdc_wop_kind k)
@@ -310,6 +406,7 @@ const char *vdc_wop_name(vdc_wop_kind k)
     case VDC_WOP_FLUSH: return "flush";
     case VDC_WOP_DISCARD: return "discard";
     case VDC_WOP_SETUUID: return "set-mod-uuid";
+    case VDC_WOP_SETFLAGS: return "set-open-flags";
     }
     return "?";
 }

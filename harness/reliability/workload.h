@@ -31,6 +31,17 @@
  *   FLUSH   pfnFlush
  *   DISCARD one pfnDiscard of [off, off+len) (skipped when the backend has none)
  *   SETUUID pfnSetModificationUuid, then pfnGetModificationUuid must match
+ *   SETFLAGS pfnSetOpenFlags(open_flags); on success the instance's
+ *           read-only state follows VD_OPEN_FLAGS_READONLY
+ * Expected statuses (ops from traces): an op may carry the status list of
+ * its record (vdc_wl_expect).  Without one, only success is accepted (as
+ * before).  With one, a call whose status the list accepts is no
+ * violation, and a failure it accepts is a refusal: the model takes
+ * nothing from it (a refused write/discard/set changed nothing, so data it
+ * carried is not acceptable afterwards).  A success the list does not
+ * accept is a violation (and, having succeeded, is applied).  For reads
+ * the hit/miss alternatives are judged by the model as always; a failure
+ * status is accepted when a STATUS/failure/any alternative matches it.
  * A generated workload opens with CREATE and ends with CLOSE.
  *
  * No global state.
@@ -49,17 +60,34 @@
 
 typedef enum vdc_wop_kind {
     VDC_WOP_CREATE = 1, VDC_WOP_OPEN, VDC_WOP_CLOSE, VDC_WOP_WRITE, VDC_WOP_READ,
-    VDC_WOP_FLUSH, VDC_WOP_DISCARD, VDC_WOP_SETUUID
+    VDC_WOP_FLUSH, VDC_WOP_DISCARD, VDC_WOP_SETUUID, VDC_WOP_SETFLAGS
 } vdc_wop_kind;
+
+/* The status list a trace record gave its call (n 0: success only). */
+#define VDC_WL_MAX_ALTS 8u
+typedef enum vdc_wl_alt_kind {
+    VDC_WL_ALT_STATUS = 1, /* exactly `status` */
+    VDC_WL_ALT_SUCCESS,    /* any RT_SUCCESS (hit and miss count as success for reads) */
+    VDC_WL_ALT_FAILURE,    /* any RT_FAILURE */
+    VDC_WL_ALT_ANY         /* anything */
+} vdc_wl_alt_kind;
+typedef struct vdc_wl_expect {
+    unsigned n;
+    struct { vdc_wl_alt_kind kind; int status; } alt[VDC_WL_MAX_ALTS];
+} vdc_wl_expect;
+
+/* Whether e accepts status rc (n 0: RT_SUCCESS(rc)). */
+bool vdc_wl_expect_accepts(const vdc_wl_expect *e, int rc);
 
 typedef struct vdc_wop {
     vdc_wop_kind kind;
     uint64_t     off, len;     /* WRITE, READ, DISCARD; CREATE: len = capacity */
-    unsigned     open_flags;   /* CREATE, OPEN */
+    unsigned     open_flags;   /* CREATE, OPEN, SETFLAGS */
     unsigned     image_flags;  /* CREATE */
     bool         del;          /* CLOSE */
     uint64_t     seed;         /* WRITE data (when data is NULL), SETUUID value */
     uint8_t     *data;         /* WRITE: len bytes (owned), or NULL: from seed */
+    vdc_wl_expect expect;      /* the statuses accepted (n 0: success only) */
 } vdc_wop;
 
 typedef struct vdc_workload {
@@ -91,14 +119,17 @@ int vdc_workload_gen(uint64_t seed, unsigned nops, const vdc_wl_params *p, vdc_w
 
 /*
  * Builds a workload from the records of a trace (trace.h) that act on the
- * first image handle: create, open, close, read, write, vdread, vdwrite,
- * flush, discard and set-mod-uuid with a literal UUID, leaving out those
- * whose expectation does not allow success (they must fail, so they are
- * no part of a workload); everything else (getters, other handles,
- * host-side records, data expectations) is ignored.
- * Write data comes from the record's data segments.  Returns VINF_SUCCESS,
- * VERR_INVALID_PARAMETER (the trace has no create/open, or a transfer over
- * 16 MiB; err says which), VERR_NO_MEMORY.
+ * first image handle that a create/open allowed to succeed names: create,
+ * open (of that handle's file), close, read, write, vdread, vdwrite, flush,
+ * discard, set-open-flags and set-mod-uuid with a literal UUID, each with
+ * its record's MUST status list (vdc_wl_expect; hit/miss become success);
+ * everything else (getters, other handles, host-side records, data
+ * expectations, SHOULD lists) is ignored.  Write data comes from the
+ * record's data segments.  Returns VINF_SUCCESS, VERR_INVALID_PARAMETER
+ * (the trace has no create/open, or a transfer over 16 MiB; err says
+ * which), VERR_NOT_SUPPORTED (a record the workload cannot express: a
+ * set-open-flags other than toggling VD_OPEN_FLAGS_READONLY on a normal
+ * handle, a vdread with fill; err says which), VERR_NO_MEMORY.
  */
 struct vdc_trace;
 int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char *err, size_t cb_err);
@@ -114,6 +145,7 @@ typedef struct vdc_wl_call {
     uint64_t     done;         /* count reported (processed / read / discarded) */
     uint64_t     ev_start, ev_end; /* crash-fs events before and after */
     uint64_t     data_at;      /* WRITE: its bytes are result->arena + data_at */
+    bool         refused;      /* a failure the op's expectation accepts: changed nothing */
 } vdc_wl_call;
 
 typedef struct vdc_wl_opts {

@@ -14,6 +14,7 @@
 #include "../model.h"
 #include "../reliability.h"
 #include "../workload.h"
+#include "../../trace/trace.h"
 #include "naive.h"
 
 static vdc_workload *gen(uint64_t seed, unsigned ops, uint64_t capacity)
@@ -279,7 +280,106 @@ static void test_isolation_survives(void)
         fclose(quiet);
 }
 
+/* ---- trace expectations and the work bounds ------------------------------ */
+
+/* A trace whose read-only handle refuses a write and a set-mod-uuid, as it
+ * must; `refused_status` is what the trace expects of the refused write. */
+static vdc_workload *ro_workload(const char *refused_status, char *err, size_t cb, int *prc)
+{
+    char text[1024];
+    vdc_trace *t = NULL;
+    vdc_workload *w = NULL;
+    snprintf(text, sizeof text,
+             "vdcc-trace 1\n"
+             "create c0 file=t.vci size=1M -> OK\n"
+             "vdwrite c0 off=0 len=4K data=fill:17 -> OK\n"
+             "close c0 -> OK\n"
+             "open c0 file=t.vci flags=READONLY -> OK\n"
+             "vdwrite c0 off=0 len=4K data=fill:34 -> %s\n"
+             "set-mod-uuid c0 uuid=11111111-2222-3333-4444-555555555555 -> VERR_VD_IMAGE_READ_ONLY|VERR_NOT_SUPPORTED\n"
+             "vdread c0 off=0 len=4K -> hit|miss data=fill:17\n"
+             "set-open-flags c0 flags=NORMAL -> OK\n"
+             "vdwrite c0 off=4K len=4K data=fill:51 -> OK\n"
+             "close c0 -> OK\n",
+             refused_status);
+    *prc = vdc_trace_parse(text, strlen(text), "ro", &t, err, cb);
+    if (*prc == VINF_SUCCESS)
+        *prc = vdc_workload_from_trace(t, &w, err, cb);
+    vdc_trace_free(t);
+    return w;
+}
+
+static void test_trace_expectations(void)
+{
+    char err[256];
+    int rc;
+    vdc_workload *w = ro_workload("VERR_VD_IMAGE_READ_ONLY", err, sizeof err, &rc);
+    CHECK_EQ(rc, VINF_SUCCESS);
+    REQUIRE(w != NULL);
+    vdc_fs *mem = vdc_fs_mem_new(0, 0);
+    REQUIRE(mem != NULL);
+    vdc_wl_result r;
+    vdc_wl_opts o = { .be = &vdcc_ref_backend, .fs = mem };
+    CHECK_EQ(vdc_wl_run(w, &o, &r), VINF_SUCCESS);
+    CHECK_EQ(r.violations, 0);
+    if (r.violations != 0)
+        fprintf(stderr, "  %s\n", r.first);
+    /* The refused write left nothing acceptable behind; the first did. */
+    uint8_t b34[16], b17[16], b51[16], want;
+    uint64_t bad;
+    bool has;
+    memset(b34, 34, sizeof b34);
+    memset(b17, 17, sizeof b17);
+    memset(b51, 51, sizeof b51);
+    CHECK(!vdc_model_check_hit(r.model, 0, b34, sizeof b34, NULL, false, &bad, &want, &has));
+    CHECK(vdc_model_check_hit(r.model, 0, b17, sizeof b17, NULL, false, &bad, &want, &has));
+    CHECK(vdc_model_check_hit(r.model, 4096, b51, sizeof b51, NULL, false, &bad, &want, &has));
+    vdc_wl_result_free(&r);
+    vdc_fs_destroy(mem);
+
+    /* The crash test over it, bounded: at most 3 points, 4 states each. */
+    vdc_crashtest_opts co = { .be = &vdcc_ref_backend, .w = w,
+                              .crash = { .seed = 1, .max_points = 3, .max_states = 4 } };
+    vdc_crashtest_result cr;
+    CHECK_EQ(vdc_crashtest_run(&co, &cr), VINF_SUCCESS);
+    CHECK_EQ(cr.points, 3);
+    CHECK(cr.states >= 3 && cr.states <= 12);
+    CHECK_EQ(cr.violations + cr.workload_violations, 0);
+    vdc_faults_opts fo = { .be = &vdcc_ref_backend, .w = w, .kind = VDC_FAULT_ANY, .modes = VDC_FMODE_IO,
+                           .max_points = 2 };
+    vdc_faults_result fr;
+    CHECK_EQ(vdc_faults_run(&fo, &fr), VINF_SUCCESS);
+    CHECK_EQ(fr.points, 2);
+    CHECK_EQ(fr.violations + fr.clean_violations, 0);
+    vdc_workload_free(w);
+
+    /* The same trace expecting the write to succeed: ref refuses it, which
+     * is now a violation of the trace's expectation. */
+    w = ro_workload("OK", err, sizeof err, &rc);
+    CHECK_EQ(rc, VINF_SUCCESS);
+    REQUIRE(w != NULL);
+    mem = vdc_fs_mem_new(0, 0);
+    REQUIRE(mem != NULL);
+    o.fs = mem;
+    CHECK_EQ(vdc_wl_run(w, &o, &r), VINF_SUCCESS);
+    CHECK(r.violations != 0);
+    vdc_wl_result_free(&r);
+    vdc_fs_destroy(mem);
+    vdc_workload_free(w);
+
+    /* A record the workload cannot express is reported, not dropped. */
+    vdc_trace *t = NULL;
+    static const char bad_flags[] = "vdcc-trace 1\ncreate c0 file=t.vci size=1M -> OK\n"
+                                    "set-open-flags c0 flags=HONOR_ZEROES -> OK\n";
+    w = NULL;
+    CHECK_EQ(vdc_trace_parse(bad_flags, strlen(bad_flags), "bad", &t, err, sizeof err), VINF_SUCCESS);
+    CHECK_EQ(vdc_workload_from_trace(t, &w, err, sizeof err), VERR_NOT_SUPPORTED);
+    CHECK(w == NULL && strstr(err, "set-open-flags") != NULL);
+    vdc_trace_free(t);
+}
+
 CHECK_MAIN(CHECK_CASE(test_model), CHECK_CASE(test_clean_workloads), CHECK_CASE(test_crash_ref),
            CHECK_CASE(test_crash_toy), CHECK_CASE(test_crash_catches_naive),
            CHECK_CASE(test_crash_after_failed_flush_ref), CHECK_CASE(test_crash_after_failed_flush_toy), CHECK_CASE(test_faults_ref),
-           CHECK_CASE(test_faults_toy), CHECK_CASE(test_faults_catch_sloppy), CHECK_CASE(test_isolation_survives))
+           CHECK_CASE(test_faults_toy), CHECK_CASE(test_faults_catch_sloppy), CHECK_CASE(test_isolation_survives),
+           CHECK_CASE(test_trace_expectations))
