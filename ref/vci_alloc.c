@@ -405,14 +405,22 @@ int vci_alloc_release(vci_alloc *a, uint64_t addr, uint64_t n, vci_kind kind)
 
 typedef struct scan_state {
     uint64_t want, min;
+    uint64_t amask, phase;    /* preferred start: (addr & amask) == phase */
+    uint64_t maxskew;         /* free blocks an aligned start may skip */
     uint64_t best_addr, best_len;
     uint64_t scanned;
+    uint64_t plain_at;        /* scanned when a misaligned run of want was seen */
+    bool     plain;           /* ... and best_* is that run */
     bool     done;
 } scan_state;
 
+/* How far past a misaligned run of `want` a scan keeps looking for an
+ * aligned one before it settles for the misaligned run. */
+#define ALIGN_WINDOW UINT64_C(4096)
+
 static void scan_close_run(scan_state *st, uint64_t start, uint64_t len)
 {
-    if (len >= st->min && len > st->best_len) {
+    if (!st->plain && len >= st->min && len > st->best_len) {
         st->best_addr = start;
         st->best_len = len;
     }
@@ -455,11 +463,20 @@ static int scan(vci_alloc *a, uint64_t from, uint64_t to, scan_state *st)
                 if (run_len == 0)
                     run_start = b;
                 run_len += step;
-                if (run_len >= st->want) {
-                    st->best_addr = run_start;
-                    st->best_len = run_len;
+                uint64_t skew = (st->phase - run_start) & st->amask, as = run_start + skew;
+                if (run_len >= st->want && run_start + run_len >= as + st->want && skew <= st->maxskew) {
+                    st->best_addr = as; /* aligned (or no alignment asked) */
+                    st->best_len = run_start + run_len - as;
                     st->done = true;
                     return VINF_SUCCESS;
+                }
+                if (run_len >= st->want && !st->plain) {
+                    /* Long enough, misaligned: the answer unless an aligned
+                     * run turns up soon. */
+                    st->best_addr = run_start;
+                    st->best_len = run_len;
+                    st->plain = true;
+                    st->plain_at = st->scanned;
                 }
             } else {
                 scan_close_run(st, run_start, run_len);
@@ -467,6 +484,10 @@ static int scan(vci_alloc *a, uint64_t from, uint64_t to, scan_state *st)
             }
             b += step;
             st->scanned += step;
+            if (st->plain && st->scanned - st->plain_at >= ALIGN_WINDOW) {
+                st->done = true;
+                return VINF_SUCCESS;
+            }
             if (st->scanned >= SCAN_WINDOW && (st->best_len >= st->min || run_len >= st->min)) {
                 scan_close_run(st, run_start, run_len);
                 st->done = true;
@@ -541,12 +562,45 @@ static int take_from(vci_alloc *a, unsigned i, uint64_t s, uint64_t n, vci_kind 
 
 int vci_alloc_run(vci_alloc *a, uint64_t want, uint64_t min, vci_kind kind, uint64_t *addr, uint64_t *got)
 {
-    if (min == 0 || want < min)
+    return vci_alloc_run_aligned(a, want, min, kind, 1, 0, addr, got);
+}
+
+int vci_alloc_run_aligned(vci_alloc *a, uint64_t want, uint64_t min, vci_kind kind, uint64_t align,
+                          uint64_t phase, uint64_t *addr, uint64_t *got)
+{
+    if (min == 0 || want < min || align == 0 || (align & (align - 1)) != 0)
         return VERR_INVALID_PARAMETER;
     if (a->bm.free < min)
         return VERR_DISK_FULL;
     if (want > a->bm.free)
         want = a->bm.free;
+    const uint64_t amask = align - 1;
+    /* Skipping free blocks to reach an aligned start leaves a gap for later
+     * small runs; allowed only while the gap is under 1/1024 of the free
+     * space, so a small or nearly full cache stays packed (4 KiB alignment
+     * needs about 3.5 MiB free, 64 KiB alignment about 64 MiB). */
+    const uint64_t maxskew = a->bm.free / 1024;
+    phase &= amask;
+
+    /* 0. An aligned run of `want` around a recent free (a rewrite finds the
+     * blocks it just freed: they had the same alignment). */
+    for (unsigned i = a->nhints; amask != 0 && i-- > 0;) {
+        uint64_t h = a->hint_addr[i], s, len;
+        uint64_t skew = (phase - h) & amask, as = h + skew;
+        if (skew > maxskew)
+            continue;
+        int rc = expand(a, as, want, &s, &len);
+        if (RT_FAILURE(rc))
+            return rc;
+        if (len >= want) {
+            rc = take_from(a, i, s, want, kind);
+            if (RT_FAILURE(rc))
+                return rc;
+            *addr = s;
+            *got = want;
+            return VINF_SUCCESS;
+        }
+    }
 
     /* 1. Around recent frees: a run of `want` there is taken at once. */
     unsigned best_hint = NIL;
@@ -577,8 +631,9 @@ int vci_alloc_run(vci_alloc *a, uint64_t want, uint64_t min, vci_kind kind, uint
         }
     }
 
-    /* 2. Next fit from the cursor, wrapping once. */
-    scan_state st = { .want = want, .min = min };
+    /* 2. Next fit from the cursor, wrapping once, preferring an aligned
+     * run of `want` to a misaligned one found shortly before it. */
+    scan_state st = { .want = want, .min = min, .amask = amask, .phase = phase, .maxskew = maxskew };
     if (min < a->scan_failed_min) {
         uint64_t from = a->cursor < a->cblocks ? a->cursor : 0;
         int rc = scan(a, from, a->cblocks, &st);

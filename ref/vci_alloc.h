@@ -7,7 +7,8 @@
  * (free / metadata / data) live here and are written with the pages.
  *
  * Allocation takes runs of free blocks: a request wants `want` blocks and
- * accepts `min` or more.  It looks first around recently freed ranges, then
+ * accepts `min` or more, optionally at a preferred alignment.  It looks
+ * first around recently freed ranges, then
  * scans from a cursor (next fit), a 64-bit word at a time, wrapping once,
  * and after 2^20 scanned blocks settles for the largest run seen.  A scan
  * that found nothing for some `min` is not repeated for that `min` or larger
@@ -48,6 +49,15 @@ void vci_alloc_destroy(vci_alloc *a);
  * receive it.  The blocks are marked and counted as `kind`. */
 int  vci_alloc_run(vci_alloc *a, uint64_t want, uint64_t min, vci_kind kind,
                    uint64_t *addr, uint64_t *got);
+/* The same, preferring a run of `want` blocks whose start is congruent to
+ * `phase` modulo `align` (a power of two; 1 = no preference): such a run
+ * around a recent free is taken first, and the scan takes one found within
+ * 4096 blocks after a misaligned run of `want`.  An aligned start may skip
+ * at most free/1024 free blocks (a tiny or nearly full cache stays packed).
+ * Otherwise the choice is vci_alloc_run's.  VERR_INVALID_PARAMETER when
+ * align is not a power of 2. */
+int  vci_alloc_run_aligned(vci_alloc *a, uint64_t want, uint64_t min, vci_kind kind, uint64_t align,
+                           uint64_t phase, uint64_t *addr, uint64_t *got);
 /* Frees [addr, addr+n) counted as `kind`; every block must be allocated. */
 int  vci_alloc_release(vci_alloc *a, uint64_t addr, uint64_t n, vci_kind kind);
 /* Marks [addr, addr+n) allocated as `kind`; every block must be free. */

@@ -14,7 +14,7 @@
 static const char *const s_extensions[] = { "vci", NULL };
 
 static const VDCONFIGINFO s_config[] = {
-    { "NodeCacheSize", "2048", VDCFGVALUETYPE_INTEGER, VD_CFGKEY_EXPERT },
+    { "NodeCacheSize", "12288", VDCFGVALUETYPE_INTEGER, VD_CFGKEY_EXPERT },
     { "BitmapCacheSize", "64", VDCFGVALUETYPE_INTEGER, VD_CFGKEY_EXPERT },
     { NULL, NULL, (VDCFGVALUETYPE)0, 0 },
 };

@@ -115,12 +115,19 @@ static bool state_modified(const vci_state *s)
         || (s->al != NULL && vci_alloc_dirty(s->al));
 }
 
-/* Makes everything durable and the image clean (steps 1-4 of section 10). */
-static int state_sync(vci_state *s)
+/* Makes everything durable and the image clean (steps 1-4 of section 10).
+ * Read hits not yet in the LRU list (vci_lru.h) are applied when something
+ * is written anyway, or when `closing`; a flush after reads alone writes
+ * nothing. */
+static int state_sync(vci_state *s, bool closing)
 {
     if (s->broken_rc != VINF_SUCCESS)
         return s->broken_rc;
-    if (s->readonly || s->all_miss || !state_modified(s))
+    if (s->readonly || s->all_miss)
+        return VINF_SUCCESS;
+    if (vci_lru_reads_pending(&s->lru) && (closing || state_modified(s)))
+        (void)vci_lru_apply_reads(&s->lru);
+    if (!state_modified(s))
         return VINF_SUCCESS;
     int rc = vci_io_begin(&s->io);
     if (RT_SUCCESS(rc))
@@ -218,6 +225,7 @@ static int state_new(vci_cache *c, unsigned open_flags, vci_state **out)
 static int state_build(vci_state *s, const vci_bmhdr *bm)
 {
     vci_layout lay = vci_header_layout(&s->hdr);
+    s->last_gen = 0; /* a new node cache: generations restart */
     int rc = vci_alloc_new(&s->io, &s->hdr, bm, s->bm_cache, &s->al);
     if (RT_SUCCESS(rc))
         rc = vci_nodes_new(&s->io, &lay, s->node_cache, &s->nc);
@@ -262,7 +270,7 @@ static int state_reinit(vci_state *s)
     vci_nodes_unpin(s->nc, n);
     s->tree.height = 1;
     s->verified = true;
-    return state_sync(s);
+    return state_sync(s, false);
 }
 
 int vci_state_forget(vci_state *s)
@@ -525,7 +533,7 @@ static int create_image(vci_cache *c, vci_state *s, uint64_t cb, unsigned image_
     vci_nodes_unpin(s->nc, n);
     s->tree.height = 1;
     s->verified = true;
-    rc = state_sync(s);
+    rc = state_sync(s, false);
     if (RT_FAILURE(rc))
         return report(s->iferr, rc, "VCI: cannot write '%s'", c->filename);
     if (prog != NULL && prog->pfnProgress != NULL)
@@ -585,7 +593,7 @@ int vci_cache_close(vci_cache *c, bool fdelete)
     vci_state *s = c->s;
     if (s != NULL) {
         if (!fdelete)
-            rc = state_sync(s);
+            rc = state_sync(s, true);
         state_close_storage(s);
         if (fdelete) {
             int rc2 = s->ioint->pfnDelete(s->ioint->Core.pvUser, c->filename);
@@ -607,7 +615,7 @@ int vci_cache_flush(vci_cache *c)
         return s->broken_rc;
     if (s->ignore_flush)
         return VINF_SUCCESS;
-    return state_sync(s);
+    return state_sync(s, false);
 }
 
 int vci_cache_set_open_flags(vci_cache *c, unsigned open_flags)
@@ -618,7 +626,7 @@ int vci_cache_set_open_flags(vci_cache *c, unsigned open_flags)
     unsigned old_flags = old != NULL ? old->open_flags : open_flags;
     if (old != NULL) {
         if (old->broken_rc == VINF_SUCCESS) {
-            int rc = state_sync(old);
+            int rc = state_sync(old, true);
             if (RT_FAILURE(rc))
                 return rc;
         }

@@ -38,7 +38,7 @@
 
 typedef struct vci_cache vci_cache;
 
-#define VCI_NODE_CACHE_DEFAULT   2048u
+#define VCI_NODE_CACHE_DEFAULT   12288u /* ~4.1 KiB each, allocated as used */
 #define VCI_NODE_CACHE_MIN       32u
 #define VCI_NODE_CACHE_MAX       65536u
 #define VCI_BM_CACHE_DEFAULT     64u

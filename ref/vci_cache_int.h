@@ -35,6 +35,12 @@ typedef struct vci_state {
     vci_nodes         *nc;
     vci_tree           tree;
     vci_lru            lru;
+    /* The extent the last read hit, valid while the node cache's generation
+     * is last_gen (no node changed since): a read inside it needs no
+     * descent (sequential reads, and reads within one large extent).
+     * Reset whenever a new node cache is built (its generations restart). */
+    vci_extent         last;
+    uint64_t           last_gen;     /* 0: none */
 } vci_state;
 
 struct vci_cache {

@@ -129,7 +129,7 @@ static int walk(ck *c, uint64_t addr, const vci_ientry *e, uint64_t hi, unsigned
         goto out_free;
     if (n->type == VCI_NODE_LEAF) {
         for (unsigned i = 0; i < n->n && RT_SUCCESS(rc); i++) {
-            const vci_extent *x = &n->u.ext[i];
+            const vci_extent xv = vci_leaf_get(n, i), *x = &xv;
             if (c->nx > 0 && c->x[c->nx - 1].key + c->x[c->nx - 1].count > x->key) {
                 rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "extent with key %llu overlaps or precedes the one before",
                          (unsigned long long)x->key);
@@ -142,8 +142,8 @@ static int walk(ck *c, uint64_t addr, const vci_ientry *e, uint64_t hi, unsigned
         goto out_free;
     }
     for (unsigned i = 0; i < n->n && RT_SUCCESS(rc); i++) {
-        vci_ientry ce = n->u.ent[i];
-        uint64_t chi = i + 1 < n->n ? n->u.ent[i + 1].key : hi;
+        vci_ientry ce = vci_int_get(n, i);
+        uint64_t chi = i + 1 < n->n ? n->u.i.key[i + 1] : hi;
         rc = walk(c, ce.child, &ce, chi, depth + 1);
     }
 out_free:

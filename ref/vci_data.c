@@ -18,12 +18,16 @@
 /* ---- eviction and allocation ------------------------------------------------ */
 
 /* Removes one extent: the LRU tail, or the lowest key when the list is off.
- * VERR_DISK_FULL when the tree is empty. */
+ * Read hits not yet applied to the list are applied first, so the tail is
+ * the extent least recently written or read.  VERR_DISK_FULL when the tree
+ * is empty. */
 static int evict_one(vci_state *s)
 {
     vci_extent e;
     bool found = false;
-    int rc;
+    int rc = vci_lru_apply_reads(&s->lru);
+    if (RT_FAILURE(rc))
+        return rc;
     if (s->lru.enabled && s->lru.tail != VCI_LRU_NONE) {
         rc = vci_tree_get(&s->tree, s->lru.tail, false, &e);
         if (RT_SUCCESS(rc))
@@ -56,11 +60,16 @@ static int evict_one(vci_state *s)
     return rc;
 }
 
-/* A run of 1..want fresh data blocks, evicting until there is one. */
-static int alloc_data(vci_state *s, uint64_t want, uint64_t *addr, uint64_t *got)
+/* A run of 1..want fresh data blocks for virtual blocks from vb, evicting
+ * until there is one.  The run preferably starts at the same offset as vb
+ * within a 64 KiB (want >= 128 blocks) or 4 KiB (want >= 8) unit, so that
+ * aligned guest I/O stays aligned in the file: the host's page cache reads
+ * and writes aligned ranges markedly faster (whole pages, large folios). */
+static int alloc_data(vci_state *s, uint64_t vb, uint64_t want, uint64_t *addr, uint64_t *got)
 {
+    uint64_t align = want >= 128 ? 128 : want >= 8 ? 8 : 1;
     for (;;) {
-        int rc = vci_alloc_run(s->al, want, 1, VCI_KIND_DATA, addr, got);
+        int rc = vci_alloc_run_aligned(s->al, want, 1, VCI_KIND_DATA, align, vb, addr, got);
         if (rc != VERR_DISK_FULL)
             return rc;
         rc = evict_one(s);
@@ -291,9 +300,19 @@ int vci_cache_read(vci_cache *c, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *
     uint64_t vb = off / VCI_BLOCK_SIZE, next = VCI_VBLOCK_LIMIT;
     vci_extent e;
     bool found;
-    rc = vci_tree_lookup(&s->tree, vb, false, &found, &e, &next);
-    if (RT_FAILURE(rc))
-        return rc;
+    if (s->last_gen != 0 && s->last_gen == vci_nodes_gen(s->nc)
+        && vb >= s->last.key && vb - s->last.key < s->last.count) {
+        e = s->last; /* the tree has not changed since it held this extent */
+        found = true;
+    } else {
+        rc = vci_tree_lookup(&s->tree, vb, false, &found, &e, &next);
+        if (RT_FAILURE(rc))
+            return rc;
+        if (found) {
+            s->last = e;
+            s->last_gen = vci_nodes_gen(s->nc);
+        }
+    }
     uint64_t inblk = off % VCI_BLOCK_SIZE;
     if (!found) {
         /* next > vb, so the miss is at least the rest of this block. */
@@ -309,12 +328,8 @@ int vci_cache_read(vci_cache *c, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *
     if (RT_FAILURE(rc))
         return rc;
     *pcb = len;
-    if (!s->readonly && s->lru.enabled && s->lru.head != e.key) {
-        /* Recency without I/O: only when every node involved is cached. */
-        rc = vci_lru_touch(&s->lru, e.key, true);
-        if (RT_FAILURE(rc))
-            vci_lru_disable(&s->lru);
-    }
+    if (!s->readonly)
+        vci_lru_note_read(&s->lru, e.key); /* applied lazily (vci_lru.h) */
     return VINF_SUCCESS;
 }
 
@@ -372,7 +387,7 @@ int vci_cache_write(vci_cache *c, uint64_t off, size_t cb, PVDIOCTX ctx, size_t 
     rc = drop_range(s, vb, vb + n);
     uint64_t addr = 0, got = 0;
     if (RT_SUCCESS(rc))
-        rc = alloc_data(s, n, &addr, &got);
+        rc = alloc_data(s, vb, n, &addr, &got);
     if (RT_FAILURE(rc))
         return finish(s, rc);
     rc = vci_io_write_user(&s->io, addr * VCI_BLOCK_SIZE, ctx, (size_t)(got * VCI_BLOCK_SIZE));

@@ -308,20 +308,54 @@ void vci_node_encode(const vci_node *n, uint8_t out[VCI_NODE_SIZE])
     unsigned cnt = n->n <= max ? n->n : max;
     for (unsigned i = 0; i < cnt; i++) {
         if (n->type == VCI_NODE_LEAF) {
-            const vci_extent *e = &n->u.ext[i];
-            vci_put_u64(&c, e->prev);
-            vci_put_u64(&c, e->next);
+            vci_put_u64(&c, n->u.l.prev[i]);
+            vci_put_u64(&c, n->u.l.next[i]);
             vci_put_u8(&c, 0);
             vci_put_u8(&c, 0);
-            vci_put_u64(&c, e->key);
-            vci_put_u32(&c, e->count);
-            vci_put_u64(&c, e->addr);
+            vci_put_u64(&c, n->u.l.key[i]);
+            vci_put_u32(&c, n->u.l.count[i]);
+            vci_put_u64(&c, n->u.l.addr[i]);
         } else {
-            const vci_ientry *e = &n->u.ent[i];
-            vci_put_u64(&c, e->key);
-            vci_put_u32(&c, e->count);
-            vci_put_u64(&c, e->child);
+            vci_put_u64(&c, n->u.i.key[i]);
+            vci_put_u32(&c, n->u.i.count[i]);
+            vci_put_u64(&c, n->u.i.child[i]);
         }
+    }
+}
+
+void vci_node_move(vci_node *n, unsigned dst, unsigned src, unsigned cnt)
+{
+    if (n->type == VCI_NODE_LEAF) {
+        vci_leaf_cols *l = &n->u.l;
+        memmove(&l->key[dst], &l->key[src], cnt * sizeof(l->key[0]));
+        memmove(&l->count[dst], &l->count[src], cnt * sizeof(l->count[0]));
+        memmove(&l->addr[dst], &l->addr[src], cnt * sizeof(l->addr[0]));
+        memmove(&l->prev[dst], &l->prev[src], cnt * sizeof(l->prev[0]));
+        memmove(&l->next[dst], &l->next[src], cnt * sizeof(l->next[0]));
+    } else {
+        vci_int_cols *m = &n->u.i;
+        memmove(&m->key[dst], &m->key[src], cnt * sizeof(m->key[0]));
+        memmove(&m->count[dst], &m->count[src], cnt * sizeof(m->count[0]));
+        memmove(&m->child[dst], &m->child[src], cnt * sizeof(m->child[0]));
+    }
+}
+
+void vci_node_copy(vci_node *d, unsigned di, const vci_node *s, unsigned si, unsigned cnt)
+{
+    if (s->type == VCI_NODE_LEAF) {
+        vci_leaf_cols *dl = &d->u.l;
+        const vci_leaf_cols *sl = &s->u.l;
+        memcpy(&dl->key[di], &sl->key[si], cnt * sizeof(sl->key[0]));
+        memcpy(&dl->count[di], &sl->count[si], cnt * sizeof(sl->count[0]));
+        memcpy(&dl->addr[di], &sl->addr[si], cnt * sizeof(sl->addr[0]));
+        memcpy(&dl->prev[di], &sl->prev[si], cnt * sizeof(sl->prev[0]));
+        memcpy(&dl->next[di], &sl->next[si], cnt * sizeof(sl->next[0]));
+    } else {
+        vci_int_cols *dm = &d->u.i;
+        const vci_int_cols *sm = &s->u.i;
+        memcpy(&dm->key[di], &sm->key[si], cnt * sizeof(sm->key[0]));
+        memcpy(&dm->count[di], &sm->count[si], cnt * sizeof(sm->count[0]));
+        memcpy(&dm->child[di], &sm->child[si], cnt * sizeof(sm->child[0]));
     }
 }
 
@@ -380,13 +414,10 @@ static int decode_leaf(const uint8_t *in, const vci_layout *lay, vci_node *n, ch
             || vci_ranges_overlap(e.addr, e.count, lay->root, VCI_NODE_BLOCKS))
             return fail(bad, why, cb_why, "leaf: extent %u data at %llu + %u overlaps metadata", i,
                         (unsigned long long)e.addr, e.count);
-        if (n->n > 0) {
-            const vci_extent *p = &n->u.ext[n->n - 1];
-            if (p->key + p->count > e.key)
-                return fail(bad, why, cb_why, "leaf: extent %u (key %llu) overlaps or precedes extent %u",
-                            i, (unsigned long long)e.key, i - 1);
-        }
-        n->u.ext[n->n++] = e;
+        if (n->n > 0 && n->u.l.key[n->n - 1] + n->u.l.count[n->n - 1] > e.key)
+            return fail(bad, why, cb_why, "leaf: extent %u (key %llu) overlaps or precedes extent %u",
+                        i, (unsigned long long)e.key, i - 1);
+        vci_leaf_set(n, n->n++, &e);
     }
     if (!all_zero(in + 1 + VCI_EXTENT_SIZE * VCI_LEAF_MAX, VCI_NODE_SIZE - 1 - VCI_EXTENT_SIZE * VCI_LEAF_MAX))
         return fail(bad, why, cb_why, "leaf: tail bytes are not zero");
@@ -423,13 +454,10 @@ static int decode_internal(const uint8_t *in, const vci_layout *lay, vci_node *n
             || !clear_of_fixed_meta(lay, e.child, VCI_NODE_BLOCKS))
             return fail(bad, why, cb_why, "internal node: entry %u child at %llu is not a valid node address",
                         i, (unsigned long long)e.child);
-        if (n->n > 0) {
-            const vci_ientry *p = &n->u.ent[n->n - 1];
-            if (p->key + p->count > e.key)
-                return fail(bad, why, cb_why, "internal node: entry %u (key %llu) overlaps or precedes entry %u",
-                            i, (unsigned long long)e.key, i - 1);
-        }
-        n->u.ent[n->n++] = e;
+        if (n->n > 0 && n->u.i.key[n->n - 1] + n->u.i.count[n->n - 1] > e.key)
+            return fail(bad, why, cb_why, "internal node: entry %u (key %llu) overlaps or precedes entry %u",
+                        i, (unsigned long long)e.key, i - 1);
+        vci_int_set(n, n->n++, &e);
     }
     if (n->n == 0)
         return fail(bad, why, cb_why, "internal node: no entries");
@@ -452,17 +480,14 @@ int vci_node_decode(const uint8_t in[VCI_NODE_SIZE], const vci_layout *lay, vci_
 
 uint64_t vci_node_first_key(const vci_node *n)
 {
-    return n->type == VCI_NODE_LEAF ? n->u.ext[0].key : n->u.ent[0].key;
+    return vci_node_key(n, 0);
 }
 
 uint64_t vci_node_end(const vci_node *n)
 {
-    if (n->type == VCI_NODE_LEAF) {
-        const vci_extent *e = &n->u.ext[n->n - 1];
-        return e->key + e->count;
-    }
-    const vci_ientry *e = &n->u.ent[n->n - 1];
-    return e->key + e->count;
+    if (n->type == VCI_NODE_LEAF)
+        return n->u.l.key[n->n - 1] + n->u.l.count[n->n - 1];
+    return n->u.i.key[n->n - 1] + n->u.i.count[n->n - 1];
 }
 
 int vci_node_check_child(const vci_node *n, const vci_ientry *e, uint64_t hi, char *why, size_t cb_why)

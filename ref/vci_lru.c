@@ -11,6 +11,7 @@ void vci_lru_init(vci_lru *l, vci_tree *t, bool enabled, uint64_t head, uint64_t
     l->head = enabled ? head : VCI_LRU_NONE;
     l->tail = enabled ? tail : VCI_LRU_NONE;
     l->dirty = false;
+    l->rstart = l->nreads = 0;
 }
 
 void vci_lru_disable(vci_lru *l)
@@ -20,6 +21,7 @@ void vci_lru_disable(vci_lru *l)
         l->head = l->tail = VCI_LRU_NONE;
         l->dirty = true;
     }
+    l->rstart = l->nreads = 0;
 }
 
 /* VERR_NOT_FOUND means a link pointed nowhere: the list is not usable. */
@@ -174,4 +176,45 @@ int vci_lru_insert_after(vci_lru *l, uint64_t after, uint64_t key)
         rc = set_link(l, after, SET_NEXT, key, false);
     l->dirty = true;
     return settle(l, rc);
+}
+
+/* ---- read hits, applied lazily ------------------------------------------- */
+
+void vci_lru_note_read(vci_lru *l, uint64_t key)
+{
+    if (!l->enabled)
+        return;
+    if (l->nreads == 0 ? key == l->head
+                       : l->reads[(l->rstart + l->nreads - 1) % VCI_LRU_READS] == key)
+        return; /* already where this read would put it */
+    if (l->nreads == VCI_LRU_READS) {
+        l->rstart = (l->rstart + 1) % VCI_LRU_READS; /* forget the oldest */
+        l->nreads--;
+    }
+    l->reads[(l->rstart + l->nreads) % VCI_LRU_READS] = key;
+    l->nreads++;
+}
+
+bool vci_lru_reads_pending(const vci_lru *l)
+{
+    return l->nreads > 0;
+}
+
+int vci_lru_apply_reads(vci_lru *l)
+{
+    while (l->enabled && l->nreads > 0) {
+        uint64_t key = l->reads[l->rstart];
+        l->rstart = (l->rstart + 1) % VCI_LRU_READS;
+        l->nreads--;
+        vci_extent e;
+        int rc = vci_tree_get(l->t, key, false, &e);
+        if (rc == VERR_NOT_FOUND)
+            continue; /* removed, or its key changed, since it was read */
+        if (RT_SUCCESS(rc))
+            rc = vci_lru_touch(l, key, false);
+        if (RT_FAILURE(rc))
+            vci_lru_disable(l);
+    }
+    l->rstart = l->nreads = 0;
+    return VINF_SUCCESS;
 }

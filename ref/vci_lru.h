@@ -13,6 +13,17 @@
  * With cached_only, vci_lru_touch reads nothing: it moves the extent only
  * when every node the move touches is cached, and otherwise does nothing.
  *
+ * Read hits do not move anything when they happen (spec section 7): moving
+ * an extent rewrites up to four extents through as many tree descents, and
+ * a read must stay cheap and free of I/O.  vci_lru_note_read records the
+ * key in a bounded ring instead (O(1), no tree access); vci_lru_apply_reads
+ * later makes each recorded extent, oldest read first, the most recent, as
+ * the reads would have done: before an eviction (so the order eviction
+ * sees is exact) and when the image is closed.  A key whose extent has gone
+ * or changed its key meanwhile is skipped.  When more distinct reads
+ * happen than the ring holds, the oldest are forgotten (recency from reads
+ * is advisory).
+ *
  * Status codes: VINF_SUCCESS; any status of vci_tree_get/vci_tree_put other
  * than VERR_NOT_FOUND (VERR_VD_IMAGE_CORRUPTED, VERR_INTERNAL_ERROR, I/O).
  */
@@ -24,12 +35,16 @@
 
 #include "vci_tree.h"
 
+#define VCI_LRU_READS 1024u
+
 typedef struct vci_lru {
     vci_tree *t;
     bool      enabled;  /* the list is kept (image has or adopts "LRU1") */
     uint64_t  head;     /* most recent key, or VCI_LRU_NONE */
     uint64_t  tail;     /* least recent key, or VCI_LRU_NONE */
     bool      dirty;    /* enabled/head/tail changed since the header was written */
+    uint64_t  reads[VCI_LRU_READS]; /* ring of keys read, oldest at rstart */
+    unsigned  rstart, nreads;
 } vci_lru;
 
 void vci_lru_init(vci_lru *l, vci_tree *t, bool enabled, uint64_t head, uint64_t tail);
@@ -45,7 +60,17 @@ int  vci_lru_touch(vci_lru *l, uint64_t key, bool cached_only);
 int  vci_lru_rekey(vci_lru *l, const vci_extent *e, uint64_t oldkey);
 /* Links `key` (not yet in the list) in right after `after`. */
 int  vci_lru_insert_after(vci_lru *l, uint64_t after, uint64_t key);
-/* Switches the list off (see above). */
+/* Switches the list off (see above); forgets recorded reads. */
 void vci_lru_disable(vci_lru *l);
+
+/* Records a read hit of the extent `key` (no I/O, nothing else changes). */
+void vci_lru_note_read(vci_lru *l, uint64_t key);
+/* True when read hits wait to be applied. */
+bool vci_lru_reads_pending(const vci_lru *l);
+/* Makes the extents read since the last call the most recent, in the order
+ * of their reads (may read and dirty nodes).  A failure other than a
+ * missing extent switches the list off rather than failing: VINF_SUCCESS
+ * always. */
+int  vci_lru_apply_reads(vci_lru *l);
 
 #endif /* VDCC_REF_VCI_LRU_H */

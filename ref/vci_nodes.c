@@ -2,119 +2,148 @@
  * ref/vci_nodes.c - bounded write-back node cache (spec/vci-format.md
  * sections 6 and 13).  Contract and status codes: vci_nodes.h.
  *
- * Slots hold a decoded node (first member, so a vci_node pointer converts
- * back to its slot), its address, a pin count and a dirty flag.  A hash on
- * the address finds slots; an LRU list (head = most recent) orders every
- * valid slot, and eviction walks it from the tail past pinned ones.
+ * Finding a cached node is the hot path of every lookup, and with a cache
+ * of thousands of nodes almost every access to a leaf misses the CPU
+ * caches.  So a hit relinks no list and touches one line of the address
+ * table and the first line of the slot, which the search reads anyway:
+ *
+ *  - table: open addressing with linear probing over 2^k >= 2*cap entries
+ *    {address, slot} (NULL = empty), so a probe compares addresses without
+ *    visiting any slot; removal shifts the following entries back (no
+ *    tombstones, so probe lengths stay those of the load factor <= 1/2).
+ *  - each slot keeps its address, pins, flags and check memo in a header
+ *    that shares a cache line with the start of its node.
+ *  - replacement is CLOCK (second chance): a hit sets the slot's reference
+ *    bit; eviction sweeps a hand over the slots, clearing set bits, and
+ *    takes the first unpinned slot whose bit was clear, writing it first
+ *    when dirty.  A hit therefore writes one byte instead of relinking a
+ *    list through two other slots.  Two sweeps clear every bit, so an
+ *    eviction looks at most at 2*cap + 1 slots.
+ *  - slots whose node was discarded or failed to load wait on a free list.
+ *
+ * Decoded nodes are allocated the first time their slot is used (memory
+ * grows with the part of the tree actually visited, up to cap nodes) and
+ * reused afterwards; nothing is allocated per access.
+ *
+ * The check memo (vci_nodes_check_child) remembers, per slot, the parent
+ * entry (key, count) and range end a node last passed vci_node_check_child
+ * with, and the cache generation then.  The generation moves on every
+ * change to any cached node (mark_dirty, create, discard, set_root,
+ * vci_nodes_changed), so a memo is only ever used for a node and an entry
+ * that are exactly as they were when the full check passed: skipping the
+ * check then cannot accept anything the check would refuse.  A node read
+ * from disk starts without a memo.
  */
 #include "vci_nodes.h"
 
-#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NIL UINT_MAX
-
+/*
+ * A cached node and all of its bookkeeping.  The header comes first and the
+ * slot is aligned to a cache line, so the line that holds the pin count,
+ * reference bit and memo also holds the node's type, count and first keys:
+ * a hit touches one table line and this one before the search proper.
+ */
 typedef struct node_slot {
-    vci_node node;        /* first: (node_slot *)node is valid */
     uint64_t addr;
-    unsigned pins;
-    bool     dirty;
-    bool     valid;
-    unsigned self;
-    unsigned hnext, lprev, lnext;
+    uint64_t memo_gen;      /* 0: no memo */
+    uint64_t memo_key, memo_hi;
+    uint32_t memo_count;
+    uint32_t pins;
+    unsigned idx;           /* index in slots[] */
+    uint8_t  valid, dirty, ref;
+    vci_node node;
 } node_slot;
 
+#define SLOT_ALIGN 64u
+#define SLOT_BYTES ((sizeof(node_slot) + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN)
+
+typedef struct tab_ent {
+    uint64_t   addr;
+    node_slot *slot;        /* NULL = empty */
+} tab_ent;
+
 struct vci_nodes {
-    vci_io           *io;
-    vci_layout        lay;
-    node_slot       **slots;
-    unsigned          cap, used;
-    unsigned         *hash;
-    unsigned          hmask;
-    unsigned          lru_head, lru_tail;
-    unsigned          pinned, ndirty, nvalid;
-    vci_nodes_stats   stats;
-    uint8_t           buf[VCI_NODE_SIZE];
+    vci_io          *io;
+    vci_layout       lay;
+    unsigned         cap, used;     /* slots allowed, slots allocated */
+    node_slot      **slots;         /* [cap] */
+    unsigned        *freel;         /* [cap] slots without a node */
+    unsigned         nfree;
+    tab_ent         *tab;
+    unsigned         tbits;
+    uint64_t         tmask;
+    unsigned         hand;          /* CLOCK hand */
+    unsigned         pinned, ndirty, nvalid;
+    uint64_t         gen;           /* >= 1; memos of other generations are void */
+    vci_nodes_stats  stats;
+    uint8_t          buf[VCI_NODE_SIZE];
 };
 
 static node_slot *slot_of(vci_node *n)
 {
-    return (node_slot *)(void *)n;
+    return (node_slot *)(void *)((char *)n - offsetof(node_slot, node));
 }
 
 static const node_slot *cslot_of(const vci_node *n)
 {
-    return (const node_slot *)(const void *)n;
+    return (const node_slot *)(const void *)((const char *)n - offsetof(node_slot, node));
 }
 
-static unsigned bucket_of(const vci_nodes *nc, uint64_t addr)
+/* ---- address table ------------------------------------------------------ */
+
+static uint64_t home_of(const vci_nodes *nc, uint64_t addr)
 {
-    return (unsigned)((addr * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & nc->hmask;
+    return (addr * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - nc->tbits);
 }
 
-static void lru_unlink(vci_nodes *nc, node_slot *s)
+/* The slot caching addr, or NULL. */
+static node_slot *tab_find(const vci_nodes *nc, uint64_t addr)
 {
-    if (s->lprev != NIL)
-        nc->slots[s->lprev]->lnext = s->lnext;
-    else
-        nc->lru_head = s->lnext;
-    if (s->lnext != NIL)
-        nc->slots[s->lnext]->lprev = s->lprev;
-    else
-        nc->lru_tail = s->lprev;
-    s->lprev = s->lnext = NIL;
-}
-
-static void lru_push_head(vci_nodes *nc, node_slot *s)
-{
-    s->lprev = NIL;
-    s->lnext = nc->lru_head;
-    if (nc->lru_head != NIL)
-        nc->slots[nc->lru_head]->lprev = s->self;
-    nc->lru_head = s->self;
-    if (nc->lru_tail == NIL)
-        nc->lru_tail = s->self;
-}
-
-static void lru_push_tail(vci_nodes *nc, node_slot *s)
-{
-    s->lnext = NIL;
-    s->lprev = nc->lru_tail;
-    if (nc->lru_tail != NIL)
-        nc->slots[nc->lru_tail]->lnext = s->self;
-    nc->lru_tail = s->self;
-    if (nc->lru_head == NIL)
-        nc->lru_head = s->self;
-}
-
-static void hash_insert(vci_nodes *nc, node_slot *s)
-{
-    unsigned b = bucket_of(nc, s->addr);
-    s->hnext = nc->hash[b];
-    nc->hash[b] = s->self;
-}
-
-static void hash_remove(vci_nodes *nc, node_slot *s)
-{
-    unsigned *link = &nc->hash[bucket_of(nc, s->addr)];
-    while (*link != NIL) {
-        if (*link == s->self) {
-            *link = s->hnext;
-            break;
-        }
-        link = &nc->slots[*link]->hnext;
+    for (uint64_t h = home_of(nc, addr);; h = (h + 1) & nc->tmask) {
+        const tab_ent *e = &nc->tab[h];
+        if (e->slot == NULL || e->addr == addr)
+            return e->slot;
     }
-    s->hnext = NIL;
 }
 
-static node_slot *lookup(const vci_nodes *nc, uint64_t addr)
+/* addr is not in the table, which has a free entry (load <= 1/2). */
+static void tab_insert(vci_nodes *nc, uint64_t addr, node_slot *slot)
 {
-    for (unsigned i = nc->hash[bucket_of(nc, addr)]; i != NIL; i = nc->slots[i]->hnext)
-        if (nc->slots[i]->addr == addr)
-            return nc->slots[i];
-    return NULL;
+    uint64_t h = home_of(nc, addr);
+    while (nc->tab[h].slot != NULL)
+        h = (h + 1) & nc->tmask;
+    nc->tab[h].addr = addr;
+    nc->tab[h].slot = slot;
 }
+
+static void tab_remove(vci_nodes *nc, uint64_t addr)
+{
+    uint64_t i = home_of(nc, addr);
+    while (nc->tab[i].slot != NULL && nc->tab[i].addr != addr)
+        i = (i + 1) & nc->tmask;
+    if (nc->tab[i].slot == NULL)
+        return;
+    /* Backward shift: move up every later entry of the run that may live at
+     * i (its home is not cyclically inside (i, j]). */
+    for (uint64_t j = i;;) {
+        j = (j + 1) & nc->tmask;
+        if (nc->tab[j].slot == NULL)
+            break;
+        uint64_t k = home_of(nc, nc->tab[j].addr);
+        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            nc->tab[i] = nc->tab[j];
+            i = j;
+        }
+    }
+    nc->tab[i].slot = NULL;
+    nc->tab[i].addr = 0;
+}
+
+/* ---- lifetime ------------------------------------------------------------ */
 
 int vci_nodes_new(vci_io *io, const vci_layout *lay, unsigned cap, vci_nodes **out)
 {
@@ -126,21 +155,19 @@ int vci_nodes_new(vci_io *io, const vci_layout *lay, unsigned cap, vci_nodes **o
     nc->io = io;
     nc->lay = *lay;
     nc->cap = cap;
-    unsigned nb = 1;
-    while (nb < 2 * cap)
-        nb <<= 1;
-    nc->hmask = nb - 1;
+    nc->tbits = 1;
+    while ((UINT64_C(1) << nc->tbits) < 2 * (uint64_t)cap)
+        nc->tbits++;
+    nc->tmask = (UINT64_C(1) << nc->tbits) - 1;
+    nc->gen = 1;
+    /* calloc: the arrays cost address space, not memory, until used. */
     nc->slots = calloc(cap, sizeof(*nc->slots));
-    nc->hash = malloc(nb * sizeof(*nc->hash));
-    if (nc->slots == NULL || nc->hash == NULL) {
-        free(nc->slots);
-        free(nc->hash);
-        free(nc);
+    nc->freel = calloc(cap, sizeof(*nc->freel));
+    nc->tab = calloc((size_t)nc->tmask + 1, sizeof(*nc->tab));
+    if (nc->slots == NULL || nc->freel == NULL || nc->tab == NULL) {
+        vci_nodes_destroy(nc);
         return VERR_NO_MEMORY;
     }
-    for (unsigned i = 0; i < nb; i++)
-        nc->hash[i] = NIL;
-    nc->lru_head = nc->lru_tail = NIL;
     *out = nc;
     return VINF_SUCCESS;
 }
@@ -149,17 +176,32 @@ void vci_nodes_destroy(vci_nodes *nc)
 {
     if (nc == NULL)
         return;
-    for (unsigned i = 0; i < nc->used; i++)
-        free(nc->slots[i]);
+    if (nc->slots != NULL)
+        for (unsigned i = 0; i < nc->used; i++)
+            free(nc->slots[i]);
     free(nc->slots);
-    free(nc->hash);
+    free(nc->freel);
+    free(nc->tab);
     free(nc);
 }
 
 void vci_nodes_set_root(vci_nodes *nc, uint64_t root)
 {
     nc->lay.root = root;
+    nc->gen++;
 }
+
+void vci_nodes_changed(vci_nodes *nc)
+{
+    nc->gen++;
+}
+
+uint64_t vci_nodes_gen(const vci_nodes *nc)
+{
+    return nc->gen;
+}
+
+/* ---- slots ----------------------------------------------------------------- */
 
 static int write_slot(vci_nodes *nc, node_slot *s)
 {
@@ -168,70 +210,88 @@ static int write_slot(vci_nodes *nc, node_slot *s)
     if (RT_SUCCESS(rc)) {
         nc->stats.writes++;
         if (s->dirty) {
-            s->dirty = false;
+            s->dirty = 0;
             nc->ndirty--;
         }
     }
     return rc;
 }
 
-/* A slot to fill: a never-used one, an invalid one, or the least recently
- * used unpinned one (written back first when dirty).  It is returned
- * invalid, unhashed and out of the LRU list. */
+/* Puts s (holding no valid node, out of the table) on the free list. */
+static void park_slot(vci_nodes *nc, node_slot *s)
+{
+    s->valid = s->dirty = s->ref = 0;
+    s->pins = 0;
+    s->memo_gen = 0;
+    nc->freel[nc->nfree++] = s->idx;
+}
+
+/* A slot to fill: a free one, a new one, or the CLOCK victim (written back
+ * first when dirty).  It is returned invalid and out of the table. */
 static int grab_slot(vci_nodes *nc, node_slot **out)
 {
+    if (nc->nfree > 0) {
+        *out = nc->slots[nc->freel[--nc->nfree]];
+        return VINF_SUCCESS;
+    }
     if (nc->used < nc->cap) {
-        node_slot *s = malloc(sizeof(*s));
+        node_slot *s = aligned_alloc(SLOT_ALIGN, SLOT_BYTES);
         if (s == NULL)
             return VERR_NO_MEMORY;
-        memset(s, 0, sizeof(*s));
-        s->self = nc->used;
-        s->hnext = s->lprev = s->lnext = NIL;
+        memset(s, 0, offsetof(node_slot, node) + offsetof(vci_node, u));
+        s->idx = nc->used;
         nc->slots[nc->used++] = s;
         *out = s;
         return VINF_SUCCESS;
     }
-    for (unsigned i = nc->lru_tail; i != NIL; i = nc->slots[i]->lprev) {
-        node_slot *s = nc->slots[i];
-        if (s->valid && s->pins > 0)
+    for (uint64_t step = 0; step <= 2 * (uint64_t)nc->used; step++) {
+        node_slot *s = nc->slots[nc->hand];
+        nc->hand = nc->hand + 1 < nc->used ? nc->hand + 1 : 0;
+        if (!s->valid || s->pins > 0)
+            continue; /* (invalid slots are on the free list, never here) */
+        if (s->ref) {
+            s->ref = 0;
             continue;
-        if (s->valid) {
-            if (s->dirty) {
-                int rc = write_slot(nc, s);
-                if (RT_FAILURE(rc))
-                    return rc;
-            }
-            hash_remove(nc, s);
-            s->valid = false;
-            nc->nvalid--;
-            nc->stats.evictions++;
         }
-        lru_unlink(nc, s);
+        if (s->dirty) {
+            int rc = write_slot(nc, s);
+            if (RT_FAILURE(rc))
+                return rc;
+        }
+        tab_remove(nc, s->addr);
+        s->valid = 0;
+        s->memo_gen = 0;
+        nc->nvalid--;
+        nc->stats.evictions++;
         *out = s;
         return VINF_SUCCESS;
     }
     return VERR_INTERNAL_ERROR;
 }
 
-/* Puts an unused slot back at the cold end of the list. */
-static void park_slot(vci_nodes *nc, node_slot *s)
+static vci_node *take(vci_nodes *nc, node_slot *s, uint64_t addr, bool dirty)
 {
-    s->valid = false;
-    s->pins = 0;
-    s->dirty = false;
-    lru_push_tail(nc, s);
+    s->addr = addr;
+    s->valid = 1;
+    s->ref = 1;
+    s->dirty = dirty;
+    s->pins = 1;
+    s->memo_gen = 0;
+    nc->pinned++;
+    nc->nvalid++;
+    if (dirty)
+        nc->ndirty++;
+    tab_insert(nc, addr, s);
+    return &s->node;
 }
 
 int vci_nodes_get(vci_nodes *nc, uint64_t addr, bool cached_only, vci_node **out, bool *fresh)
 {
-    node_slot *s = lookup(nc, addr);
     if (fresh != NULL)
         *fresh = false;
+    node_slot *s = tab_find(nc, addr);
     if (s != NULL) {
-        if (nc->lru_head != s->self) {
-            lru_unlink(nc, s);
-            lru_push_head(nc, s);
-        }
+        s->ref = 1;
         if (s->pins++ == 0)
             nc->pinned++;
         *out = &s->node;
@@ -251,23 +311,15 @@ int vci_nodes_get(vci_nodes *nc, uint64_t addr, bool cached_only, vci_node **out
         return rc;
     }
     nc->stats.reads++;
-    s->addr = addr;
-    s->valid = true;
-    s->dirty = false;
-    s->pins = 1;
-    nc->pinned++;
-    nc->nvalid++;
-    hash_insert(nc, s);
-    lru_push_head(nc, s);
+    *out = take(nc, s, addr, false);
     if (fresh != NULL)
         *fresh = true;
-    *out = &s->node;
     return VINF_SUCCESS;
 }
 
 int vci_nodes_create(vci_nodes *nc, uint64_t addr, uint8_t type, vci_node **out)
 {
-    if (lookup(nc, addr) != NULL)
+    if (tab_find(nc, addr) != NULL)
         return VERR_INTERNAL_ERROR;
     node_slot *s;
     int rc = grab_slot(nc, &s);
@@ -275,16 +327,8 @@ int vci_nodes_create(vci_nodes *nc, uint64_t addr, uint8_t type, vci_node **out)
         return rc;
     s->node.type = type;
     s->node.n = 0;
-    s->addr = addr;
-    s->valid = true;
-    s->dirty = true;
-    nc->ndirty++;
-    s->pins = 1;
-    nc->pinned++;
-    nc->nvalid++;
-    hash_insert(nc, s);
-    lru_push_head(nc, s);
-    *out = &s->node;
+    nc->gen++;
+    *out = take(nc, s, addr, true);
     return VINF_SUCCESS;
 }
 
@@ -298,8 +342,9 @@ void vci_nodes_unpin(vci_nodes *nc, vci_node *n)
 void vci_nodes_mark_dirty(vci_nodes *nc, vci_node *n)
 {
     node_slot *s = slot_of(n);
+    nc->gen++;
     if (!s->dirty) {
-        s->dirty = true;
+        s->dirty = 1;
         nc->ndirty++;
     }
 }
@@ -311,20 +356,36 @@ void vci_nodes_discard(vci_nodes *nc, vci_node *n)
         nc->pinned--;
     if (s->dirty)
         nc->ndirty--;
-    hash_remove(nc, s);
-    lru_unlink(nc, s);
+    tab_remove(nc, s->addr);
     nc->nvalid--;
+    nc->gen++;
     park_slot(nc, s);
 }
 
-uint64_t vci_nodes_addr(const vci_node *n)
+uint64_t vci_nodes_addr(const vci_nodes *nc, const vci_node *n)
 {
+    (void)nc;
     return cslot_of(n)->addr;
 }
 
 bool vci_nodes_is_cached(const vci_nodes *nc, uint64_t addr)
 {
-    return lookup(nc, addr) != NULL;
+    return tab_find(nc, addr) != NULL;
+}
+
+int vci_nodes_check_child(vci_nodes *nc, vci_node *n, const vci_ientry *e, uint64_t hi)
+{
+    node_slot *s = slot_of(n);
+    if (s->memo_gen == nc->gen && s->memo_key == e->key && s->memo_count == e->count && s->memo_hi == hi)
+        return VINF_SUCCESS;
+    int rc = vci_node_check_child(n, e, hi, NULL, 0);
+    if (RT_SUCCESS(rc)) {
+        s->memo_gen = nc->gen;
+        s->memo_key = e->key;
+        s->memo_count = e->count;
+        s->memo_hi = hi;
+    }
+    return rc;
 }
 
 int vci_nodes_flush(vci_nodes *nc)

@@ -12,6 +12,7 @@
  */
 #include "vci_tree.h"
 
+#include <stddef.h>
 #include <string.h>
 
 typedef struct tlevel {
@@ -60,32 +61,38 @@ static int check_level(vci_tree *t, const vci_node *n, unsigned depth)
     return VINF_SUCCESS;
 }
 
+/* The number of keys in k[0..n) that are <= key (k sorted), without a
+ * branch per probe: a lookup's keys are random, so half of the probes of a
+ * branching search would be mispredicted, which costs more than the probe.
+ * The comparison becomes a mask; the empty asm hides the mask's origin from
+ * the optimiser, which would otherwise turn it back into a jump.  The loop
+ * runs log2(n) times whatever the keys. */
+static unsigned count_le(const uint64_t *k, unsigned n, uint64_t key)
+{
+    if (n == 0)
+        return 0;
+    unsigned lo = 0;
+    while (n > 1) {
+        unsigned half = n / 2;
+        unsigned take = 0u - (unsigned)(k[lo + half] <= key);
+        __asm__("" : "+r"(take));
+        lo += half & take;
+        n -= half;
+    }
+    return lo + (k[lo] <= key);
+}
+
 /* The last entry whose key is <= key, or 0 when all are greater. */
 static unsigned ent_pick(const vci_node *n, uint64_t key)
 {
-    unsigned lo = 0, hi = n->n; /* answer in [lo, hi) */
-    while (hi - lo > 1) {
-        unsigned mid = lo + (hi - lo) / 2;
-        if (n->u.ent[mid].key <= key)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
+    unsigned c = count_le(n->u.i.key, n->n, key);
+    return c > 0 ? c - 1 : 0;
 }
 
 /* The number of extents whose key is <= key. */
 static unsigned leaf_upper(const vci_node *n, uint64_t key)
 {
-    unsigned lo = 0, hi = n->n;
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        if (n->u.ext[mid].key <= key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return count_le(n->u.l.key, n->n, key);
 }
 
 static vci_ientry summary(const vci_node *n, uint64_t addr)
@@ -118,23 +125,24 @@ static int descend(vci_tree *t, uint64_t key, bool cached_only, tpath *p)
             goto out_release;
         if (lv->node->type == VCI_NODE_LEAF)
             return VINF_SUCCESS;
-        unsigned i = ent_pick(lv->node, key);
-        const vci_ientry *e = &lv->node->u.ent[i];
-        uint64_t hi = i + 1 < lv->node->n ? lv->node->u.ent[i + 1].key : lv->hi;
-        uint64_t lo = i > 0 ? lv->node->u.ent[i - 1].key + lv->node->u.ent[i - 1].count : lv->lo;
+        const vci_node *pn = lv->node;
+        unsigned i = ent_pick(pn, key);
+        const vci_ientry e = vci_int_get(pn, i);
+        uint64_t hi = i + 1 < pn->n ? pn->u.i.key[i + 1] : lv->hi;
+        uint64_t lo = i > 0 ? pn->u.i.key[i - 1] + pn->u.i.count[i - 1] : lv->lo;
         lv->idx = i;
         vci_node *c;
-        rc = vci_nodes_get(t->nc, e->child, cached_only, &c, NULL);
+        rc = vci_nodes_get(t->nc, e.child, cached_only, &c, NULL);
         if (RT_FAILURE(rc))
             goto out_release;
         tlevel *cl = &p->lv[p->depth];
         cl->node = c;
-        cl->addr = e->child;
+        cl->addr = e.child;
         cl->idx = 0;
         cl->lo = lo;
         cl->hi = hi;
         p->depth++;
-        rc = vci_node_check_child(c, e, hi, NULL, 0);
+        rc = vci_nodes_check_child(t->nc, c, &e, hi);
         if (RT_FAILURE(rc))
             goto out_release;
     }
@@ -151,9 +159,9 @@ static void path_fix(vci_tree *t, tpath *p, unsigned level)
         if (c->node == NULL || pl->node == NULL || c->node->n == 0)
             continue;
         vci_ientry e = summary(c->node, c->addr);
-        vci_ientry *pe = &pl->node->u.ent[pl->idx];
-        if (pe->key != e.key || pe->count != e.count || pe->child != e.child) {
-            *pe = e;
+        vci_ientry pe = vci_int_get(pl->node, pl->idx);
+        if (pe.key != e.key || pe.count != e.count || pe.child != e.child) {
+            vci_int_set(pl->node, pl->idx, &e);
             vci_nodes_mark_dirty(t->nc, pl->node);
         }
     }
@@ -161,77 +169,129 @@ static void path_fix(vci_tree *t, tpath *p, unsigned level)
 
 /* ---- queries ------------------------------------------------------------ */
 
+/* What a lookup reads of a leaf: type and count, and the key and count
+ * columns. */
+#define LEAF_SEARCH_BYTES (offsetof(vci_node, u) + sizeof(((vci_node *)0)->u.l.key) \
+                           + sizeof(((vci_node *)0)->u.l.count))
+
+/*
+ * Descends to the leaf where key belongs without building a path: only the
+ * node being examined is pinned, and each level copies the entry it takes
+ * before fetching the child.  Every check of descend is made (depth and
+ * level, the child against its entry and range).  Returns the leaf pinned,
+ * with the bounds of its range (lo may be NULL).
+ */
+static int find_leaf(vci_tree *t, uint64_t key, bool cached_only, vci_node **out, uint64_t *lo_out,
+                     uint64_t *hi_out)
+{
+    vci_node *n;
+    int rc = vci_nodes_get(t->nc, t->root, cached_only, &n, NULL);
+    if (RT_FAILURE(rc))
+        return rc;
+    uint64_t lo = 0, hi = VCI_VBLOCK_LIMIT;
+    for (unsigned depth = 1;; depth++) {
+        rc = check_level(t, n, depth);
+        if (RT_FAILURE(rc))
+            break;
+        if (n->type == VCI_NODE_LEAF) {
+            *out = n;
+            if (lo_out != NULL)
+                *lo_out = lo;
+            *hi_out = hi;
+            return VINF_SUCCESS;
+        }
+        unsigned i = ent_pick(n, key);
+        const vci_ientry e = vci_int_get(n, i);
+        uint64_t chi = i + 1 < n->n ? n->u.i.key[i + 1] : hi;
+        uint64_t clo = i > 0 ? n->u.i.key[i - 1] + n->u.i.count[i - 1] : lo;
+        vci_nodes_unpin(t->nc, n);
+        rc = vci_nodes_get(t->nc, e.child, cached_only, &n, NULL);
+        if (RT_FAILURE(rc))
+            return rc;
+        /* In a cache of many nodes the leaf is rarely in any CPU cache, and
+         * a binary search would wait for memory once per probe: ask for all
+         * the search reads at once (a hint; it reads nothing itself). */
+        if (depth + 1 == t->height)
+            for (size_t off = 0; off < LEAF_SEARCH_BYTES; off += 64)
+                __builtin_prefetch((const char *)n + off);
+        lo = clo;
+        hi = chi;
+        rc = vci_nodes_check_child(t->nc, n, &e, hi);
+        if (RT_FAILURE(rc))
+            break;
+    }
+    vci_nodes_unpin(t->nc, n);
+    return rc;
+}
+
 int vci_tree_lookup(vci_tree *t, uint64_t vb, bool cached_only, bool *found, vci_extent *ext,
                     uint64_t *next)
 {
-    tpath p;
-    int rc = descend(t, vb, cached_only, &p);
+    vci_node *n;
+    uint64_t hi;
+    int rc = find_leaf(t, vb, cached_only, &n, NULL, &hi);
     if (RT_FAILURE(rc))
         return rc;
-    const tlevel *leaf = &p.lv[p.depth - 1];
-    const vci_node *n = leaf->node;
     unsigned j = leaf_upper(n, vb); /* first extent with key > vb */
     *found = false;
-    if (j > 0 && n->u.ext[j - 1].key + n->u.ext[j - 1].count > vb) {
+    if (j > 0 && n->u.l.key[j - 1] + n->u.l.count[j - 1] > vb) {
         *found = true;
-        *ext = n->u.ext[j - 1];
+        *ext = vci_leaf_get(n, j - 1);
     } else {
-        *next = j < n->n ? n->u.ext[j].key : leaf->hi;
+        *next = j < n->n ? n->u.l.key[j] : hi;
     }
-    path_release(t, &p);
+    vci_nodes_unpin(t->nc, n);
     return VINF_SUCCESS;
 }
 
 int vci_tree_find_ge(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext)
 {
-    tpath p;
-    int rc = descend(t, vb, false, &p);
+    vci_node *n;
+    uint64_t hi;
+    int rc = find_leaf(t, vb, false, &n, NULL, &hi);
     if (RT_FAILURE(rc))
         return rc;
-    const tlevel *leaf = &p.lv[p.depth - 1];
-    const vci_node *n = leaf->node;
     unsigned j = leaf_upper(n, vb);
-    uint64_t hi = leaf->hi;
     *found = false;
-    if (j > 0 && n->u.ext[j - 1].key + n->u.ext[j - 1].count > vb) {
+    if (j > 0 && n->u.l.key[j - 1] + n->u.l.count[j - 1] > vb) {
         *found = true;
-        *ext = n->u.ext[j - 1];
+        *ext = vci_leaf_get(n, j - 1);
     } else if (j < n->n) {
         *found = true;
-        *ext = n->u.ext[j];
+        *ext = vci_leaf_get(n, j);
     }
-    path_release(t, &p);
+    vci_nodes_unpin(t->nc, n);
     if (*found || hi >= VCI_VBLOCK_LIMIT)
         return VINF_SUCCESS;
 
     /* The next leaf starts exactly at hi (keys are exact). */
-    rc = descend(t, hi, false, &p);
+    uint64_t hi2;
+    rc = find_leaf(t, hi, false, &n, NULL, &hi2);
     if (RT_FAILURE(rc))
         return rc;
-    n = p.lv[p.depth - 1].node;
-    if (n->n == 0 || n->u.ext[0].key != hi)
+    if (n->n == 0 || n->u.l.key[0] != hi)
         rc = VERR_VD_IMAGE_CORRUPTED;
     else {
         *found = true;
-        *ext = n->u.ext[0];
+        *ext = vci_leaf_get(n, 0);
     }
-    path_release(t, &p);
+    vci_nodes_unpin(t->nc, n);
     return rc;
 }
 
 int vci_tree_get(vci_tree *t, uint64_t key, bool cached_only, vci_extent *ext)
 {
-    tpath p;
-    int rc = descend(t, key, cached_only, &p);
+    vci_node *n;
+    uint64_t hi;
+    int rc = find_leaf(t, key, cached_only, &n, NULL, &hi);
     if (RT_FAILURE(rc))
         return rc;
-    const vci_node *n = p.lv[p.depth - 1].node;
     unsigned j = leaf_upper(n, key);
-    if (j > 0 && n->u.ext[j - 1].key == key)
-        *ext = n->u.ext[j - 1];
+    if (j > 0 && n->u.l.key[j - 1] == key)
+        *ext = vci_leaf_get(n, j - 1);
     else
         rc = VERR_NOT_FOUND;
-    path_release(t, &p);
+    vci_nodes_unpin(t->nc, n);
     return rc;
 }
 
@@ -248,10 +308,11 @@ int vci_tree_is_empty(vci_tree *t, bool *empty)
 
 bool vci_tree_path_cached(vci_tree *t, uint64_t key)
 {
-    tpath p;
-    if (RT_FAILURE(descend(t, key, true, &p)))
+    vci_node *n;
+    uint64_t hi;
+    if (RT_FAILURE(find_leaf(t, key, true, &n, NULL, &hi)))
         return false;
-    path_release(t, &p);
+    vci_nodes_unpin(t->nc, n);
     return true;
 }
 
@@ -273,23 +334,24 @@ int vci_tree_put(vci_tree *t, uint64_t oldkey, const vci_extent *nx, bool cached
     tlevel *leaf = &p.lv[p.depth - 1];
     vci_node *n = leaf->node;
     unsigned j = leaf_upper(n, oldkey);
-    if (j == 0 || n->u.ext[j - 1].key != oldkey) {
+    if (j == 0 || n->u.l.key[j - 1] != oldkey) {
         rc = VERR_NOT_FOUND;
         goto out_release;
     }
     unsigned i = j - 1;
-    if ((i > 0 && n->u.ext[i - 1].key + n->u.ext[i - 1].count > nx->key)
+    if ((i > 0 && n->u.l.key[i - 1] + n->u.l.count[i - 1] > nx->key)
         || (i == 0 && nx->key < leaf->lo)
-        || (i + 1 < n->n && nx->key + nx->count > n->u.ext[i + 1].key)
+        || (i + 1 < n->n && nx->key + nx->count > n->u.l.key[i + 1])
         || (i + 1 == n->n && nx->key + nx->count > leaf->hi)) {
         rc = VERR_INTERNAL_ERROR;
         goto out_release;
     }
-    n->u.ext[i] = *nx;
+    vci_leaf_set(n, i, nx);
     vci_nodes_mark_dirty(t->nc, n);
     path_fix(t, &p, p.depth - 1);
 out_release:
     path_release(t, &p);
+    vci_nodes_changed(t->nc);
     return rc;
 }
 
@@ -353,10 +415,7 @@ static int split(vci_tree *t, vci_node *L, unsigned pos, vci_node **R, uint64_t 
     t->npool--;
     unsigned n = L->n;
     unsigned keep = pos == n - 1 ? n - 1 : n / 2;
-    if (L->type == VCI_NODE_LEAF)
-        memcpy(&(*R)->u.ext[0], &L->u.ext[keep], (n - keep) * sizeof(vci_extent));
-    else
-        memcpy(&(*R)->u.ent[0], &L->u.ent[keep], (n - keep) * sizeof(vci_ientry));
+    vci_node_copy(*R, 0, L, keep, n - keep);
     (*R)->n = n - keep;
     L->n = keep;
     vci_nodes_mark_dirty(t->nc, L);
@@ -376,15 +435,15 @@ int vci_tree_insert(vci_tree *t, const vci_extent *x)
     unsigned level = p.depth - 1;
     vci_node *leaf = p.lv[level].node;
     unsigned pos = leaf_upper(leaf, x->key);
-    if ((pos > 0 && leaf->u.ext[pos - 1].key + leaf->u.ext[pos - 1].count > x->key)
+    if ((pos > 0 && leaf->u.l.key[pos - 1] + leaf->u.l.count[pos - 1] > x->key)
         || (pos == 0 && x->key < p.lv[level].lo)
-        || (pos < leaf->n && x->key + x->count > leaf->u.ext[pos].key)
+        || (pos < leaf->n && x->key + x->count > leaf->u.l.key[pos])
         || (pos == leaf->n && x->key + x->count > p.lv[level].hi)) {
         rc = VERR_INTERNAL_ERROR;
         goto out_release;
     }
-    memmove(&leaf->u.ext[pos + 1], &leaf->u.ext[pos], (leaf->n - pos) * sizeof(vci_extent));
-    leaf->u.ext[pos] = *x;
+    vci_node_move(leaf, pos + 1, pos, leaf->n - pos);
+    vci_leaf_set(leaf, pos, x);
     leaf->n++;
     vci_nodes_mark_dirty(t->nc, leaf);
 
@@ -413,8 +472,9 @@ int vci_tree_insert(vci_tree *t, const vci_extent *x)
                     goto out_release;
                 }
                 t->npool--;
-                nr->u.ent[0] = summary(node, p.lv[0].addr);
-                nr->u.ent[1] = summary(R, raddr);
+                const vci_ientry e0 = summary(node, p.lv[0].addr), e1 = summary(R, raddr);
+                vci_int_set(nr, 0, &e0);
+                vci_int_set(nr, 1, &e1);
                 nr->n = 2;
                 t->root = na;
                 t->root_changed = true;
@@ -428,12 +488,13 @@ int vci_tree_insert(vci_tree *t, const vci_extent *x)
         }
         vci_node *parent = p.lv[level - 1].node;
         unsigned pi = p.lv[level - 1].idx;
-        parent->u.ent[pi] = summary(node, p.lv[level].addr);
+        const vci_ientry pe = summary(node, p.lv[level].addr);
+        vci_int_set(parent, pi, &pe);
         vci_nodes_mark_dirty(t->nc, parent);
         if (R != NULL) {
-            memmove(&parent->u.ent[pi + 2], &parent->u.ent[pi + 1],
-                    (parent->n - pi - 1) * sizeof(vci_ientry));
-            parent->u.ent[pi + 1] = summary(R, raddr);
+            vci_node_move(parent, pi + 2, pi + 1, parent->n - pi - 1);
+            const vci_ientry re = summary(R, raddr);
+            vci_int_set(parent, pi + 1, &re);
             parent->n++;
             pos = pi + 1;
             vci_nodes_unpin(t->nc, R);
@@ -444,6 +505,7 @@ int vci_tree_insert(vci_tree *t, const vci_extent *x)
     }
 out_release:
     path_release(t, &p);
+    vci_nodes_changed(t->nc);
     return rc;
 }
 
@@ -467,7 +529,7 @@ static int free_node(vci_tree *t, tlevel *lv)
 
 static void ent_delete(vci_tree *t, vci_node *n, unsigned i)
 {
-    memmove(&n->u.ent[i], &n->u.ent[i + 1], (n->n - i - 1) * sizeof(vci_ientry));
+    vci_node_move(n, i, i + 1, n->n - i - 1);
     n->n--;
     vci_nodes_mark_dirty(t->nc, n);
 }
@@ -483,13 +545,14 @@ static int merge_or_fix(vci_tree *t, tpath *p, unsigned level)
     unsigned low = node->type == VCI_NODE_LEAF ? VCI_LEAF_LOW : VCI_INT_LOW;
 
     if (node->n >= low || parent->n < 2) {
-        parent->u.ent[pi] = summary(node, lv->addr);
+        const vci_ientry pe = summary(node, lv->addr);
+        vci_int_set(parent, pi, &pe);
         vci_nodes_mark_dirty(t->nc, parent);
         return VINF_SUCCESS;
     }
     unsigned si = pi + 1 < parent->n ? pi + 1 : pi - 1;
-    const vci_ientry *se = &parent->u.ent[si];
-    uint64_t shi = si + 1 < parent->n ? parent->u.ent[si + 1].key : pl->hi;
+    const vci_ientry sev = vci_int_get(parent, si), *se = &sev;
+    uint64_t shi = si + 1 < parent->n ? parent->u.i.key[si + 1] : pl->hi;
     vci_node *sib;
     int rc = vci_nodes_get(t->nc, se->child, false, &sib, NULL);
     if (RT_FAILURE(rc))
@@ -504,7 +567,8 @@ static int merge_or_fix(vci_tree *t, tpath *p, unsigned level)
     }
     if (node->n + sib->n > vci_node_max(node->type)) {
         vci_nodes_unpin(t->nc, sib);
-        parent->u.ent[pi] = summary(node, lv->addr);
+        const vci_ientry pe = summary(node, lv->addr);
+        vci_int_set(parent, pi, &pe);
         vci_nodes_mark_dirty(t->nc, parent);
         return VINF_SUCCESS;
     }
@@ -512,13 +576,11 @@ static int merge_or_fix(vci_tree *t, tpath *p, unsigned level)
     tlevel *left = si > pi ? lv : &sl, *right = si > pi ? &sl : lv;
     unsigned li = si > pi ? pi : si;
     vci_node *L = left->node, *R = right->node;
-    if (L->type == VCI_NODE_LEAF)
-        memcpy(&L->u.ext[L->n], &R->u.ext[0], R->n * sizeof(vci_extent));
-    else
-        memcpy(&L->u.ent[L->n], &R->u.ent[0], R->n * sizeof(vci_ientry));
+    vci_node_copy(L, L->n, R, 0, R->n);
     L->n += R->n;
     vci_nodes_mark_dirty(t->nc, L);
-    parent->u.ent[li] = summary(L, left->addr);
+    const vci_ientry le = summary(L, left->addr);
+    vci_int_set(parent, li, &le);
     ent_delete(t, parent, li + 1);
     rc = free_node(t, right);
     if (left == &sl)
@@ -537,11 +599,11 @@ int vci_tree_remove(vci_tree *t, uint64_t key)
     unsigned level = p.depth - 1;
     vci_node *leaf = p.lv[level].node;
     unsigned j = leaf_upper(leaf, key);
-    if (j == 0 || leaf->u.ext[j - 1].key != key) {
+    if (j == 0 || leaf->u.l.key[j - 1] != key) {
         rc = VERR_NOT_FOUND;
         goto out_release;
     }
-    memmove(&leaf->u.ext[j - 1], &leaf->u.ext[j], (leaf->n - j) * sizeof(vci_extent));
+    vci_node_move(leaf, j - 1, j, leaf->n - j);
     leaf->n--;
     vci_nodes_mark_dirty(t->nc, leaf);
 
@@ -573,7 +635,7 @@ int vci_tree_remove(vci_tree *t, uint64_t key)
         vci_nodes_mark_dirty(t->nc, root);
     }
     while (root->type == VCI_NODE_INTERNAL && root->n == 1) {
-        vci_ientry e = root->u.ent[0];
+        vci_ientry e = vci_int_get(root, 0);
         vci_node *c;
         rc = vci_nodes_get(t->nc, e.child, false, &c, NULL);
         if (RT_FAILURE(rc))
@@ -599,6 +661,7 @@ int vci_tree_remove(vci_tree *t, uint64_t key)
     }
 out_release:
     path_release(t, &p);
+    vci_nodes_changed(t->nc);
     return rc;
 }
 
@@ -625,8 +688,8 @@ static int walk(walker *w, uint64_t addr, const vci_ientry *e, uint64_t hi, unsi
     if (RT_SUCCESS(rc))
         rc = w->fn(w->ctx, n, addr, depth);
     for (unsigned i = 0; RT_SUCCESS(rc) && n->type == VCI_NODE_INTERNAL && i < n->n; i++) {
-        vci_ientry ce = n->u.ent[i];
-        uint64_t chi = i + 1 < n->n ? n->u.ent[i + 1].key : hi;
+        vci_ientry ce = vci_int_get(n, i);
+        uint64_t chi = i + 1 < n->n ? n->u.i.key[i + 1] : hi;
         rc = walk(w, ce.child, &ce, chi, depth + 1);
     }
     vci_nodes_unpin(w->t->nc, n);
@@ -652,7 +715,7 @@ static int stats_visit(void *ctx, const vci_node *n, uint64_t addr, unsigned dep
         st->leaves++;
         st->extents += n->n;
         for (unsigned i = 0; i < n->n; i++)
-            st->blocks += n->u.ext[i].count;
+            st->blocks += n->u.l.count[i];
     }
     return VINF_SUCCESS;
 }

@@ -101,8 +101,8 @@ static int visit(void *ctx, const vci_node *n, uint64_t addr, unsigned depth)
     ts->nodes++;
     if (n->type == VCI_NODE_LEAF) {
         for (unsigned i = 0; i < n->n; i++) {
-            fp_add_range(&ts->f, n->u.ext[i].addr, n->u.ext[i].count);
-            ts->data += n->u.ext[i].count;
+            fp_add_range(&ts->f, n->u.l.addr[i], n->u.l.count[i]);
+            ts->data += n->u.l.count[i];
         }
     }
     return VINF_SUCCESS;

@@ -11,6 +11,8 @@
 
 #include "ref/ref.h"
 #include "ref/vci_cache.h"
+#include "ref/vci_check.h"
+#include "ref/vci_lru.h"
 #include "tests/check.h"
 #include "tutil.h"
 
@@ -412,6 +414,118 @@ static void test_eviction_order(void)
     tenv_free(e);
 }
 
+/* Read hits change nothing on disk by themselves: a flush after reads only
+ * writes nothing; their recency is applied before the next eviction and at
+ * close.  A read extent that is gone by then (discarded, or trimmed so its
+ * key changed) is skipped without harm to the list. */
+static void test_read_recency(void)
+{
+    tenv *e = tenv_new(0);
+    void *bd;
+    const uint64_t cap = (2 + 2 + 8 + 32) * 512; /* header, map, root, 4 extents of 8 */
+    REQUIRE(tenv_create(e, "rr.vci", cap, 0, &bd) == VINF_SUCCESS);
+    uint8_t d[5][4096], out[4096];
+    for (unsigned i = 0; i < 5; i++)
+        tfill(d[i], 4096, 200 + i);
+    const uint64_t off[5] = { 0, 1 * MiB, 2 * MiB, 3 * MiB, 4 * MiB };
+    for (unsigned i = 0; i < 4; i++)
+        REQUIRE(tenv_write_all(e, bd, off[i], d[i], 4096, NULL) == VINF_SUCCESS);
+    REQUIRE(e->be->pfnFlush(bd, NULL) == VINF_SUCCESS);
+    const vdc_host_stats *st = vdc_host_get_stats(e->host);
+    uint64_t mw = st->meta_writes, uw = st->user_writes, fl = st->flushes;
+    size_t done;
+    REQUIRE(tenv_read(e, bd, off[0], out, 4096, &done) == VINF_SUCCESS);
+    REQUIRE(tenv_read(e, bd, off[1], out, 4096, &done) == VINF_SUCCESS);
+    REQUIRE(e->be->pfnFlush(bd, NULL) == VINF_SUCCESS);
+    CHECK_EQ(st->meta_writes, mw);
+    CHECK_EQ(st->user_writes, uw);
+    CHECK_EQ(st->flushes, fl);
+
+    /* Order now (most recent first): B, A, D, C.  A fifth extent evicts C. */
+    REQUIRE(tenv_write_all(e, bd, off[4], d[4], 4096, NULL) == VINF_SUCCESS);
+    CHECK_EQ(tenv_read(e, bd, off[2], out, 4096, &done), VERR_VD_BLOCK_FREE);
+    for (unsigned i = 0; i < 5; i++) {
+        if (i == 2)
+            continue;
+        CHECK_EQ(tenv_read(e, bd, off[i], out, 4096, &done), VINF_SUCCESS);
+        CHECK(memcmp(out, d[i], 4096) == 0);
+    }
+    /* Reads of A and B, then A goes and B's key moves (front trimmed): the
+     * recorded reads name keys that no longer exist. */
+    REQUIRE(tenv_read(e, bd, off[0], out, 4096, &done) == VINF_SUCCESS);
+    REQUIRE(tenv_read(e, bd, off[1], out, 4096, &done) == VINF_SUCCESS);
+    REQUIRE(e->be->pfnDiscard(bd, NULL, off[0], 4096, NULL, NULL, &done, NULL, 0) == VINF_SUCCESS);
+    REQUIRE(e->be->pfnDiscard(bd, NULL, off[1], 512, NULL, NULL, &done, NULL, 0) == VINF_SUCCESS);
+    REQUIRE(e->be->pfnClose(bd, false) == VINF_SUCCESS);
+    char msg[256];
+    vci_check_stats cs;
+    CHECK_EQ(vci_check("rr.vci", vdc_host_image_ifs(e->host), msg, sizeof(msg), &cs), VINF_SUCCESS);
+    CHECK(cs.lru);          /* the list was not switched off */
+    CHECK_EQ(cs.extents, 3); /* B (trimmed), D, E */
+    CHECK_EQ(misuse(e), 0);
+    tenv_free(e);
+}
+
+/* More distinct read hits than vci_lru remembers: the oldest are forgotten
+ * (recency from reads is advisory), the rest are applied in order, and the
+ * list stays consistent. */
+static void test_read_ring_overflow(void)
+{
+    tenv *e = tenv_new(0);
+    void *bd;
+    const unsigned want = VCI_LRU_READS + 100;
+    /* Room for about `want` extents of 8 blocks; more are written, so the
+     * first ones are evicted and the cache is exactly full. */
+    const uint64_t cap = ((uint64_t)want * 8 + 2 + 4 + 8 * 14) * 512;
+    REQUIRE(tenv_create(e, "ro.vci", cap, 0, &bd) == VINF_SUCCESS);
+    uint8_t d[4096], out[4096];
+    tfill(d, sizeof(d), 77);
+    const unsigned total = want + 50;
+    for (unsigned i = 0; i < total; i++)
+        REQUIRE(tenv_write_all(e, bd, (uint64_t)i * MiB, d, sizeof(d), NULL) == VINF_SUCCESS);
+    /* The survivors, in key (= write) order. */
+    unsigned *surv = malloc(total * sizeof(*surv)), n = 0;
+    REQUIRE(surv != NULL);
+    size_t done;
+    REQUIRE(e->be->pfnClose(bd, false) == VINF_SUCCESS); /* no reads recorded yet */
+    REQUIRE(tenv_open(e, "ro.vci", 0, &bd) == VINF_SUCCESS);
+    for (unsigned i = 0; i < total; i++) {
+        int rc = tenv_read(e, bd, (uint64_t)i * MiB, out, sizeof(out), &done);
+        REQUIRE(rc == VINF_SUCCESS || rc == VERR_VD_BLOCK_FREE);
+        if (rc == VINF_SUCCESS)
+            surv[n++] = i;
+    }
+    REQUIRE(e->be->pfnClose(bd, false) == VINF_SUCCESS); /* applies those reads: order = key order */
+    REQUIRE(n > VCI_LRU_READS + 1 && n < total);
+    REQUIRE(tenv_open(e, "ro.vci", 0, &bd) == VINF_SUCCESS);
+    /* Read every survivor, highest key first: only the last VCI_LRU_READS
+     * reads (the lowest keys) are remembered.  The least recent is then the
+     * survivor with index VCI_LRU_READS (exact LRU would say surv[n - 1]). */
+    for (unsigned i = n; i-- > 0;)
+        REQUIRE(tenv_read(e, bd, (uint64_t)surv[i] * MiB, out, sizeof(out), &done) == VINF_SUCCESS);
+    REQUIRE(tenv_write_all(e, bd, (uint64_t)(total + 1) * MiB, d, sizeof(d), NULL) == VINF_SUCCESS);
+    REQUIRE(e->be->pfnClose(bd, false) == VINF_SUCCESS);
+    REQUIRE(tenv_open(e, "ro.vci", VD_OPEN_FLAGS_READONLY, &bd) == VINF_SUCCESS);
+    unsigned gone = 0, victim = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int rc = tenv_read(e, bd, (uint64_t)surv[i] * MiB, out, sizeof(out), &done);
+        if (rc == VERR_VD_BLOCK_FREE) {
+            gone++;
+            victim = surv[i];
+        }
+    }
+    CHECK_EQ(gone, 1);
+    CHECK_EQ(victim, surv[VCI_LRU_READS]);
+    REQUIRE(e->be->pfnClose(bd, false) == VINF_SUCCESS);
+    char msg[256];
+    vci_check_stats cs;
+    CHECK_EQ(vci_check("ro.vci", vdc_host_image_ifs(e->host), msg, sizeof(msg), &cs), VINF_SUCCESS);
+    CHECK(cs.lru);
+    CHECK_EQ(misuse(e), 0);
+    free(surv);
+    tenv_free(e);
+}
+
 /* A cache that is full keeps accepting writes (evicting); a write larger than
  * the whole cache is processed in parts. */
 static void test_full_cache(void)
@@ -696,7 +810,8 @@ static void test_big_open_is_cheap(void)
 
 CHECK_MAIN(CHECK_CASE(test_probe), CHECK_CASE(test_create_rules), CHECK_CASE(test_open_rules),
            CHECK_CASE(test_read_write), CHECK_CASE(test_sequential_merge), CHECK_CASE(test_discard),
-           CHECK_CASE(test_read_only), CHECK_CASE(test_eviction_order), CHECK_CASE(test_full_cache),
+           CHECK_CASE(test_read_only), CHECK_CASE(test_eviction_order), CHECK_CASE(test_read_recency),
+           CHECK_CASE(test_read_ring_overflow), CHECK_CASE(test_full_cache),
            CHECK_CASE(test_unclean), CHECK_CASE(test_two_images), CHECK_CASE(test_set_open_flags_and_uuids),
            CHECK_CASE(test_small_callbacks), CHECK_CASE(test_ignore_flush), CHECK_CASE(test_inconsistent_image_is_forgotten),
            CHECK_CASE(test_big_open_is_cheap))

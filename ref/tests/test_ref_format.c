@@ -222,11 +222,9 @@ static void full_leaf(vci_node *n, const vci_layout *lay)
     n->type = VCI_NODE_LEAF;
     n->n = VCI_LEAF_MAX;
     for (unsigned i = 0; i < VCI_LEAF_MAX; i++) {
-        n->u.ext[i].prev = i == 0 ? VCI_LRU_NONE : i - 1;
-        n->u.ext[i].next = i + 1;
-        n->u.ext[i].key = 1000 + 10 * (uint64_t)i;
-        n->u.ext[i].count = 5;
-        n->u.ext[i].addr = lay->root + 8 + 5 * (uint64_t)i;
+        vci_extent x = { .prev = i == 0 ? VCI_LRU_NONE : i - 1, .next = i + 1, .key = 1000 + 10 * (uint64_t)i,
+                         .count = 5, .addr = lay->root + 8 + 5 * (uint64_t)i };
+        vci_leaf_set(n, i, &x);
     }
 }
 
@@ -236,9 +234,8 @@ static void full_internal(vci_node *n)
     n->type = VCI_NODE_INTERNAL;
     n->n = VCI_INT_MAX;
     for (unsigned i = 0; i < VCI_INT_MAX; i++) {
-        n->u.ent[i].key = 100 * (uint64_t)i;
-        n->u.ent[i].count = 50;
-        n->u.ent[i].child = 2000 + 8 * (uint64_t)i;
+        vci_ientry e = { .key = 100 * (uint64_t)i, .count = 50, .child = 2000 + 8 * (uint64_t)i };
+        vci_int_set(n, i, &e);
     }
 }
 
@@ -264,7 +261,7 @@ static void test_node_layout(void)
     REQUIRE(vci_node_decode(b, &lay, &d, NULL, 0) == VINF_SUCCESS);
     CHECK_EQ(d.n, VCI_LEAF_MAX);
     for (unsigned i = 0; i < VCI_LEAF_MAX; i++) {
-        const vci_extent *x = &d.u.ext[i], *y = &n.u.ext[i];
+        const vci_extent xv = vci_leaf_get(&d, i), yv = vci_leaf_get(&n, i), *x = &xv, *y = &yv;
         CHECK(x->prev == y->prev && x->next == y->next && x->key == y->key && x->count == y->count
               && x->addr == y->addr);
     }
@@ -283,7 +280,7 @@ static void test_node_layout(void)
     REQUIRE(vci_node_decode(b, &lay, &d, NULL, 0) == VINF_SUCCESS);
     CHECK_EQ(d.n, VCI_INT_MAX);
     for (unsigned i = 0; i < VCI_INT_MAX; i++) {
-        const vci_ientry *x = &d.u.ent[i], *y = &n.u.ent[i];
+        const vci_ientry xv = vci_int_get(&d, i), yv = vci_int_get(&n, i), *x = &xv, *y = &yv;
         CHECK(x->key == y->key && x->count == y->count && x->child == y->child);
     }
 
@@ -293,6 +290,62 @@ static void test_node_layout(void)
     vci_node_encode(&n, b);
     CHECK_EQ(vci_node_decode(b, &lay, &d, NULL, 0), VINF_SUCCESS);
     CHECK_EQ(d.n, 0);
+}
+
+/* vci_node_move and vci_node_copy move every column of the node's type,
+ * overlapping ranges included, and nothing outside the range. */
+static void test_node_columns(void)
+{
+    vci_layout lay = sample_layout();
+    vci_node n, m;
+    full_leaf(&n, &lay);
+    vci_node_move(&n, 11, 10, 20); /* items 10..29 -> 11..30, item 10 stays */
+    for (unsigned i = 0; i < VCI_LEAF_MAX; i++) {
+        unsigned src = i >= 11 && i <= 30 ? i - 1 : i;
+        vci_extent x = vci_leaf_get(&n, i);
+        CHECK_EQ(x.key, 1000 + 10 * (uint64_t)src);
+        CHECK_EQ(x.addr, lay.root + 8 + 5 * (uint64_t)src);
+        CHECK_EQ(x.next, src + 1);
+        CHECK_EQ(x.prev, src == 0 ? VCI_LRU_NONE : src - 1);
+        CHECK_EQ(x.count, 5);
+    }
+    full_leaf(&n, &lay);
+    vci_node_move(&n, 0, 1, VCI_LEAF_MAX - 1); /* delete item 0 */
+    CHECK_EQ(vci_leaf_get(&n, 0).key, 1010);
+    CHECK_EQ(vci_leaf_get(&n, VCI_LEAF_MAX - 2).key, 1000 + 10 * (uint64_t)(VCI_LEAF_MAX - 1));
+
+    full_leaf(&n, &lay);
+    memset(&m, 0, sizeof(m));
+    m.type = VCI_NODE_LEAF;
+    vci_node_copy(&m, 3, &n, 100, 7);
+    for (unsigned i = 0; i < 12; i++) {
+        vci_extent x = vci_leaf_get(&m, i);
+        if (i >= 3 && i < 10) {
+            CHECK_EQ(x.key, 1000 + 10 * (uint64_t)(i + 97));
+            CHECK_EQ(x.prev, i + 96);
+        } else {
+            CHECK_EQ(x.key, 0);
+            CHECK_EQ(x.addr, 0);
+        }
+    }
+
+    full_internal(&n);
+    vci_node_move(&n, 1, 0, 5);
+    CHECK_EQ(vci_int_get(&n, 0).key, 0);
+    for (unsigned i = 1; i <= 5; i++) {
+        vci_ientry e = vci_int_get(&n, i);
+        CHECK_EQ(e.key, 100 * (uint64_t)(i - 1));
+        CHECK_EQ(e.child, 2000 + 8 * (uint64_t)(i - 1));
+        CHECK_EQ(e.count, 50);
+    }
+    CHECK_EQ(vci_int_get(&n, 6).key, 600);
+    memset(&m, 0, sizeof(m));
+    m.type = VCI_NODE_INTERNAL;
+    vci_node_copy(&m, 0, &n, VCI_INT_MAX - 2, 2);
+    CHECK_EQ(vci_int_get(&m, 1).key, 100 * (uint64_t)(VCI_INT_MAX - 1));
+    CHECK_EQ(vci_int_get(&m, 1).child, 2000 + 8 * (uint64_t)(VCI_INT_MAX - 1));
+    CHECK_EQ(vci_int_get(&m, 2).child, 0);
+    CHECK_EQ(vci_node_key(&m, 0), 100 * (uint64_t)(VCI_INT_MAX - 2));
 }
 
 /* Encodes a full leaf, patches bytes, expects rejection. */
@@ -387,8 +440,8 @@ static void test_check_child(void)
     memset(&in, 0, sizeof(in));
     in.type = VCI_NODE_INTERNAL;
     in.n = 2;
-    in.u.ent[0] = (vci_ientry){ .key = 10, .count = 5, .child = 100 };
-    in.u.ent[1] = (vci_ientry){ .key = 20, .count = 0xFFFFFFFF, .child = 108 };
+    vci_int_set(&in, 0, &(vci_ientry){ .key = 10, .count = 5, .child = 100 });
+    vci_int_set(&in, 1, &(vci_ientry){ .key = 20, .count = 0xFFFFFFFF, .child = 108 });
     vci_ientry pe = { .key = 10, .count = 0xFFFFFFFF, .child = 200 };
     CHECK_EQ(vci_node_check_child(&in, &pe, VCI_VBLOCK_LIMIT, NULL, 0), VINF_SUCCESS);
     pe.count = 0xFFFFFFFE;
@@ -396,5 +449,5 @@ static void test_check_child(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_geometry), CHECK_CASE(test_cursor_bounds), CHECK_CASE(test_header_layout),
-           CHECK_CASE(test_header_rejections), CHECK_CASE(test_bmhdr), CHECK_CASE(test_node_layout),
+           CHECK_CASE(test_header_rejections), CHECK_CASE(test_bmhdr), CHECK_CASE(test_node_layout), CHECK_CASE(test_node_columns),
            CHECK_CASE(test_node_rejections), CHECK_CASE(test_check_child))

@@ -96,7 +96,7 @@ static vci_ientry root_entry(tfix *f, unsigned i)
     vci_ientry e = { 0, 0, 0 };
     if (RT_SUCCESS(vci_nodes_get(f->nc, f->t.root, false, &n, NULL))) {
         if (n->type == VCI_NODE_INTERNAL && i < n->n)
-            e = n->u.ent[i];
+            e = vci_int_get(n, i);
         vci_nodes_unpin(f->nc, n);
     }
     return e;
@@ -370,14 +370,14 @@ static void test_cycles_and_depth(void)
         memset(&n, 0, sizeof(n));
         n.type = VCI_NODE_INTERNAL;
         n.n = 1;
-        n.u.ent[0] = (vci_ientry){ .key = 50, .count = 5, .child = base + 8 * (d + 1) };
+        vci_int_set(&n, 0, &(vci_ientry){ .key = 50, .count = 5, .child = base + 8 * (d + 1) });
         REQUIRE(put_node(&f, base + 8 * d, &n) == VINF_SUCCESS);
     }
     memset(&n, 0, sizeof(n));
     n.type = VCI_NODE_LEAF;
     n.n = 1;
-    n.u.ext[0] = (vci_extent){ .prev = VCI_LRU_NONE, .next = VCI_LRU_NONE, .key = 50, .count = 5,
-                               .addr = DATA_BASE };
+    vci_leaf_set(&n, 0, &(vci_extent){ .prev = VCI_LRU_NONE, .next = VCI_LRU_NONE, .key = 50, .count = 5,
+                               .addr = DATA_BASE });
     REQUIRE(put_node(&f, base + 8 * 9, &n) == VINF_SUCCESS);
     vci_tree t;
     vci_tree_init(&t, f.nc, f.a, base);
@@ -400,7 +400,7 @@ static void test_cycles_and_depth(void)
     memset(&n, 0, sizeof(n));
     n.type = VCI_NODE_INTERNAL;
     n.n = 1;
-    n.u.ent[0] = (vci_ientry){ .key = 0, .count = 10, .child = 3000 };
+    vci_int_set(&n, 0, &(vci_ientry){ .key = 0, .count = 10, .child = 3000 });
     REQUIRE(put_node(&f, 3000, &n) == VINF_SUCCESS);
     vci_tree_init(&t, f.nc, f.a, 3000);
     CHECK_EQ(vci_tree_lookup(&t, 1, false, &found, &x, &next), VERR_VD_IMAGE_CORRUPTED);
@@ -408,19 +408,19 @@ static void test_cycles_and_depth(void)
     memset(&n, 0, sizeof(n));
     n.type = VCI_NODE_INTERNAL;
     n.n = 2;
-    n.u.ent[0] = (vci_ientry){ .key = 50, .count = 5, .child = base + 8 * 9 };   /* leaf */
-    n.u.ent[1] = (vci_ientry){ .key = 60, .count = 5, .child = 4000 };
+    vci_int_set(&n, 0, &(vci_ientry){ .key = 50, .count = 5, .child = base + 8 * 9 });   /* leaf */
+    vci_int_set(&n, 1, &(vci_ientry){ .key = 60, .count = 5, .child = 4000 });
     REQUIRE(put_node(&f, 3100, &n) == VINF_SUCCESS);
     memset(&n, 0, sizeof(n));
     n.type = VCI_NODE_INTERNAL;
     n.n = 1;
-    n.u.ent[0] = (vci_ientry){ .key = 60, .count = 5, .child = 4008 };
+    vci_int_set(&n, 0, &(vci_ientry){ .key = 60, .count = 5, .child = 4008 });
     REQUIRE(put_node(&f, 4000, &n) == VINF_SUCCESS);
     memset(&n, 0, sizeof(n));
     n.type = VCI_NODE_LEAF;
     n.n = 1;
-    n.u.ext[0] = (vci_extent){ .prev = VCI_LRU_NONE, .next = VCI_LRU_NONE, .key = 60, .count = 5,
-                               .addr = DATA_BASE + 10 };
+    vci_leaf_set(&n, 0, &(vci_extent){ .prev = VCI_LRU_NONE, .next = VCI_LRU_NONE, .key = 60, .count = 5,
+                               .addr = DATA_BASE + 10 });
     REQUIRE(put_node(&f, 4008, &n) == VINF_SUCCESS);
     vci_tree_init(&t, f.nc, f.a, 3100);
     REQUIRE(vci_tree_lookup(&t, 52, false, &found, &x, &next) == VINF_SUCCESS);
