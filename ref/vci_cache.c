@@ -8,7 +8,9 @@
  * The flush protocol (section 10) in one place:
  *   hook_begin   - before the first write of an epoch: byte 16 := 1, flush.
  *   state_sync   - nodes, bitmap pages, block-map header, header (flag 1),
- *                  flush, byte 16 := 0, flush.
+ *                  flush, byte 16 := 0, flush.  Read recency waiting in the
+ *                  LRU list's ring is applied first when something is
+ *                  written anyway, and always at close.
  */
 #include "vci_cache_int.h"
 

@@ -4,6 +4,11 @@
  * (spec/vci-format.md sections 7-9).  Contract and status codes:
  * vci_cache.h.
  *
+ * Reads are the hot path and change nothing: a hit records its extent for
+ * the LRU list (vci_lru_note_read, applied lazily) and remembers it, so the
+ * next read inside the same extent needs no descent while the node cache's
+ * generation shows no change.
+ *
  * Every change to the tree happens after the nodes it needs are reserved
  * (ensure_insert), so a change stops half-way only on an I/O error or
  * corruption; then the instance is broken (vci_state_break) and the unclean

@@ -3,12 +3,15 @@
  * removal with merges and collapse (spec/vci-format.md sections 5 and 6).
  * Contract and status codes: vci_tree.h.
  *
- * Every operation works on a path: the pinned nodes from the root down to
+ * Every change works on a path: the pinned nodes from the root down to
  * one leaf, with the entry index taken at each internal level and the end of
  * each node's key range.  Changes are made bottom-up along the path, and
  * each level then rewrites its parent's entry (key = first key of the child,
  * count = span to the child's end), so keys and counts are exact again when
- * the operation returns.
+ * the operation returns.  Queries need no path (find_leaf): they are the
+ * hot path of reads, where a cache of many nodes makes nearly every leaf a
+ * CPU cache miss, so a query prefetches what it will search in a leaf and
+ * searches branch-free (count_le).
  */
 #include "vci_tree.h"
 

@@ -3,9 +3,14 @@
  * (spec/vci-format.md sections 5 and 6).
  *
  * Every operation descends from the root through the node cache, checking
- * each node against the entry that led to it (vci_node_check_child), the
- * depth limit and the leaf level, and keeps internal keys exact and counts
- * exact after it returns.  Operations pin nodes only while they run.
+ * each node against the entry that led to it (vci_nodes_check_child: the
+ * full vci_node_check_child unless the same node passed it against the same
+ * entry with no node changed since), the depth limit and the leaf level,
+ * and keeps internal keys exact and counts exact after it returns.
+ * Operations pin nodes only while they run; queries (lookup, find_ge, get,
+ * path_cached) keep only the node they are examining pinned and no path.
+ * Every change operation ends by moving the node cache's generation
+ * (vci_nodes_changed).
  *
  * Inserts never allocate: the caller first asks vci_tree_insert_need how
  * many nodes the insert will create and provides them with vci_tree_reserve
