@@ -15,6 +15,18 @@
 
 #include "../host/uuid.h"
 
+/* Whether the backend declares configuration key `key` (paConfigInfo ends
+ * with a NULL pszKey; a backend without the list declares none). */
+static bool config_declared(const VDCACHEBACKEND *be, const char *key)
+{
+    if (be == NULL || be->paConfigInfo == NULL)
+        return false;
+    for (unsigned i = 0; i < 1024 && be->paConfigInfo[i].pszKey != NULL; i++)
+        if (strcmp(be->paConfigInfo[i].pszKey, key) == 0)
+            return true;
+    return false;
+}
+
 static const char *path_or_fail(rp *p, const char *f)
 {
     const char *path = rp_path(p, f);
@@ -439,6 +451,12 @@ int rp_do_host(rp *p)
             return rp_fail(p, "%s still exists", r->file);
         return RP_GO;
     case VDC_OP_CONFIG:
+        /* Like VirtualBox's Main, which offers a backend only the
+         * properties its paConfigInfo declares, the harness passes only
+         * declared keys: a trace may tune one backend's caches without
+         * making another refuse an unknown key (trace-format 7.3). */
+        if (!config_declared(p->be, r->key))
+            return RP_GO;
         if (vdc_host_config_set(p->host, r->key, r->str.s) != VINF_SUCCESS)
             return rp_oom(p);
         return RP_GO;
