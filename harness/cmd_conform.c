@@ -2,10 +2,26 @@
  * harness/cmd_conform.c - `vdcc conform`: the isolated conformance run.
  * Collects the traces (directories are scanned for *.trace, sorted), loads
  * and lints the backend, runs every trace in its own child (runner.h) and
- * prints TAP 14 in trace order, optionally JUnit XML (report.h).  Exit
- * statuses: 0 no trace failed, 1 some trace failed (FAIL, CRASH, TIMEOUT,
- * ERROR) or lint refused the backend, 2 usage error, no traces, an
- * unloadable backend or an unwritable JUnit file, 128 + N when signal N
+ * prints TAP 14 in trace order, optionally JUnit XML (report.h).
+ *
+ * Beyond the replay (reliability/conform_hooks.h):
+ *   - every trace whose replay passed gets, in the same child, a bounded
+ *     crash sweep and fault sweep (spec/contract.md CRASH-1; storage
+ *     faults give failure statuses, never lies, leaks or misuse); off with
+ *     --no-crash / --no-faults.  The trace fails with the clause, the first
+ *     violation and the `vdcc crashtest` / `vdcc faults` command that
+ *     reproduces it;
+ *   - for a VCI backend (pszBackendName "VCI", any case:
+ *     vdc_conform_is_vci), every hostile VCI image (reliability/hostile.h)
+ *     is a test point of its own, "hostile/NNN-name", each in its own
+ *     child; for other backends one skipped point says why.  They belong to
+ *     the default corpus: they run when no PATH is given (unless
+ *     --no-hostile), and --hostile LIST runs the cases listed, with or
+ *     without PATHs.  A failure reruns alone with `vdcc conform --hostile N`.
+ *
+ * Exit statuses: 0 no test point failed, 1 some failed (FAIL, CRASH,
+ * TIMEOUT, ERROR) or lint refused the backend, 2 usage error, no traces,
+ * an unloadable backend or an unwritable JUnit file, 128 + N when signal N
  * (INT, TERM, HUP, PIPE) stopped the run (children killed, directories
  * removed).
  */
@@ -16,9 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "host/status.h"
+#include "reliability/conform_hooks.h"
 #include "report.h"
 #include "runner.h"
 
@@ -31,7 +50,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: vdcc conform [--backend SPEC] [--name NAME] [--timeout S] [--jobs N]\n"
-            "                    [--junit FILE] [--mem-limit MB] [PATH...]\n"
+            "                    [--junit FILE] [--mem-limit MB] [--no-crash] [--no-faults]\n"
+            "                    [--no-hostile] [--hostile LIST] [PATH...]\n"
             "\n"
             "Runs conformance traces against a cache backend, each in its own process,\n"
             "and reports TAP version 14 on stdout.  PATH is a trace or a directory whose\n"
@@ -40,6 +60,13 @@ static void usage(FILE *f)
             "takes too long is TIMEOUT (its process group is killed), a sanitizer report\n"
             "in its output is a FAIL; traces needing capabilities the backend does not\n"
             "declare are skipped.  Every failure shows the command that reruns it alone.\n"
+            "After a trace passes, the same process runs a bounded crash sweep (every\n"
+            "sampled crash state opened and read back: CRASH-1) and fault sweep (storage\n"
+            "operations failing in turn) of its workload; a violation fails the trace\n"
+            "with the clause and the vdcc crashtest/faults command that reproduces it.\n"
+            "For a VCI backend (its name is VCI, in any case) the default run also judges\n"
+            "every hostile VCI image (corpus/hostile; built in memory), one test point\n"
+            "each; other backends get one skipped point instead.\n"
             "Quality warnings (SHOULD clauses) are counted, never failures.  The last\n"
             "line is 'N passed, N failed' (', N skipped' when any).  The backend is linted\n"
             "first and refused when lint finds errors.\n"
@@ -48,10 +75,18 @@ static void usage(FILE *f)
             "Options:\n"
             "  --backend SPEC   the backend under test (default: ref)\n"
             "  --name NAME      which backend of a plugin that registers several\n"
-            "  --timeout S      seconds per trace, decimals allowed (default 10)\n"
-            "  --jobs N         traces run at once (default 1, at most 256)\n"
+            "  --timeout S      seconds per trace or hostile image, decimals allowed\n"
+            "                   (default 10); the sweeps after a trace may run longer\n"
+            "                   but are killed when they make no progress for S seconds\n"
+            "                   or run for 30 S in all\n"
+            "  --jobs N         test points run at once (default 1, at most 256)\n"
             "  --junit FILE     also write JUnit XML to FILE\n"
             "  --mem-limit MB   address-space limit per trace (default %u; 0: none)%s\n"
+            "  --no-crash       no crash sweep after the traces\n"
+            "  --no-faults      no fault sweep after the traces\n"
+            "  --no-hostile     no hostile VCI images in the default run\n"
+            "  --hostile LIST   run these hostile images (numbers and ranges, e.g.\n"
+            "                   112 or 1-20,112; 'all'), also with PATHs or alone\n"
             "  -h, --help       this text\n"
             "\n%s",
             DEFAULT_MEM_MB,
@@ -144,31 +179,150 @@ static bool collect(list *l, const char *path)
     return ok;
 }
 
+/* ---- --hostile LIST ------------------------------------------------------ */
+
+#define MAX_HOSTILE_RANGES 64u
+#define MAX_HOSTILE_NUMBER 1000000u
+
+typedef struct hsel {
+    bool     all;
+    unsigned n;
+    struct { unsigned lo, hi; } r[MAX_HOSTILE_RANGES];
+} hsel;
+
+/* Parses "all" or comma-separated numbers and ranges ("1-20,112"). */
+static bool parse_hostile(const char *s, hsel *h)
+{
+    if (strcmp(s, "all") == 0) {
+        h->all = true;
+        return true;
+    }
+    for (const char *p = s;;) {
+        unsigned lo = 0, hi;
+        const char *q = p;
+        while (*q >= '0' && *q <= '9' && lo <= MAX_HOSTILE_NUMBER)
+            lo = lo * 10 + (unsigned)(*q++ - '0');
+        if (q == p || lo == 0 || lo > MAX_HOSTILE_NUMBER)
+            goto out_bad;
+        hi = lo;
+        if (*q == '-') {
+            const char *d = ++q;
+            hi = 0;
+            while (*q >= '0' && *q <= '9' && hi <= MAX_HOSTILE_NUMBER)
+                hi = hi * 10 + (unsigned)(*q++ - '0');
+            if (q == d || hi < lo || hi > MAX_HOSTILE_NUMBER)
+                goto out_bad;
+        }
+        if (h->n == MAX_HOSTILE_RANGES) {
+            vdc_usage_error("conform", "--hostile: more than %u numbers or ranges", MAX_HOSTILE_RANGES);
+            return false;
+        }
+        h->r[h->n].lo = lo;
+        h->r[h->n++].hi = hi;
+        if (*q == '\0')
+            return true;
+        if (*q != ',')
+            goto out_bad;
+        p = q + 1;
+    }
+out_bad:
+    vdc_usage_error("conform", "--hostile: '%s' is not 'all' or a list of case numbers and ranges (e.g. 1-20,112)", s);
+    return false;
+}
+
+static bool hsel_want(void *user, unsigned number)
+{
+    const hsel *h = user;
+    if (h->all)
+        return true;
+    for (unsigned i = 0; i < h->n; i++)
+        if (number >= h->r[i].lo && number <= h->r[i].hi)
+            return true;
+    return false;
+}
+
 /* ---- in-order reporting -------------------------------------------------- */
 
 typedef struct run_ctx {
     const char      *prog, *spec, *name;
-    list            *traces;
-    vdc_run_result **results;  /* per trace, NULL until done */
+    unsigned         ntraces;     /* points [0, ntraces) are traces, then hostile images */
+    unsigned         npoints;
+    const char     **names;       /* per point */
+    const vdc_hostile_set *hostile;
+    vdc_run_result **results;     /* per point, NULL until done */
     char           **reruns;
     unsigned         printed;
     unsigned         passed, failed, skipped, warnings;
+    uint64_t         crash_states, fault_points;
+    unsigned         swept, unswept; /* traces whose sweeps ran / were left out */
 } run_ctx;
 
-static char *rerun_command(const run_ctx *c, const char *trace)
+/* "PROG CMD --backend SPEC [--name NAME] MIDDLE [LAST]", each part quoted
+ * (MIDDLE is options vdcc wrote itself, already safe). */
+static char *command(const run_ctx *c, const char *cmd, const char *middle, const char *last)
 {
     char q[4][1100];
     vdc_shell_quote(c->prog, q[0], sizeof q[0]);
     vdc_shell_quote(c->spec, q[1], sizeof q[1]);
-    vdc_shell_quote(trace, q[2], sizeof q[2]);
-    q[3][0] = '\0';
+    q[2][0] = q[3][0] = '\0';
     if (c->name != NULL)
-        vdc_shell_quote(c->name, q[3], sizeof q[3]);
-    size_t cb = strlen(q[0]) + strlen(q[1]) + strlen(q[2]) + strlen(q[3]) + 64;
+        vdc_shell_quote(c->name, q[2], sizeof q[2]);
+    if (last != NULL)
+        vdc_shell_quote(last, q[3], sizeof q[3]);
+    size_t cb = strlen(q[0]) + strlen(cmd) + strlen(q[1]) + strlen(q[2]) + strlen(middle) + strlen(q[3]) + 64;
     char *s = malloc(cb);
     if (s != NULL)
-        snprintf(s, cb, "%s replay --backend %s%s%s %s", q[0], q[1], c->name ? " --name " : "", q[3], q[2]);
+        snprintf(s, cb, "%s %s --backend %s%s%s%s%s%s%s", q[0], cmd, q[1], c->name ? " --name " : "", q[2],
+                 middle[0] ? " " : "", middle, last ? " " : "", q[3]);
     return s;
+}
+
+/* The command that reruns point i alone: the replay, the sweep that
+ * failed (its subcommand and options came from the child), or the hostile
+ * image. */
+static char *rerun_command(const run_ctx *c, unsigned i, const vdc_run_result *r)
+{
+    if (i >= c->ntraces) {
+        char opt[32];
+        snprintf(opt, sizeof opt, "--hostile %u", c->hostile->v[i - c->ntraces].number);
+        return command(c, "conform", opt, NULL);
+    }
+    if (r->rerun[0] != '\0' && r->phase[0] != '\0') {
+        char sub[32];
+        const char *sp = strchr(r->rerun, ' ');
+        size_t n = sp != NULL ? (size_t)(sp - r->rerun) : strlen(r->rerun);
+        snprintf(sub, sizeof sub, "%.*s", (int)(n < sizeof sub ? n : sizeof sub - 1), r->rerun);
+        return command(c, sub, sp != NULL ? sp + 1 : "", c->names[i]);
+    }
+    return command(c, "replay", "", c->names[i]);
+}
+
+static void count_result(run_ctx *c, unsigned i, const vdc_run_result *r)
+{
+    switch (r->verdict) {
+    case VDC_V_PASS: c->passed++; break;
+    case VDC_V_SKIP: c->skipped++; break;
+    default: c->failed++; break;
+    }
+    c->warnings += r->warnings;
+    if (i < c->ntraces && (r->verdict == VDC_V_PASS || r->phase[0] != '\0')) {
+        c->crash_states += r->count[VDC_CC_CRASH_STATES];
+        c->fault_points += r->count[VDC_CC_FAULT_POINTS];
+        if (r->count[VDC_CC_SKIPPED])
+            c->unswept++;
+        else if (r->count[VDC_CC_CRASH_STATES] + r->count[VDC_CC_FAULT_POINTS] != 0)
+            c->swept++;
+    }
+}
+
+static void print_ready(run_ctx *c)
+{
+    while (c->printed < c->npoints && c->results[c->printed] != NULL) {
+        unsigned k = c->printed++;
+        vdc_report_item it = { c->names[k], c->results[k], c->reruns[k] };
+        vdc_tap_item(stdout, k + 1, &it);
+    }
+    fflush(stdout);
 }
 
 static void on_done(void *ctx, unsigned i, const vdc_run_result *r)
@@ -180,20 +334,10 @@ static void on_done(void *ctx, unsigned i, const vdc_run_result *r)
         exit(VDCC_EXIT_USAGE);
     }
     *c->results[i] = *r;
-    switch (r->verdict) {
-    case VDC_V_PASS: c->passed++; break;
-    case VDC_V_SKIP: c->skipped++; break;
-    default: c->failed++; break;
-    }
-    c->warnings += r->warnings;
+    count_result(c, i, r);
     if (r->verdict != VDC_V_PASS && r->verdict != VDC_V_SKIP)
-        c->reruns[i] = rerun_command(c, c->traces->v[i]);
-    while (c->printed < c->traces->n && c->results[c->printed] != NULL) {
-        unsigned k = c->printed++;
-        vdc_report_item it = { c->traces->v[k], c->results[k], c->reruns[k] };
-        vdc_tap_item(stdout, k + 1, &it);
-    }
-    fflush(stdout);
+        c->reruns[i] = rerun_command(c, i, r);
+    print_ready(c);
 }
 
 static void print_warnings(const run_ctx *c)
@@ -202,14 +346,14 @@ static void print_warnings(const run_ctx *c)
         return;
     printf("# %u quality warnings:", c->warnings);
     unsigned shown = 0;
-    for (unsigned i = 0; i < c->traces->n; i++) {
+    for (unsigned i = 0; i < c->npoints; i++) {
         if (c->results[i] == NULL || c->results[i]->warnings == 0)
             continue;
         if (shown++ == 20) {
             printf(" ...");
             break;
         }
-        printf(" %s (%u)", c->traces->v[i], c->results[i]->warnings);
+        printf(" %s (%u)", c->names[i], c->results[i]->warnings);
     }
     printf("\n");
 }
@@ -217,35 +361,138 @@ static void print_warnings(const run_ctx *c)
 typedef struct conform_args {
     const char *spec, *name, *junit;
     uint64_t    timeout_ms, jobs, mem_mb;
+    bool        no_crash, no_faults, no_hostile;
+    bool        hostile_given;  /* --hostile LIST */
+    bool        hostile_on;     /* the hostile images are part of this run */
+    hsel        hostile;
 } conform_args;
+
+/* Loads the hostile cases the run judges (a VCI backend only). */
+static int load_hostile(const conform_args *a, vdc_hostile_set *hs)
+{
+    int rc = vdc_hostile_set_load(hs, a->hostile_given ? hsel_want : NULL, (void *)&a->hostile);
+    if (RT_FAILURE(rc)) {
+        vdc_error("conform", "out of memory building the hostile images");
+        return VDCC_EXIT_USAGE;
+    }
+    for (unsigned i = 0; a->hostile_given && !a->hostile.all && i < a->hostile.n; i++) {
+        if (a->hostile.r[i].hi > hs->total) {
+            vdc_usage_error("conform", "--hostile: there is no case %u (cases are 1..%u)", a->hostile.r[i].hi,
+                            hs->total);
+            return VDCC_EXIT_USAGE;
+        }
+    }
+    return VDCC_EXIT_OK;
+}
+
+static void print_summary(const run_ctx *c, const conform_args *a, bool vci)
+{
+    if (c->ntraces > 0 && (!a->no_crash || !a->no_faults)) {
+        printf("# sweeps: %llu crash state(s) checked, %llu fault point(s) run, over %u trace(s)",
+               (unsigned long long)c->crash_states, (unsigned long long)c->fault_points, c->swept);
+        if (c->unswept != 0) {
+            printf("; %u trace(s) not swept (see their notes):", c->unswept);
+            unsigned shown = 0;
+            for (unsigned i = 0; i < c->ntraces; i++) {
+                if (c->results[i] == NULL || !c->results[i]->count[VDC_CC_SKIPPED])
+                    continue;
+                if (shown++ == 10) {
+                    printf(" ...");
+                    break;
+                }
+                printf(" %s", c->names[i]);
+            }
+        }
+        printf("\n");
+    }
+    if (a->hostile_on && vci)
+        printf("# hostile VCI images: %u judged\n", c->npoints - c->ntraces);
+}
+
+static int write_junit(const run_ctx *c, const conform_args *a)
+{
+    vdc_report_item *items = calloc(c->npoints, sizeof *items);
+    if (items == NULL) {
+        vdc_error("conform", "out of memory");
+        return VDCC_EXIT_USAGE;
+    }
+    for (unsigned i = 0; i < c->npoints; i++)
+        items[i] = (vdc_report_item){ c->names[i], c->results[i], c->reruns[i] };
+    char suite[1200];
+    snprintf(suite, sizeof suite, "vdcc conform %s", a->spec);
+    int ex = VDCC_EXIT_OK;
+    if (vdc_junit_write(a->junit, suite, items, c->npoints) != 0) {
+        vdc_error("conform", "cannot write %s: %s", a->junit, strerror(errno));
+        ex = VDCC_EXIT_USAGE;
+    }
+    free(items);
+    return ex;
+}
 
 static int conform_run(const char *prog, const conform_args *a, list *traces)
 {
     vdc_backend b;
+    vdc_hostile_set hs = { 0 };
+    vdc_run_result skip_point;
     int ex = vdc_cmd_open_backend("conform", a->spec, a->name, &b);
     if (ex != VDCC_EXIT_OK)
         return ex;
-    run_ctx c = { .prog = prog, .spec = a->spec, .name = a->name, .traces = traces };
-    c.results = calloc(traces->n, sizeof *c.results);
-    c.reruns = calloc(traces->n, sizeof *c.reruns);
-    if (c.results == NULL || c.reruns == NULL) {
-        vdc_error("conform", "out of memory");
-        ex = VDCC_EXIT_USAGE;
+    bool vci = vdc_conform_is_vci(b.be);
+    bool hostile_skipped = a->hostile_on && !vci;
+    run_ctx c = { .prog = prog, .spec = a->spec, .name = a->name, .ntraces = traces->n, .hostile = &hs };
+    if (a->hostile_on && vci && (ex = load_hostile(a, &hs)) != VDCC_EXIT_OK)
         goto out_free;
+    c.npoints = traces->n + hs.n + (hostile_skipped ? 1 : 0);
+    c.results = calloc(c.npoints, sizeof *c.results);
+    c.reruns = calloc(c.npoints, sizeof *c.reruns);
+    c.names = calloc(c.npoints, sizeof *c.names);
+    if (c.results == NULL || c.reruns == NULL || c.names == NULL)
+        goto out_nomem;
+    for (unsigned i = 0; i < traces->n; i++)
+        c.names[i] = traces->v[i];
+    for (unsigned k = 0; k < hs.n; k++) {
+        size_t cb = strlen(hs.v[k].name) + 16;
+        char *name = malloc(cb);
+        if (name == NULL)
+            goto out_nomem;
+        snprintf(name, cb, "hostile/%s", hs.v[k].name);
+        c.names[traces->n + k] = name;
     }
-    vdc_tap_begin(stdout, traces->n);
+    if (hostile_skipped) {
+        /* One point says why, so the omission shows in every report. */
+        memset(&skip_point, 0, sizeof skip_point);
+        skip_point.verdict = VDC_V_SKIP;
+        skip_point.exit_status = -1;
+        snprintf(skip_point.message, sizeof skip_point.message,
+                 "the backend is not VCI (it is named %.200s): the hostile images are VCI v1 files",
+                 b.be->pszBackendName != NULL ? b.be->pszBackendName : "(null)");
+        c.names[traces->n] = "hostile";
+        c.results[traces->n] = &skip_point;
+        count_result(&c, traces->n, &skip_point);
+    }
+    vdc_tap_begin(stdout, c.npoints);
     printf("# vdcc conform: backend %s (%s), %u trace(s), timeout %llu.%03llu s, %llu job(s)%s\n", a->spec,
            b.be->pszBackendName, traces->n, (unsigned long long)(a->timeout_ms / 1000),
            (unsigned long long)(a->timeout_ms % 1000), (unsigned long long)a->jobs,
            vdc_run_sanitized() ? ", sanitizer build (no memory limit)" : "");
+    printf("# after each passing trace: %s; hostile VCI images: %s\n",
+           !a->no_crash && !a->no_faults ? "crash and fault sweeps"
+           : !a->no_crash               ? "crash sweep"
+           : !a->no_faults              ? "fault sweep"
+                                        : "nothing",
+           !a->hostile_on ? "not in this run" : vci ? "one test point each" : "skipped (the backend is not VCI)");
+    vdc_conform_sweeps sweeps = { .crash = !a->no_crash, .faults = !a->no_faults };
     vdc_run_opts ro = {
         .backend = b.be, .timeout_ms = a->timeout_ms, .mem_limit_mb = a->mem_mb, .jobs = (unsigned)a->jobs,
+        .after = sweeps.crash || sweeps.faults ? vdc_conform_after : NULL, .after_user = &sweeps,
+        .ntasks = hs.n, .task = vdc_conform_hostile, .task_user = &hs,
     };
+    print_ready(&c); /* a run of no traces and only the skipped point */
     int rc = vdc_run_traces(&ro, (const char *const *)traces->v, traces->n, on_done, &c);
     if (rc == VERR_INVALID_STATE) {
         int sig = vdc_run_stop_signal();
-        vdc_error("conform", "interrupted by SIG%s after %u of %u traces", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-                  c.passed + c.failed + c.skipped, traces->n);
+        vdc_error("conform", "interrupted by SIG%s after %u of %u test points",
+                  sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", c.passed + c.failed + c.skipped, c.npoints);
         ex = 128 + sig;
         goto out_free;
     }
@@ -255,48 +502,47 @@ static int conform_run(const char *prog, const conform_args *a, list *traces)
         goto out_free;
     }
     print_warnings(&c);
+    print_summary(&c, a, vci);
     ex = c.failed ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
-    if (a->junit != NULL) {
-        vdc_report_item *items = calloc(traces->n, sizeof *items);
-        if (items == NULL) {
-            vdc_error("conform", "out of memory");
-            ex = VDCC_EXIT_USAGE;
-        } else {
-            for (unsigned i = 0; i < traces->n; i++)
-                items[i] = (vdc_report_item){ traces->v[i], c.results[i], c.reruns[i] };
-            char suite[1200];
-            snprintf(suite, sizeof suite, "vdcc conform %s", a->spec);
-            if (vdc_junit_write(a->junit, suite, items, traces->n) != 0) {
-                vdc_error("conform", "cannot write %s: %s", a->junit, strerror(errno));
-                ex = VDCC_EXIT_USAGE;
-            }
-            free(items);
-        }
-    }
+    if (a->junit != NULL && write_junit(&c, a) != VDCC_EXIT_OK)
+        ex = VDCC_EXIT_USAGE;
     printf("%u passed, %u failed", c.passed, c.failed);
     if (c.skipped)
         printf(", %u skipped", c.skipped);
     printf("\n");
+    goto out_free;
+out_nomem:
+    vdc_error("conform", "out of memory");
+    ex = VDCC_EXIT_USAGE;
 out_free:
-    if (c.results != NULL)
-        for (unsigned i = 0; i < traces->n; i++)
+    for (unsigned i = 0; c.results != NULL && i < c.npoints; i++)
+        if (c.results[i] != &skip_point)
             free(c.results[i]);
-    if (c.reruns != NULL)
-        for (unsigned i = 0; i < traces->n; i++)
-            free(c.reruns[i]);
+    for (unsigned i = 0; c.reruns != NULL && i < c.npoints; i++)
+        free(c.reruns[i]);
+    for (unsigned k = 0; c.names != NULL && k < hs.n; k++)
+        free((char *)c.names[traces->n + k]);
     free(c.results);
     free(c.reruns);
+    free((void *)c.names);
+    vdc_hostile_set_free(&hs);
     vdc_backend_unload(&b);
     return ex;
 }
 
 int vdc_cmd_conform(const char *prog, int argc, char **argv)
 {
-    enum { O_BACKEND = 1, O_NAME, O_TIMEOUT, O_JOBS, O_JUNIT, O_MEM, O_HELP };
+    enum {
+        O_BACKEND = 1, O_NAME, O_TIMEOUT, O_JOBS, O_JUNIT, O_MEM, O_NO_CRASH, O_NO_FAULTS, O_NO_HOSTILE, O_HOSTILE,
+        O_HELP
+    };
     static const vdc_opt opts[] = {
-        { O_BACKEND, "backend", 0, true }, { O_NAME, "name", 0, true },       { O_TIMEOUT, "timeout", 0, true },
-        { O_JOBS, "jobs", 'j', true },     { O_JUNIT, "junit", 0, true },     { O_MEM, "mem-limit", 0, true },
-        { O_HELP, "help", 'h', false },    { 0 },
+        { O_BACKEND, "backend", 0, true },        { O_NAME, "name", 0, true },
+        { O_TIMEOUT, "timeout", 0, true },        { O_JOBS, "jobs", 'j', true },
+        { O_JUNIT, "junit", 0, true },            { O_MEM, "mem-limit", 0, true },
+        { O_NO_CRASH, "no-crash", 0, false },     { O_NO_FAULTS, "no-faults", 0, false },
+        { O_NO_HOSTILE, "no-hostile", 0, false }, { O_HOSTILE, "hostile", 0, true },
+        { O_HELP, "help", 'h', false },           { 0 },
     };
     conform_args a = { .spec = "ref", .timeout_ms = DEFAULT_TIMEOUT_MS, .jobs = 1, .mem_mb = DEFAULT_MEM_MB };
     list traces = { 0 };
@@ -323,18 +569,33 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
             if (!vdc_parse_uint("conform", "--mem-limit", val, 0, 1u << 24, &a.mem_mb))
                 return VDCC_EXIT_USAGE;
             break;
+        case O_NO_CRASH: a.no_crash = true; break;
+        case O_NO_FAULTS: a.no_faults = true; break;
+        case O_NO_HOSTILE: a.no_hostile = true; break;
+        case O_HOSTILE:
+            if (!parse_hostile(val, &a.hostile))
+                return VDCC_EXIT_USAGE;
+            a.hostile_given = true;
+            break;
         case O_HELP: usage(stdout); return VDCC_EXIT_OK;
         case VDC_OPT_OPERAND: npaths++; break;
         default: return VDCC_EXIT_USAGE;
         }
     }
+    if (a.hostile_given && a.no_hostile) {
+        vdc_usage_error("conform", "--hostile and --no-hostile contradict each other");
+        return VDCC_EXIT_USAGE;
+    }
+    /* The default corpus is the traces of DEFAULT_CORPUS plus the hostile
+     * images; PATHs replace it, --hostile asks for images explicitly. */
+    a.hostile_on = a.hostile_given || (npaths == 0 && !a.no_hostile);
     vdc_opt_init(&st, "conform", argc, argv);
     for (int id; (id = vdc_opt_next(&st, opts, &val)) != VDC_OPT_END;)
         if (id == VDC_OPT_OPERAND && !collect(&traces, val))
             goto out_free;
-    if (npaths == 0 && !collect(&traces, DEFAULT_CORPUS))
+    if (npaths == 0 && !a.hostile_given && !collect(&traces, DEFAULT_CORPUS))
         goto out_free;
-    if (traces.n == 0) {
+    if (traces.n == 0 && !a.hostile_given) {
         vdc_error("conform", "no traces found (directories are scanned for *.trace)");
         goto out_free;
     }

@@ -76,12 +76,19 @@ void vdc_tap_item(FILE *f, unsigned num, const vdc_report_item *it)
     if (r->verdict == VDC_V_SKIP) {
         fputs(" # SKIP ", f);
         tap_name(f, r->message);
+    } else if (r->verdict == VDC_V_PASS && r->note[0] != '\0') {
+        fputs(" # ", f);
+        tap_name(f, r->note);
     }
     fputc('\n', f);
     if (r->verdict == VDC_V_SKIP || (r->verdict == VDC_V_PASS && r->warnings == 0))
         return;
     fputs("  ---\n", f);
     fprintf(f, "  outcome: %s\n", vdc_verdict_name(r->verdict));
+    if (r->verdict != VDC_V_PASS && r->phase[0] != '\0')
+        yaml_text(f, "phase", r->phase);
+    if (r->verdict != VDC_V_PASS && r->clause[0] != '\0')
+        yaml_text(f, "clause", r->clause);
     if (r->verdict == VDC_V_CRASH) {
         const char *abbrev = sigabbrev_np(r->signal);
         fprintf(f, "  signal: %s%s\n", abbrev != NULL ? "SIG" : "", abbrev != NULL ? abbrev : "unknown");
@@ -205,6 +212,16 @@ int vdc_junit_write(const char *path, const char *suite, const vdc_report_item *
             fprintf(f, "      <%s type=\"%s\" message=\"", tag, vdc_verdict_name(r->verdict));
             vdc_xml_escape(f, r->message);
             fputs("\">", f);
+            if (r->phase[0] != '\0') {
+                fputs("phase: ", f);
+                vdc_xml_escape(f, r->phase);
+                fputs("&#10;", f);
+            }
+            if (r->clause[0] != '\0') {
+                fputs("clause: ", f);
+                vdc_xml_escape(f, r->clause);
+                fputs("&#10;", f);
+            }
             if (r->call != 0)
                 fprintf(f, "call %u, line %u&#10;", r->call, r->line);
             if (r->record[0] != '\0') {

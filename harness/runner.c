@@ -1,9 +1,10 @@
 /*
- * harness/runner.c - one forked child per trace, with a time limit, a
- * memory limit, output capture and sanitizer-report detection.  Contract:
- * runner.h.  Statuses returned: VINF_SUCCESS, VERR_INVALID_PARAMETER,
- * VERR_NO_MEMORY.  Problems with a single trace (no scratch directory, fork
- * failure) become that trace's ERROR verdict, never a runner failure.
+ * harness/runner.c - one forked child per trace (or task), with a time
+ * limit, a memory limit, output capture and sanitizer-report detection.
+ * Contract: runner.h.  Statuses returned: VINF_SUCCESS,
+ * VERR_INVALID_PARAMETER, VERR_NO_MEMORY, VERR_INVALID_STATE.  Problems
+ * with a single trace (no scratch directory, fork failure) become that
+ * trace's ERROR verdict, never a runner failure.
  *
  * The parent blocks SIGCHLD and waits with sigtimedwait, so it sleeps until
  * a child ends or the nearest deadline passes; it reaps only its own
@@ -90,19 +91,29 @@ typedef struct sig_saved {
 /* What the child leaves for the parent, in a MAP_SHARED anonymous mapping. */
 typedef struct shared {
     volatile uint32_t progress;
-    volatile uint32_t done;
+    volatile uint32_t done;      /* the replay finished */
+    volatile uint32_t stage;     /* 1: the after hook (or the task) has started */
+    volatile uint32_t out_done;  /* ... and returned */
     int               rc;
     vdc_replay_result r;
+    vdc_run_out       out;
 } shared;
+
+/* Why a child was killed for time. */
+enum { LATE_NONE = 0, LATE_DEADLINE, LATE_STALL, LATE_TOTAL };
 
 typedef struct job {
     bool            active;
+    bool            is_task;
     pid_t           pid;
     unsigned        idx;
+    unsigned        task_k;      /* is_task: the task's number (idx - n) */
     vdc_trace      *trace;
     shared         *shm;
-    bool            timed_out;
+    int             late;        /* LATE_*: killed for time */
     uint64_t        start_ms, deadline_ms;
+    uint64_t        after_ms;    /* when the parent first saw the after hook running (0: not yet) */
+    uint64_t        beat, beat_ms; /* its heartbeat as last seen, and when it last changed */
     char            dir[PATH_MAX];
     char            out[PATH_MAX + 16];
     vdc_run_result  res;
@@ -253,6 +264,69 @@ static void signal_name(int sig, char *buf, size_t cb)
 
 /* ---- classification ------------------------------------------------------ */
 
+static uint64_t after_max(const vdc_run_opts *o)
+{
+    return o->after_max_ms != 0 ? o->after_max_ms : o->timeout_ms * 30;
+}
+
+/* The verdict of an after hook or a task, once its process has ended:
+ * how it ended first, then what it reported. */
+static void classify_out(job *j, int status, const vdc_run_opts *o, const char *san)
+{
+    vdc_run_result *res = &j->res;
+    shared *shm = j->shm;
+    const vdc_run_out *out = &shm->out;
+    char sig[32], what[sizeof out->phase];
+    snprintf(what, sizeof what, "%s", out->phase[0] != '\0' ? out->phase : j->is_task ? "task" : "work after the replay");
+    snprintf(res->phase, sizeof res->phase, "%s", what);
+    snprintf(res->rerun, sizeof res->rerun, "%s", out->rerun);
+    memcpy(res->count, out->count, sizeof res->count);
+    const char *passed = j->is_task ? "" : " (the replay had passed)";
+    if (j->late != LATE_NONE) {
+        res->verdict = VDC_V_TIMEOUT;
+        snprintf(res->clause, sizeof res->clause, "HOST-2");
+        uint64_t ms = j->late == LATE_TOTAL ? after_max(o) : o->timeout_ms;
+        snprintf(res->message, sizeof res->message, "%s%s %llu.%03llu s%s; the process group was killed", what,
+                 j->late == LATE_STALL ? ": no progress for" : j->late == LATE_TOTAL ? ": still running after"
+                                                                                     : ": no verdict within",
+                 (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000), passed);
+    } else if (WIFSIGNALED(status) || (san != NULL && sanitizer_signal(san) != 0)) {
+        res->verdict = VDC_V_CRASH;
+        snprintf(res->clause, sizeof res->clause, "HOST-2");
+        res->signal = WIFSIGNALED(status) ? WTERMSIG(status) : sanitizer_signal(san);
+        signal_name(res->signal, sig, sizeof sig);
+        snprintf(res->message, sizeof res->message, "%s during the %s%s%s", sig, what, passed,
+                 WIFSIGNALED(status) ? "" : " (reported by the sanitizer)");
+    } else if (san != NULL) {
+        char first[256];
+        copy_lines(san, first, sizeof first, 1);
+        res->verdict = VDC_V_FAIL;
+        snprintf(res->clause, sizeof res->clause, "HOST-2");
+        if (shm->out_done)
+            snprintf(res->message, sizeof res->message, "sanitizer report at exit, after the %s finished: %s", what,
+                     first);
+        else
+            snprintf(res->message, sizeof res->message, "sanitizer report during the %s: %s", what, first);
+    } else if (!shm->out_done) {
+        res->verdict = VDC_V_FAIL;
+        snprintf(res->clause, sizeof res->clause, "HOST-2");
+        snprintf(res->message, sizeof res->message, "the process exited with status %d during the %s%s",
+                 res->exit_status, what, passed);
+    } else if (res->exit_status != 0) {
+        res->verdict = VDC_V_FAIL;
+        snprintf(res->message, sizeof res->message, "the %s finished but the process exited with status %d", what,
+                 res->exit_status);
+    } else {
+        res->verdict = out->verdict;
+        snprintf(res->clause, sizeof res->clause, "%s", out->clause);
+        if (out->verdict != VDC_V_PASS || out->message[0] != '\0')
+            snprintf(res->message, sizeof res->message, "%s", out->message);
+        snprintf(res->note, sizeof res->note, "%s", out->note);
+        if (res->verdict == VDC_V_PASS)
+            res->phase[0] = '\0';
+    }
+}
+
 static void classify(job *j, int status, const vdc_run_opts *o)
 {
     vdc_run_result *res = &j->res;
@@ -266,7 +340,16 @@ static void classify(job *j, int status, const vdc_run_opts *o)
     if (san != NULL)
         copy_lines(san, res->sanitizer, sizeof res->sanitizer, SAN_LINES_MAX);
 
-    if (j->timed_out) {
+    if (j->is_task || shm->stage != 0) {
+        if (!j->is_task) {
+            /* The replay passed before the hook started: keep its figures
+             * and its message (quality warnings), unless the hook fails. */
+            res->warnings = shm->r.warnings;
+            res->misuse = shm->r.misuse;
+            snprintf(res->message, sizeof res->message, "%s", shm->r.message);
+        }
+        classify_out(j, status, o, san);
+    } else if (j->late != LATE_NONE) {
         res->verdict = VDC_V_TIMEOUT;
         set_call(j, reached);
         snprintf(res->message, sizeof res->message,
@@ -328,7 +411,9 @@ static void classify(job *j, int status, const vdc_run_opts *o)
 
 /* ---- starting and finishing children ---------------------------------- */
 
-static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *saved)
+/* The child's set-up: own process group, the caller's signal state, output
+ * to the file, the memory limit. */
+static void child_setup(const vdc_run_opts *o, int fd, const sig_saved *saved)
 {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* vdcc killed: its children go too */
@@ -348,7 +433,29 @@ static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *s
         struct rlimit rl = { .rlim_cur = (rlim_t)o->mem_limit_mb << 20, .rlim_max = (rlim_t)o->mem_limit_mb << 20 };
         setrlimit(RLIMIT_AS, &rl);
     }
+#else
+    (void)o;
 #endif
+}
+
+/* Starts the after hook or the task: its out is PASS until it says otherwise. */
+static void out_begin(shared *shm)
+{
+    memset(&shm->out, 0, sizeof shm->out);
+    shm->out.verdict = VDC_V_PASS;
+    shm->stage = 1;
+}
+
+static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *saved)
+{
+    child_setup(o, fd, saved);
+    if (j->is_task) {
+        out_begin(j->shm);
+        o->task(o->task_user, j->task_k, o->backend, &j->shm->out);
+        fflush(NULL);
+        j->shm->out_done = 1;
+        exit(0);
+    }
     char scratch[sizeof j->dir + 16];
     snprintf(scratch, sizeof scratch, "%s/scratch", j->dir);
     vdc_replay_opts ro = {
@@ -360,31 +467,22 @@ static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *s
     j->shm->rc = vdc_replay(j->trace, &ro, &j->shm->r);
     fflush(stdout);
     j->shm->done = 1;
+    if (o->after != NULL && RT_SUCCESS(j->shm->rc) && j->shm->r.outcome == VDC_PASS) {
+        out_begin(j->shm);
+        o->after(o->after_user, j->trace, o->backend, &j->shm->out);
+        fflush(NULL);
+        j->shm->out_done = 1;
+    }
     /* exit, not _exit: LeakSanitizer checks at exit. */
     exit(0);
 }
 
-/* Prepares and forks trace j->idx.  Returns true when a child runs; false
- * when the result is already final (parse error, skip, system error). */
-static bool start(job *j, const vdc_run_opts *o, const char *path, const sig_saved *saved)
+/* Makes the job's private directory, output file and shared mapping, and
+ * forks.  Returns true when a child runs; false when the result is already
+ * final (an ERROR). */
+static bool spawn(job *j, const vdc_run_opts *o, const sig_saved *saved)
 {
-    char err[1024];
-    int rc = vdc_trace_load(path, &j->trace, err, sizeof err);
-    if (RT_FAILURE(rc)) {
-        j->res.verdict = VDC_V_ERROR;
-        snprintf(j->res.message, sizeof j->res.message, "%s", err[0] ? err : rcname(rc));
-        return false;
-    }
-    j->res.calls = vdc_trace_ncalls(j->trace);
-    uint64_t missing = vdc_trace_required_caps(j->trace) & ~o->backend->uBackendCaps;
-    if (missing != 0) {
-        char names[256];
-        caps_names(missing, names, sizeof names);
-        j->res.verdict = VDC_V_SKIP;
-        snprintf(j->res.message, sizeof j->res.message, "backend does not declare %s", names);
-        return false;
-    }
-    rc = vdc_scratch_make(o->tmp_parent, "vdcc-conform", j->dir, sizeof j->dir);
+    int rc = vdc_scratch_make(o->tmp_parent, "vdcc-conform", j->dir, sizeof j->dir);
     if (RT_FAILURE(rc)) {
         j->res.verdict = VDC_V_ERROR;
         snprintf(j->res.message, sizeof j->res.message, "cannot make a scratch directory: %s (%s)",
@@ -427,6 +525,58 @@ static bool start(job *j, const vdc_run_opts *o, const char *path, const sig_sav
     return true;
 }
 
+/* Prepares and forks trace j->idx.  Returns true when a child runs; false
+ * when the result is already final (parse error, skip, system error). */
+static bool start(job *j, const vdc_run_opts *o, const char *path, const sig_saved *saved)
+{
+    char err[1024];
+    int rc = vdc_trace_load(path, &j->trace, err, sizeof err);
+    if (RT_FAILURE(rc)) {
+        j->res.verdict = VDC_V_ERROR;
+        snprintf(j->res.message, sizeof j->res.message, "%s", err[0] ? err : rcname(rc));
+        return false;
+    }
+    j->res.calls = vdc_trace_ncalls(j->trace);
+    uint64_t missing = vdc_trace_required_caps(j->trace) & ~o->backend->uBackendCaps;
+    if (missing != 0) {
+        char names[256];
+        caps_names(missing, names, sizeof names);
+        j->res.verdict = VDC_V_SKIP;
+        snprintf(j->res.message, sizeof j->res.message, "backend does not declare %s", names);
+        return false;
+    }
+    return spawn(j, o, saved);
+}
+
+/* Whether trace job j is in its after hook (timed by its heartbeat). */
+static bool in_after(const job *j)
+{
+    return !j->is_task && j->shm != NULL && j->shm->stage != 0;
+}
+
+/* Whether a running child is late (LATE_*): the fixed deadline for
+ * replays and tasks; for after hooks, a heartbeat unchanged for
+ * timeout_ms, or after_max_ms in all. */
+static int lateness(job *j, const vdc_run_opts *o, uint64_t now)
+{
+    if (!in_after(j))
+        return now >= j->deadline_ms ? LATE_DEADLINE : LATE_NONE;
+    uint64_t beat = j->shm->out.heartbeat;
+    if (j->after_ms == 0) {
+        j->after_ms = now;
+        j->beat = beat;
+        j->beat_ms = now;
+    } else if (beat != j->beat) {
+        j->beat = beat;
+        j->beat_ms = now;
+    }
+    if (now - j->beat_ms >= o->timeout_ms)
+        return LATE_STALL;
+    if (now - j->after_ms >= after_max(o))
+        return LATE_TOTAL;
+    return LATE_NONE;
+}
+
 static void release(job *j)
 {
     if (j->shm != NULL)
@@ -443,9 +593,10 @@ static void release(job *j)
 int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, vdc_run_done_fn done, void *ctx)
 {
     if (o == NULL || o->backend == NULL || o->timeout_ms == 0 || o->jobs == 0 || done == NULL
-        || (n > 0 && paths == NULL))
+        || (n > 0 && paths == NULL) || (o->ntasks > 0 && o->task == NULL) || o->ntasks > UINT_MAX - n)
         return VERR_INVALID_PARAMETER;
-    unsigned njobs = o->jobs < n ? o->jobs : (n > 0 ? n : 1);
+    unsigned total = n + o->ntasks;
+    unsigned njobs = o->jobs < total ? o->jobs : (total > 0 ? total : 1);
     job *jobs = calloc(njobs, sizeof *jobs);
     if (jobs == NULL)
         return VERR_NO_MEMORY;
@@ -464,18 +615,21 @@ int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, 
         sigaction(stop_signals[i], &sa, &saved.act[i]);
 
     unsigned next = 0, active = 0;
-    while ((next < n || active > 0) && !g_stop) {
-        for (unsigned s = 0; s < njobs && next < n && !g_stop; s++) {
+    while ((next < total || active > 0) && !g_stop) {
+        for (unsigned s = 0; s < njobs && next < total && !g_stop; s++) {
             job *j = &jobs[s];
             if (j->active)
                 continue;
             memset(&j->res, 0, sizeof j->res);
             j->res.exit_status = -1;
             j->idx = next++;
-            j->timed_out = false;
+            j->is_task = j->idx >= n;
+            j->task_k = j->is_task ? j->idx - n : 0;
+            j->late = LATE_NONE;
+            j->after_ms = 0;
             j->dir[0] = '\0';
             j->active = true;
-            if (start(j, o, paths[j->idx], &saved)) {
+            if (j->is_task ? spawn(j, o, &saved) : start(j, o, paths[j->idx], &saved)) {
                 active++;
             } else {
                 done(ctx, j->idx, &j->res);
@@ -485,9 +639,11 @@ int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, 
         if (active == 0)
             continue;
 
+        /* Sleep until a child ends, the nearest fixed deadline, or 100 ms
+         * (after hooks are watched by polling their heartbeat). */
         uint64_t now = now_ms(), wait_ms = 100;
         for (unsigned s = 0; s < njobs; s++)
-            if (jobs[s].active && !jobs[s].timed_out)
+            if (jobs[s].active && jobs[s].late == LATE_NONE && !in_after(&jobs[s]))
                 wait_ms = jobs[s].deadline_ms <= now ? 0 : (jobs[s].deadline_ms - now < wait_ms ? jobs[s].deadline_ms - now : wait_ms);
         struct timespec ts = { .tv_sec = (time_t)(wait_ms / 1000), .tv_nsec = (long)(wait_ms % 1000) * 1000000L };
         if (wait_ms > 0)
@@ -515,10 +671,12 @@ int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, 
                 done(ctx, j->idx, &j->res);
                 release(j);
                 active--;
-            } else if (!j->timed_out && now >= j->deadline_ms) {
-                kill(-j->pid, SIGKILL);
-                kill(j->pid, SIGKILL);
-                j->timed_out = true;
+            } else if (j->late == LATE_NONE) {
+                j->late = lateness(j, o, now);
+                if (j->late != LATE_NONE) {
+                    kill(-j->pid, SIGKILL);
+                    kill(j->pid, SIGKILL);
+                }
             }
         }
     }

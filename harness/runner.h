@@ -18,6 +18,21 @@
  *     FAIL quoting its first lines; otherwise the replay's own verdict.
  *   - the private directory is removed.
  * Up to `jobs` children run at once; results are delivered per trace.
+ *
+ * Two optional extensions (vdcc conform uses both):
+ *   - an *after* hook, run in the trace's child once its replay passed
+ *     (conform's crash and fault sweeps).  It reports through a vdc_run_out
+ *     in the shared mapping, and the trace's verdict becomes the hook's.  It
+ *     has its own time limits, since it may run much longer than a replay:
+ *     TIMEOUT when its heartbeat stays unchanged for timeout_ms (a hang) or
+ *     when it runs past after_max_ms in all.  A crash, a sanitizer report
+ *     or a timeout in it is classified as in the replay, naming the hook's
+ *     phase ("SIGSEGV during the crash sweep");
+ *   - *tasks*: test points that are not traces (conform's hostile images),
+ *     numbered after the traces.  Each runs in its own child exactly like a
+ *     trace (process group, memory limit, output capture, sanitizer
+ *     detection, timeout_ms from its start) and reports through a
+ *     vdc_run_out.
  */
 #ifndef VDCC_HARNESS_RUNNER_H
 #define VDCC_HARNESS_RUNNER_H
@@ -39,6 +54,30 @@ typedef enum vdc_verdict {
 /* "PASS", "FAIL", "SKIP", "ERROR", "CRASH", "TIMEOUT". */
 const char *vdc_verdict_name(vdc_verdict v);
 
+/*
+ * What an after hook or a task reports, in memory shared with the parent
+ * (written by the child only; the parent reads it once the child is gone,
+ * except the heartbeat).  The runner zeroes it and sets verdict to PASS
+ * before calling the hook or task.
+ */
+typedef struct vdc_run_out {
+    volatile uint64_t heartbeat;   /* incremented as the work goes on (after hooks: a stall is a hang) */
+    char        phase[48];         /* what the child is doing; set before each part (e.g. "crash sweep") */
+    vdc_verdict verdict;           /* PASS, FAIL, SKIP (tasks) or ERROR */
+    char        clause[24];        /* the clause a FAIL breaks, "" unknown */
+    char        message[2048];     /* why (FAIL, SKIP, ERROR) */
+    char        note[256];         /* a remark on a PASS, shown on its TAP line */
+    char        rerun[512];        /* the vdcc subcommand and options that rerun the failing part alone */
+    uint64_t    count[4];          /* the caller's figures (conform: reliability/conform_hooks.h) */
+} vdc_run_out;
+
+struct vdc_trace;
+
+/* The after hook: t is the parsed trace, be the backend under test. */
+typedef void (*vdc_run_after_fn)(void *user, const struct vdc_trace *t, const VDCACHEBACKEND *be, vdc_run_out *out);
+/* A task: k in 0..ntasks-1. */
+typedef void (*vdc_run_task_fn)(void *user, unsigned k, const VDCACHEBACKEND *be, vdc_run_out *out);
+
 typedef struct vdc_run_result {
     vdc_verdict verdict;
     unsigned    calls;        /* records in the trace (0 when it did not parse) */
@@ -52,6 +91,12 @@ typedef struct vdc_run_result {
     double      seconds;
     char        message[2048];
     char        sanitizer[4096]; /* first lines of a sanitizer report, "" none */
+    /* From an after hook or a task ("" / 0 otherwise): */
+    char        phase[48];    /* the hook's phase the verdict comes from ("" the replay) */
+    char        clause[24];   /* the clause a failure breaks, "" unknown */
+    char        note[256];    /* a remark on a pass */
+    char        rerun[512];   /* the out's rerun (subcommand and options) */
+    uint64_t    count[4];     /* the out's figures */
 } vdc_run_result;
 
 typedef struct vdc_run_opts {
@@ -60,15 +105,25 @@ typedef struct vdc_run_opts {
     uint64_t              mem_limit_mb; /* 0: none; ignored under sanitizers */
     unsigned              jobs;         /* >= 1 */
     const char           *tmp_parent;   /* NULL: $TMPDIR or /tmp */
+    /* Optional after hook (see above); after_max_ms 0: 30 * timeout_ms. */
+    vdc_run_after_fn      after;
+    void                 *after_user;
+    uint64_t              after_max_ms;
+    /* Optional tasks, numbered n..n+ntasks-1 after the n traces. */
+    unsigned              ntasks;
+    vdc_run_task_fn       task;
+    void                 *task_user;
 } vdc_run_opts;
 
-/* Called once per trace, in completion order, with i its index in paths. */
+/* Called once per trace (and task), in completion order, with i its index
+ * in paths (n + k for task k). */
 typedef void (*vdc_run_done_fn)(void *ctx, unsigned i, const vdc_run_result *r);
 
 /*
- * Runs every trace of paths[0..n).  Returns VINF_SUCCESS once every trace
- * has a result (whatever the verdicts), VERR_INVALID_PARAMETER for bad
- * options, VERR_NO_MEMORY, or VERR_INVALID_STATE when SIGINT, SIGTERM,
+ * Runs every trace of paths[0..n), then every task.  Returns VINF_SUCCESS
+ * once every trace and task has a result (whatever the verdicts),
+ * VERR_INVALID_PARAMETER for bad options (ntasks without task), VERR_NO_MEMORY,
+ * or VERR_INVALID_STATE when SIGINT, SIGTERM,
  * SIGHUP or SIGPIPE stopped the run: the running children were killed and
  * their directories removed, traces not finished have no result, and
  * vdc_run_stop_signal() tells which signal it was.  The parent's handlers

@@ -25,11 +25,13 @@
 # errors in the copy, so a mutant that only warns still runs), then each
 # mutant rewrites one file, rebuilds, runs `vdcc conform` with its defaults
 # (every trace, and what conform adds to them), and restores the file.
-# Nothing in the real tree is touched.  By default the copy builds the
-# sanitizer vdccs `ninja test` runs: a mutant is run under ASan+UBSan
-# (build/asan/vdcc: out-of-bounds access, overflow), and one that passes
-# there again under MemorySanitizer (build/msan/vdcc: uninitialised reads).
-# Expect 10-40 s per mutant.
+# Nothing in the real tree is touched.  A mutant goes through up to three
+# stages, cheapest first, and the first that fails kills it: the optimised
+# vdcc with conform's defaults (traces, crash and fault sweeps, hostile
+# images); then, as `ninja test` runs the sanitizers, the ASan+UBSan vdcc
+# (out-of-bounds access, overflow) and the MemorySanitizer vdcc
+# (uninitialised reads), both without the sweeps.  Expect 30-90 s per
+# mutant.
 #
 # Verdicts: KILLED (some trace fails, crashes or times out), WARNED (all
 # pass, but conform reports more quality warnings than for the unmutated
@@ -46,16 +48,14 @@
 # gives both figures: with the listed equivalents left out, and raw.
 #
 # Usage: tools/mutate.sh [--quick] [--count N] [--seed S] [--list] [--keep DIR]
-#                        [--variant asan|opt] [--equivalent FILE]
+#                        [--variant full|opt] [--equivalent FILE]
 #   --quick     5 mutants (what a test suite can afford)
 #   --count N   mutants to run (default 80)
 #   --seed S    sampling seed (default 1)
 #   --list      only print the sampled mutants
 #   --keep DIR  work in DIR (kept afterwards) instead of a temporary one
-#   --variant V asan+msan (default): build/asan/vdcc, and for a mutant it
-#               passes, build/msan/vdcc too (uninitialised reads); asan:
-#               the first only; opt: build/vdcc (fastest, blind to silent
-#               memory errors)
+#   --variant V full (default): the three stages above; opt: the
+#               optimised stage only (faster, blind to silent memory errors)
 #   --equivalent FILE  the equivalent-mutant list (default
 #               tools/mutate-equivalent; /dev/null: none)
 # Output: one line per mutant, then "mutation score: K killed of K+S (P%)"
@@ -63,7 +63,7 @@
 # original line).  Exit status: 0 when the run completed (whatever the
 # score), 1 when the unmutated tree did not build or pass, 2 on usage errors.
 set -u
-count=80 seed=1 list=0 keep="" variant=asan+msan equiv=""
+count=80 seed=1 list=0 keep="" variant=full equiv=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) count=5 ;;
@@ -71,7 +71,7 @@ while [ $# -gt 0 ]; do
     --seed) seed=${2:?--seed needs S}; shift ;;
     --list) list=1 ;;
     --keep) keep=${2:?--keep needs DIR}; shift ;;
-    --variant) variant=${2:?--variant needs asan or opt}; shift ;;
+    --variant) variant=${2:?--variant needs full or opt}; shift ;;
     --equivalent) equiv=${2:?--equivalent needs FILE}; shift ;;
     -h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "tools/mutate.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
@@ -81,12 +81,9 @@ done
 case "$count" in '' | *[!0-9]*) echo "tools/mutate.sh: --count wants a number" >&2; exit 2 ;; esac
 case "$seed" in '' | *[!0-9]*) echo "tools/mutate.sh: --seed wants a number" >&2; exit 2 ;; esac
 
-second=""
 case "$variant" in
-asan+msan) vdcc=build/asan/vdcc second=build/msan/vdcc ;;
-asan) vdcc=build/asan/vdcc ;;
-opt) vdcc=build/vdcc ;;
-*) echo "tools/mutate.sh: --variant wants asan+msan, asan or opt" >&2; exit 2 ;;
+full | opt) ;;
+*) echo "tools/mutate.sh: --variant wants full or opt" >&2; exit 2 ;;
 esac
 root=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 [ -n "$equiv" ] || equiv=$root/tools/mutate-equivalent
@@ -150,27 +147,44 @@ sed -i 's/ -Werror / /' "$W/build.ninja"
 mkdir -p "$W/.mutate-orig"
 for f in $files; do [ -f "$W/$f" ] && cp "$W/$f" "$W/.mutate-orig/$(basename "$f")"; done
 t0=$(date +%s)
-if ! (cd "$W" && ninja -j2 $vdcc $second >"$W/.mutate-build.log" 2>&1); then
+# The stages a mutant goes through, cheapest first; the first that fails
+# kills it.  Each: binary, extra conform options, label.
+stages=("build/vdcc||optimised build")
+if [ "$variant" = full ]; then
+    # The sanitizer stages skip the sweeps (the optimised stage ran them,
+    # and they are most of conform's time): they are for what only a
+    # sanitizer sees, an out-of-bounds or uninitialised read on the way.
+    stages+=("build/asan/vdcc|--no-crash --no-faults|ASan+UBSan build"
+             "build/msan/vdcc|--no-crash --no-faults|MSan build")
+fi
+stage_bin() { echo "${1%%|*}"; }
+stage_opts() { local x=${1#*|}; echo "${x%%|*}"; }
+stage_label() { echo "${1##*|}"; }
+all_bins=$(for st in "${stages[@]}"; do stage_bin "$st"; done)
+if ! (cd "$W" && ninja -j2 $all_bins >"$W/.mutate-build.log" 2>&1); then
     echo "tools/mutate.sh: the unmutated tree does not build (see $W/.mutate-build.log)" >&2
     tail -n 20 "$W/.mutate-build.log" >&2
     exit 1
 fi
-conform() { (cd "$W" && timeout 900 "${1:-$vdcc}" conform --jobs 2 --timeout 10 >"$W/.mutate-conform.log" 2>&1); }
-if [ -n "$second" ] && ! conform "$second"; then
-    echo "tools/mutate.sh: the unmutated tree fails its own corpus under $second:" >&2
-    grep -E '^not ok' "$W/.mutate-conform.log" >&2
-    exit 1
-fi
-if ! conform; then
-    echo "tools/mutate.sh: the unmutated tree fails its own corpus:" >&2
-    grep -E '^not ok' "$W/.mutate-conform.log" >&2
-    exit 1
-fi
+conform() { # binary options...: runs conform, its output in .mutate-conform.log
+    local bin=$1; shift
+    (cd "$W" && timeout 1200 "$bin" conform --jobs 2 --timeout 10 "$@" >"$W/.mutate-conform.log" 2>&1)
+}
 # Quality warnings (SHOULD clauses: a cache that forgets more than it must)
 # of a conform run, from its "# N quality warnings" line.
 warnings() { sed -n 's/^# \([0-9][0-9]*\) quality warnings.*/\1/p' "$W/.mutate-conform.log" | tail -n 1; }
-base_warn=$(warnings); base_warn=${base_warn:-0}
-echo "tools/mutate.sh: baseline built and passing in $(( $(date +%s) - t0 )) s ($W), $base_warn quality warnings"
+base_warn=()
+for st in "${stages[@]}"; do
+    # shellcheck disable=SC2046 # the options are words
+    if ! conform "$(stage_bin "$st")" $(stage_opts "$st"); then
+        echo "tools/mutate.sh: the unmutated tree fails its own corpus ($(stage_label "$st")):" >&2
+        grep -E '^not ok' "$W/.mutate-conform.log" >&2
+        exit 1
+    fi
+    w=$(warnings)
+    base_warn+=("${w:-0}")
+done
+echo "tools/mutate.sh: baseline built and passing in $(( $(date +%s) - t0 )) s ($W), ${base_warn[0]} quality warnings"
 
 # --- the mutants ------------------------------------------------------------------
 killed=0 warned=0 survived=0 nocompile=0 equivalent=0 wrong_equiv=0 i=0
@@ -189,39 +203,51 @@ while IFS=$'\t' read -r f line kind occ desc; do
         continue
     fi
     m0=$(date +%s)
-    by=""
-    if ! (cd "$W" && timeout 600 ninja -j2 "$vdcc" >"$W/.mutate-build.log" 2>&1); then
-        verdict="NOCOMPILE"; nocompile=$((nocompile + 1))
-    elif conform && [ -n "$second" ] && (cd "$W" && timeout 600 ninja -j2 "$second" >"$W/.mutate-build.log" 2>&1) \
-         && ! conform "$second"; then
-        # Passed under ASan; the MemorySanitizer build (as `ninja test` runs
-        # it too) sees reads of uninitialised memory that ASan does not.
-        verdict="KILLED"; killed=$((killed + 1))
-        first=$(grep -m1 -E '^not ok' "$W/.mutate-conform.log" | sed 's/^not ok [0-9]* - //')
-        by=" by ${first##*/} (MSan build)"
-        [ "$listed" = 1 ] && { wrong_equiv=$((wrong_equiv + 1)); by+=" (listed as equivalent: the list is wrong about it)"; }
-    elif w=$(warnings) && [ "${w:-0}" -gt "$base_warn" ]; then
+    verdict="" by="" warned_by=""
+    si=0
+    for st in "${stages[@]}"; do
+        bin=$(stage_bin "$st")
+        if ! (cd "$W" && timeout 600 ninja -j2 "$bin" >"$W/.mutate-build.log" 2>&1); then
+            [ "$si" = 0 ] && { verdict="NOCOMPILE"; nocompile=$((nocompile + 1)); }
+            break # a later stage that does not build: judged by the earlier ones
+        fi
+        # shellcheck disable=SC2046
+        conform "$bin" $(stage_opts "$st")
+        if grep -qE '^not ok' "$W/.mutate-conform.log" || ! grep -q ' passed, 0 failed' "$W/.mutate-conform.log"; then
+            verdict="KILLED"
+            first=$(grep -m1 -E '^not ok' "$W/.mutate-conform.log" | sed 's/^not ok [0-9]* - //')
+            by=" by ${first##*/}${first:+ }($(stage_label "$st"))"
+            break
+        fi
+        w=$(warnings)
+        if [ -z "$warned_by" ] && [ "${w:-0}" -gt "${base_warn[$si]}" ]; then
+            warned_by=" by ${w} quality warnings, baseline ${base_warn[$si]} ($(stage_label "$st"))"
+        fi
+        si=$((si + 1))
+    done
+    if [ -z "$verdict" ] && [ -n "$warned_by" ]; then
         # Conform passed but reports the mutant: it forgets data the
         # unmutated backend keeps (more SHOULD warnings than the baseline).
-        verdict="WARNED"; warned=$((warned + 1)); killed=$((killed + 1))
-        by=" by ${w} quality warnings (baseline $base_warn)"
-    elif [ "$(grep -c '^not ok' "$W/.mutate-conform.log")" = 0 ] && grep -q ' passed, 0 failed' "$W/.mutate-conform.log"; then
+        verdict="WARNED" by=$warned_by
+    fi
+    case "$verdict" in
+    KILLED | WARNED)
+        killed=$((killed + 1))
+        [ "$verdict" = WARNED ] && warned=$((warned + 1))
+        if [ "$listed" = 1 ]; then
+            wrong_equiv=$((wrong_equiv + 1))
+            by+=" (listed as equivalent: the list is wrong about it)"
+        fi ;;
+    NOCOMPILE) ;;
+    *)
         if [ "$listed" = 1 ]; then
             verdict="EQUIVALENT"; equivalent=$((equivalent + 1))
             equivalents+="  $f:$line: $desc    | $text"$'\n'
         else
             verdict="SURVIVED"; survived=$((survived + 1))
             survivors+="  $f:$line: $desc    | $text"$'\n'
-        fi
-    else
-        verdict="KILLED"; killed=$((killed + 1))
-        first=$(grep -m1 -E '^not ok' "$W/.mutate-conform.log" | sed 's/^not ok [0-9]* - //')
-        by=" by ${first##*/}"
-        if [ "$listed" = 1 ]; then
-            wrong_equiv=$((wrong_equiv + 1))
-            by+=" (listed as equivalent: the list is wrong about it)"
-        fi
-    fi
+        fi ;;
+    esac
     cp "$orig" "$W/$f" # a fresh mtime: the next build recompiles it
     printf '[%d/%d] %-10s %s:%s %s (%d s)%s\n' "$i" "$total" "$verdict" "$f" "$line" "$desc" \
         $(( $(date +%s) - m0 )) "$by"

@@ -28,7 +28,7 @@
 typedef struct common_args {
     const char   *spec, *name, *trace;
     uint64_t      seed, ops, capacity, vsize, max_write, timeout_ms;
-    bool          fixed, no_isolate;
+    bool          fixed, no_isolate, no_deep;
 } common_args;
 
 static bool is_vci(const VDCACHEBACKEND *be)
@@ -36,9 +36,9 @@ static bool is_vci(const VDCACHEBACKEND *be)
     return be->pszBackendName != NULL && strcasecmp(be->pszBackendName, "vci") == 0;
 }
 
-static vdc_deep_check_fn deep_for(const VDCACHEBACKEND *be)
+static vdc_deep_check_fn deep_for(const common_args *a, const VDCACHEBACKEND *be)
 {
-    return is_vci(be) && vdc_rel_have_vci_check() ? vdc_rel_vci_check : NULL;
+    return !a->no_deep && is_vci(be) && vdc_rel_have_vci_check() ? vdc_rel_vci_check : NULL;
 }
 
 /* Builds the workload: from the trace, or generated. */
@@ -93,12 +93,13 @@ static const char common_help[] =
     "  --max-write B   largest write of the workload in bytes (default 16384)\n"
     "  --fixed         create a fixed (preallocated) cache\n"
     "  --no-isolate    run in this process (faster; a crash ends the run)\n"
+    "  --no-deep-check no deep format check even for VCI backends (as vdcc conform's sweeps)\n"
     "  --timeout SEC   an isolated case making no progress this long is a hang (default 20)\n"
     "  -h, --help      this text\n";
 
 enum {
     O_BACKEND = 1, O_NAME, O_SEED, O_OPS, O_CAPACITY, O_VSIZE, O_MAX_WRITE, O_FIXED, O_NO_ISOLATE, O_TIMEOUT,
-    O_HELP,
+    O_NO_DEEP, O_HELP,
     /* crashtest */
     O_RANDOM, O_MAX_POINTS, O_MAX_STATES, O_MAX_SINGLE, O_MAX_TEARS, O_FIRST, O_LAST, O_STRIDE, O_REQUIRE_OPEN, O_ALLOW_OPEN_FAIL,
     O_SAVE, O_VERBOSE, O_FAULT_AT, O_FAULT_KIND, O_FAULT_MODE,
@@ -127,6 +128,7 @@ static int common_opt(const char *cmd, int id, const char *val, common_args *a)
         return vdc_parse_uint(cmd, "--max-write", val, 512, (uint64_t)16 << 20, &a->max_write) ? 1 : -1;
     case O_FIXED: a->fixed = true; return 1;
     case O_NO_ISOLATE: a->no_isolate = true; return 1;
+    case O_NO_DEEP: a->no_deep = true; return 1;
     case O_TIMEOUT: return vdc_parse_seconds(cmd, "--timeout", val, 100, 3600000, &a->timeout_ms) ? 1 : -1;
     case VDC_OPT_OPERAND:
         if (a->trace != NULL) {
@@ -144,13 +146,14 @@ static int common_opt(const char *cmd, int id, const char *val, common_args *a)
     { O_OPS, "ops", 0, true }, { O_CAPACITY, "capacity", 0, true }, { O_VSIZE, "vsize", 0, true },   \
     { O_MAX_WRITE, "max-write", 0, true },                                                           \
     { O_FIXED, "fixed", 0, false }, { O_NO_ISOLATE, "no-isolate", 0, false },                        \
-    { O_TIMEOUT, "timeout", 0, true }, { O_HELP, "help", 'h', false }
+    { O_TIMEOUT, "timeout", 0, true }, { O_NO_DEEP, "no-deep-check", 0, false },                     \
+    { O_HELP, "help", 'h', false }
 
 static void init_common(common_args *a)
 {
     memset(a, 0, sizeof *a);
     a->spec = "ref";
-    a->seed = 1;
+    a->seed = VDC_CT_SEED;
     a->ops = 200;
     a->timeout_ms = 20000;
 }
@@ -251,7 +254,8 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
     int fkind = VDC_FAULT_ANY;
     common_args a;
     vdc_crashtest_opts co;
-    uint64_t nrandom = 16, max_single = 64, max_tears = 8, first = 0, last = UINT64_MAX, stride = 1, verbose = 10;
+    uint64_t nrandom = VDC_CT_RANDOM, max_single = VDC_CT_MAX_SINGLE, max_tears = VDC_CT_MAX_TEARS, first = 0,
+             last = UINT64_MAX, stride = 1, verbose = 10;
     uint64_t max_points = 0, max_states = 0;
     int require = -1; /* -1: by backend */
     const char *val;
@@ -348,7 +352,7 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
                                  .max_single = (unsigned)max_single, .max_tears = (unsigned)max_tears,
                                  .first_point = first, .last_point = last, .stride = stride,
                                  .max_points = max_points, .max_states = (unsigned)max_states };
-    co.deep_check = deep_for(b.be);
+    co.deep_check = deep_for(&a, b.be);
     co.require_open = require < 0 ? is_vci(b.be) : require == 1;
     co.log = stdout;
     co.max_logged = (unsigned)verbose;
@@ -497,7 +501,7 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
         goto out_unload;
     fo.be = b.be;
     fo.w = w;
-    fo.deep_check = deep_for(b.be);
+    fo.deep_check = deep_for(&a, b.be);
     fo.log = stdout;
     fo.max_logged = (unsigned)verbose;
 

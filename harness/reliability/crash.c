@@ -376,6 +376,15 @@ static int visit(void *user, const vdc_crash_state *cs, vdc_fs *fs)
     return 0;
 }
 
+/* Ends the workload once the recorder has overflowed: its states could
+ * not be enumerated anyway (VERR_TOO_MUCH_DATA). */
+static bool rec_overflowed(void *user)
+{
+    vdc_crash_rec_stats st;
+    vdc_fs_crash_rec_stats(user, &st);
+    return st.overflow;
+}
+
 int vdc_crashtest_run(const vdc_crashtest_opts *o, vdc_crashtest_result *r)
 {
     vdc_wl_result wl;
@@ -413,10 +422,12 @@ int vdc_crashtest_run(const vdc_crashtest_opts *o, vdc_crashtest_result *r)
         top = fault;
     }
     vdc_wl_opts wo = { .be = o->be, .fs = top, .rec = rec, .keep_calls = true, .heartbeat = o->heartbeat,
-                       .tolerate_errors = fault != NULL };
+                       .tolerate_errors = fault != NULL, .stop = rec_overflowed, .stop_user = rec };
     rc = vdc_wl_run(o->w, &wo, &wl);
     vdc_fs_destroy(fault);
     fault = NULL;
+    if (RT_SUCCESS(rc) && wl.stopped)
+        rc = VERR_TOO_MUCH_DATA;
     if (RT_FAILURE(rc))
         goto out_free_wl;
     r->workload_calls = wl.total_calls;

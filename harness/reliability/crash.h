@@ -57,6 +57,14 @@
 #include "fs_crash.h"
 #include "workload.h"
 
+/* The crash-state settings `vdcc crashtest` uses unless told otherwise
+ * (cmd_rel.c); conform's sweep (sweep.h) uses them too, so that the
+ * crashtest line it prints for a failure reproduces it. */
+#define VDC_CT_SEED       1u
+#define VDC_CT_RANDOM     16u
+#define VDC_CT_MAX_SINGLE 64u
+#define VDC_CT_MAX_TEARS  8u
+
 /* A deep format check of image `name` in fs: VINF_SUCCESS when it is a
  * valid image, else a failure status with msg saying why. */
 typedef int (*vdc_deep_check_fn)(void *user, vdc_fs *fs, const char *name, char *msg, size_t cb_msg);

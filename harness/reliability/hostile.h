@@ -25,6 +25,17 @@
  * encoder stored (vci_enc.h ve_data_byte); for UNCLEAN ones every read
  * must miss.  Whatever the expectation, no call may crash, hang, misuse
  * the host or leak.
+ *
+ * Data of broken images.  The encoder fills every data block with
+ * ve_data_byte of its own virtual offsets, so even on an invalid image a
+ * hit has no business returning anything else, with one exception: a few
+ * cases break the tree so that it maps a key to foreign blocks (a node, or
+ * another extent's data), and section 11 lets a reader serve the image as
+ * it is until its first change.  Such a case lists the mapping as an
+ * alias: virtual bytes [voff, voff + len) may also read as the original
+ * file's bytes from foff on, and as zeros where that lies past its end
+ * (what the file reads there once it has grown: the truncated images whose
+ * cached data was cut off).  hostile_check.h states the whole rule.
  */
 #ifndef VDCC_HARNESS_RELIABILITY_HOSTILE_H
 #define VDCC_HARNESS_RELIABILITY_HOSTILE_H
@@ -37,6 +48,13 @@ enum {
     VDC_HX_VALID, VDC_HX_INVALID, VDC_HX_UNCLEAN
 };
 
+typedef struct vdc_hostile_alias {
+    uint64_t voff, len;        /* virtual bytes ... */
+    uint64_t foff;             /* ... the image maps to these file bytes */
+} vdc_hostile_alias;
+
+#define VDC_HOSTILE_MAX_ALIAS 4u
+
 typedef struct vdc_hostile_case {
     unsigned       number;     /* 1-based */
     char           name[64];   /* "NNN-short-name" (file name without .vci) */
@@ -45,6 +63,8 @@ typedef struct vdc_hostile_case {
     const uint8_t *img;
     size_t         size;
     uint64_t       cblocks;    /* capacity the header claims (reads cover it) */
+    unsigned       nalias;     /* aliases (see above), usually 0 */
+    vdc_hostile_alias alias[VDC_HOSTILE_MAX_ALIAS];
 } vdc_hostile_case;
 
 /* Called once per case, in order; the image is valid only during the call.

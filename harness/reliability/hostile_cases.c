@@ -41,7 +41,17 @@ typedef struct hx {
     void          *user;
     unsigned       n;
     int            rc;
+    unsigned       nalias;     /* aliases of the next case emitted (hostile.h) */
+    vdc_hostile_alias alias[VDC_HOSTILE_MAX_ALIAS];
 } hx;
+
+/* Declares that the next case's tree maps virtual bytes [voff, voff + len)
+ * to the file bytes at foff (hostile.h "Data of broken images"). */
+static void alias(hx *h, uint64_t voff, uint64_t len, uint64_t foff)
+{
+    if (h->nalias < VDC_HOSTILE_MAX_ALIAS)
+        h->alias[h->nalias++] = (vdc_hostile_alias){ voff, len, foff };
+}
 
 const char *vdc_hx_name(uint8_t x)
 {
@@ -67,10 +77,12 @@ static void emit(hx *h, vci_enc *e, const char *name, uint8_t probe, uint8_t rw,
     vdc_hostile_case c;
     va_list va;
     if (h->rc != 0) {
+        h->nalias = 0;
         ve_free(e);
         return;
     }
     if (e->oom) {
+        h->nalias = 0;
         h->rc = VERR_NO_MEMORY;
         ve_free(e);
         return;
@@ -88,6 +100,9 @@ static void emit(hx *h, vci_enc *e, const char *name, uint8_t probe, uint8_t rw,
     c.img = e->buf;
     c.size = e->size;
     c.cblocks = e->cblocks;
+    c.nalias = h->nalias;
+    memcpy(c.alias, h->alias, sizeof c.alias);
+    h->nalias = 0;
     h->rc = h->fn(h->user, &c);
     ve_free(e);
 }
@@ -765,9 +780,11 @@ static void node_cases(hx *h)
     emit(h, &e, "child-unmarked", BAD_DEEP, "leaf B's first block not marked in the bitmap (deep check)");
     b_tree2(&e, &t);
     ve_put64(&e, EXT(t.leaf[0], 0, X_ADDR), t.leaf[1]);
+    alias(h, 0, 2 * VE_BLOCK, NODE(t.leaf[1]));
     emit(h, &e, "data-on-node", BAD_DEEP, "extent 0's data at leaf B's node (metadata used as data; deep check)");
     b_tree2(&e, &t);
     ve_put64(&e, EXT(t.leaf[0], 1, X_ADDR), ve_get64(&e, EXT(t.leaf[0], 0, X_ADDR)));
+    alias(h, 8 * VE_BLOCK, 2 * VE_BLOCK, ve_get64(&e, EXT(t.leaf[0], 0, X_ADDR)) * VE_BLOCK);
     emit(h, &e, "data-shared", BAD_DEEP, "extents 0 and 1 share data blocks (section 4: nothing allocated twice)");
     b_tree2(&e, &t);
     ve_put64(&e, ENT(e.root, 1, N_CHILD), ve_get64(&e, EXT(t.leaf[0], 0, X_ADDR)) - 0);
@@ -829,10 +846,23 @@ static void trunc_case(hx *h, uint64_t size)
     else if (size < nodes_end)
         emit(h, &e, n, BAD_DEEP, "tree2 image cut to %llu of %llu bytes: a leaf node is missing",
              (unsigned long long)size, (unsigned long long)full);
-    else
+    else {
+        /* Leaf B's extents (keys 64, 72, 80; 2 blocks each) whose data was
+         * cut off map to bytes past the end: once the file grows they read
+         * as zeros (hostile.h "Data of broken images").  Serving them is
+         * tolerated for now, though it is no better than a lie: spec/vci-format.md
+         * section 11's first-change proof would have to check that every
+         * referenced block lies inside the file to forget such an image. */
+        for (unsigned i = 0; i < 3; i++) {
+            uint64_t a = ve_get64(&e, EXT(t.leaf[1], i, X_ADDR)) * VE_BLOCK, end = a + 2 * VE_BLOCK;
+            uint64_t cut = size > a ? size : a;
+            if (end > cut)
+                alias(h, (64 + 8 * (uint64_t)i) * VE_BLOCK + (cut - a), end - cut, cut);
+        }
         emit(h, &e, n, VDC_HX_OK, VDC_HX_OK, VDC_HX_OK, VDC_HX_ANY,
              "tree2 image cut to %llu of %llu bytes: only cached data is missing", (unsigned long long)size,
              (unsigned long long)full);
+    }
 }
 
 static void trunc_cases(hx *h)
@@ -852,7 +882,7 @@ static void trunc_cases(hx *h)
 
 int vdc_hostile_each(vdc_hostile_fn fn, void *user)
 {
-    hx h = { fn, user, 0, 0 };
+    hx h = { .fn = fn, .user = user };
     valid_cases(&h);
     header_cases(&h);
     header_sweep(&h);

@@ -546,6 +546,10 @@ int vdc_wl_run(const vdc_workload *w, const vdc_wl_opts *o, vdc_wl_result *r)
     for (size_t i = 0; i < w->n && RT_SUCCESS(rc); i++) {
         const vdc_wop *op = &w->ops[i];
         uint32_t opi = (uint32_t)i;
+        if (o->stop != NULL && o->stop(o->stop_user)) {
+            r->stopped = true;
+            break;
+        }
         switch (op->kind) {
         case VDC_WOP_CREATE:
             d.want_flags = VD_OPEN_FLAGS_NORMAL;

@@ -156,6 +156,11 @@ typedef struct vdc_wl_opts {
     bool      keep_calls;      /* fill result->calls (the crash test needs them) */
     unsigned  max_calls_per_op;/* loop guard; 0: 16 + 2 * (len / 512) */
     volatile uint64_t *heartbeat; /* incremented before each call (may be NULL) */
+    /* Asked before each op (may be NULL): true ends the run there (the
+     * open instance is closed), e.g. once a crash recorder has overflowed
+     * and the rest of the run could not be used. */
+    bool    (*stop)(void *user);
+    void     *stop_user;
 } vdc_wl_opts;
 
 typedef struct vdc_wl_result {
@@ -168,6 +173,7 @@ typedef struct vdc_wl_result {
     uint64_t     hits, misses; /* read calls by outcome */
     vdc_model   *model;        /* what may be served after the run (owned) */
     bool         open_at_end;  /* an instance was still open (it is closed) */
+    bool         stopped;      /* o->stop ended the run early */
     uint64_t     misuse;       /* host misuse counted */
     uint8_t     *arena;        /* the write data calls point into (owned) */
     size_t       narena, caparena;

@@ -7,7 +7,11 @@
 # number errors; the corpus passes on toy (plugin and :SYMBOL) and ref; a
 # wrong expectation fails precisely; every broken backend is classified
 # (CRASH with signal and call, TIMEOUT, leak, data, loop, probe, misuse) while
-# the run goes on; the rerun command reproduces; record + replay round-trips
+# the run goes on; the rerun command reproduces; conform's crash and fault
+# sweeps and its hostile VCI images catch planted bugs the replay misses (a
+# naive index, a read error served as a hit, a lax probe), isolated (a
+# crash or hang in a sweep is that trace's CRASH/TIMEOUT), with rerun
+# commands that reproduce; record + replay round-trips
 # (in-process and through the VirtualBox plugin); lint refuses a broken
 # vtable; a plugin that crashes or hangs in VDPluginLoad is refused while
 # vdcc lives on; TAP and JUnit are well-formed.  Prints "N passed, N failed" last and
@@ -21,6 +25,8 @@ pass=0 fail=0
 case "$B" in *asan*) asan=1 ;; *) asan=0 ;; esac
 case "$B" in *asan* | *msan*) sanitized=1 ;; *) sanitized=0 ;; esac
 ncorpus=$(ls corpus/conformance/*.trace | wc -l)
+nhostile=$(ls corpus/hostile/*.vci | wc -l)
+ndefault=$((ncorpus + nhostile))
 
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 bad() {
@@ -83,14 +89,26 @@ expect "conform of a directory without traces" 2 "no traces found"
 
 # --- the corpus passes on two different correct backends -----------------
 run "$V" conform --backend "$B/tb_toy.so" --jobs 2
-expect "corpus passes on toy (plugin)" 0 "^[1-9][0-9]* passed, 0 failed(, [0-9]+ skipped)?\$"
+expect "corpus passes on toy (plugin), sweeps included" 0 "^[1-9][0-9]* passed, 0 failed(, [0-9]+ skipped)?\$" \
+    '^# sweeps: [1-9][0-9]* crash state\(s\) checked, [1-9][0-9]* fault point\(s\) run' \
+    '^ok [0-9]+ - hostile # SKIP the backend is not VCI \(it is named toy\)'
 run "$V" conform --backend "$B/tb_toy.so:tb_backend" --jobs 2 harness/tests/traces/classify
 expect "toy loads as PATH.so:SYMBOL too" 0 "^2 passed, 0 failed\$" "backend .*tb_toy.so:tb_backend \(toy\)"
 run "$V" conform --jobs 2
-expect "corpus passes on ref (built-in default)" 0 "^$ncorpus passed, 0 failed\$" "backend ref \(vci\)"
+expect "corpus, sweeps and hostile images pass on ref (built-in default)" 0 "^$ndefault passed, 0 failed\$" \
+    "backend ref \(vci\)" '^# sweeps: [1-9][0-9]* crash state\(s\) checked, [1-9][0-9]* fault point\(s\) run' \
+    "^# hostile VCI images: $nhostile judged\$" '^ok [0-9]+ - hostile/001-valid-small$'
+if grep -q '^ok [0-9]* - corpus/conformance/.* # no sweeps' <<<"$out"; then
+    bad "every corpus trace converts to a sweep workload"
+else
+    ok "every corpus trace converts to a sweep workload"
+fi
 if [ -f "$B/VDPluginVciRef.so" ]; then
-    run "$V" conform --backend "$B/VDPluginVciRef.so" --jobs 2
-    expect "corpus passes on ref loaded as a plugin" 0 "^[1-9][0-9]* passed, 0 failed\$" "^$ncorpus passed, 0 failed\$"
+    # (the sweeps and the full hostile set ran above; here: that the plugin's
+    # backend counts as VCI)
+    run "$V" conform --backend "$B/VDPluginVciRef.so" --jobs 2 --no-crash --no-faults --hostile 1-40 corpus/conformance
+    expect "corpus and hostile images pass on ref loaded as a plugin (a VCI backend by name)" 0 \
+        "^$((ncorpus + 40)) passed, 0 failed\$" 'after each passing trace: nothing; hostile VCI images: one test point each'
 else
     out="" bad "$B/VDPluginVciRef.so is built"
 fi
@@ -117,7 +135,9 @@ expect "a bad trace is an ERROR with file:line" 1 '^not ok 1 ' '  outcome: ERROR
 
 # --- broken backends are classified, and the run goes on -----------------
 classify() { # backend
-    run "$V" conform --backend "$B/tb_$1.so" --timeout 2 --jobs 2 --junit "$T/$1.xml" harness/tests/traces/classify
+    # (replay classification only: the sweeps are tested below)
+    run "$V" conform --backend "$B/tb_$1.so" --no-crash --no-faults --timeout 2 --jobs 2 --junit "$T/$1.xml" \
+        harness/tests/traces/classify
 }
 classify crash
 expect "crash: CRASH with signal and call, next trace runs" 1 '^not ok 1 - .*1-io.trace' '  outcome: CRASH' \
@@ -212,6 +232,74 @@ if grep -q '<failure type="CRASH" message="SIGSEGV during call 3 of 4' "$T/crash
 else
     out=$(cat "$T/crash.xml") bad "JUnit failure carries outcome and message"
 fi
+
+# --- the sweeps and the hostile images catch what the replay cannot -------
+naive="$B/rel/rel_naive.so"
+run "$V" conform --backend "$naive:rel_naive_backend" --no-crash --no-faults corpus/conformance/overwrite.trace
+expect "the naive index passes the replay alone" 0 '^1 passed, 0 failed$'
+run "$V" conform --backend "$naive:rel_naive_backend" --junit "$T/naive.xml" corpus/conformance/overwrite.trace
+expect "the crash sweep catches the naive index (CRASH-1)" 1 '^not ok 1 - corpus/conformance/overwrite.trace$' \
+    '  outcome: FAIL' '  phase: "crash sweep"' '  clause: "CRASH-1"' 'crash sweep: [1-9][0-9]* violation\(s\) in ' \
+    '  rerun: ".*vdcc crashtest --backend .*rel_naive.so:rel_naive_backend --max-points 10 --max-states-per-point 8 --allow-open-failure --no-deep-check corpus/conformance/overwrite.trace"' \
+    '^0 passed, 1 failed$'
+naive_out=$out
+rerun=$(sed -n 's/^  rerun: "\(.*\)"$/\1/p' <<<"$naive_out" | head -n 1)
+nviol=$(sed -n 's/.*crash sweep: \([0-9]*\) violation.*/\1/p' <<<"$naive_out" | head -n 1)
+state=$(sed -n 's/.*crash sweep: .*; first: \(state [0-9]*: point [0-9]*\) .*/\1/p' <<<"$naive_out" | head -n 1)
+run bash -c "$rerun"
+expect "the crashtest rerun line reproduces the sweep's verdict" 1 "^violations: ${nviol:-none}\$" \
+    "^first violation: ${state:-none} "
+if grep -q '<failure type="FAIL" message="crash sweep: ' "$T/naive.xml" \
+    && grep -q 'phase: crash sweep&#10;clause: CRASH-1&#10;' "$T/naive.xml"; then
+    ok "JUnit carries the sweep's phase and clause"
+else
+    out=$(cat "$T/naive.xml") bad "JUnit carries the sweep's phase and clause"
+fi
+if why=$(tap_ok "$naive_out"); then ok "TAP of a sweep failure is well-formed"; else out="$why" bad "TAP of a sweep failure is well-formed"; fi
+run "$V" conform --backend "$naive:rel_sloppy_backend" --no-crash corpus/conformance/overwrite.trace
+expect "the fault sweep catches a read error served as a hit" 1 '  phase: "fault sweep"' '  clause: "READ-1"' \
+    'fault sweep: [1-9][0-9]* violation\(s\) in [0-9]+ fault point\(s\); first: fault at ' \
+    '  rerun: ".*vdcc faults --backend .*rel_sloppy_backend --max-points 4 --no-deep-check corpus/conformance/overwrite.trace"'
+rerun=$(sed -n 's/^  rerun: "\(.*\)"$/\1/p' <<<"$out" | head -n 1)
+run bash -c "$rerun"
+expect "the faults rerun line reproduces it" 1 '^violations: [1-9]'
+run "$V" conform --backend "$B/tb_crash.so" --timeout 2 harness/tests/traces/classify
+expect "a crash in a sweep is the trace's CRASH, naming the sweep; vdcc lives on" 1 '^not ok 2 - .*2-probe.trace' \
+    '  outcome: CRASH' '  phase: "crash sweep"' 'SIG[A-Z]+ during the crash sweep \(the replay had passed\)' \
+    'vdcc crashtest --backend' '^0 passed, 2 failed$'
+run "$V" conform --backend "$B/tb_hang.so" --timeout 2 harness/tests/traces/classify/2-probe.trace
+expect "a hang in a sweep is the trace's TIMEOUT" 1 '  outcome: TIMEOUT' '  phase: "crash sweep"' \
+    'crash sweep: no progress for 2.000 s' '^0 passed, 1 failed$'
+printf 'vdcc-trace 1\nfile foreign.bin len=4K data=pattern:6\nprobe foreign.bin -> VERR_VD_GEN_INVALID_HEADER\n' >"$T/probe-only.trace"
+run "$V" conform --backend toy "$T/probe-only.trace"
+expect "a trace without an image is not swept, and says so" 0 \
+    '^ok 1 - .*probe-only.trace # no sweeps: the workload converter cannot express it: ' \
+    '1 trace\(s\) not swept \(see their notes\)' '^1 passed, 0 failed$'
+run "$V" conform --backend toy --no-crash --no-faults "$T/probe-only.trace"
+expect "--no-crash --no-faults: no sweeps" 0 'after each passing trace: nothing' '^ok 1 - [^#]*$'
+lax="$B/rel/rel_vcilax.so"
+run "$V" conform --backend "$lax" --jobs 2 --no-crash --no-faults --hostile 25-40 corpus/conformance
+expect "hostile images catch a lax VCI probe the traces miss" 1 '^not ok [0-9]+ - hostile/031-version-0$' \
+    '  phase: "hostile image"' '  clause: "PROBE-1"' 'probe returned 0 \(VINF_SUCCESS\), not VERR_VD_GEN_INVALID_HEADER' \
+    'the same bytes: corpus/hostile/031-version-0.vci' '  rerun: ".*vdcc conform --backend .*rel_vcilax.so --hostile 31"'
+lax_out=$out
+if grep -q '^not ok [0-9]* - corpus/' <<<"$lax_out"; then out="" bad "... while every trace passes on it"; else ok "... while every trace passes on it"; fi
+if why=$(tap_ok "$lax_out"); then ok "TAP of a hostile failure run is well-formed"; else out="$why" bad "TAP of a hostile failure run is well-formed"; fi
+rerun=$(sed -n 's/^  rerun: "\(.*--hostile 31\)"$/\1/p' <<<"$lax_out" | head -n 1)
+run bash -c "$rerun"
+expect "the --hostile rerun line runs that case alone" 1 '^not ok 1 - hostile/031-version-0$' '^0 passed, 1 failed$'
+run "$V" conform --hostile 1-3,7
+expect "--hostile LIST runs those cases (no traces)" 0 '^1\.\.4$' '^ok 4 - hostile/007-valid-fixed$' '^4 passed, 0 failed$'
+run "$V" conform --backend toy --hostile all
+expect "--hostile on a backend that is not VCI: one skipped point" 0 '^ok 1 - hostile # SKIP the backend is not VCI' \
+    '^0 passed, 0 failed, 1 skipped$'
+run "$V" conform corpus/conformance/probe.trace
+expect "PATHs replace the default corpus: no hostile images" 0 'hostile VCI images: not in this run' '^1 passed, 0 failed$'
+for bad_arg in "--hostile 0" "--hostile 3-1" "--hostile 1,x" "--hostile 999999" "--hostile 1 --no-hostile"; do
+    # shellcheck disable=SC2086
+    run "$V" conform $bad_arg
+    expect "usage error: conform $bad_arg" 2 "vdcc conform: --hostile"
+done
 
 # --jobs changes nothing but the speed.
 jobs_set="corpus/conformance/close-delete.trace corpus/conformance/create-dynamic.trace

@@ -3,8 +3,8 @@
  * faults` as commands (reliability.h): usage errors exit 2, a correct
  * backend exits 0 (generated workloads and a trace), the planted defects
  * of naive.h, loaded as a plugin vtable, exit 1, and a backend that aborts
- * is survived.  The commands print their reports to stdout (kept in the
- * test log).
+ * is survived; the options conform's rerun lines use are accepted.  The
+ * commands print their reports to stdout (kept in the test log).
  */
 #include <unistd.h>
 
@@ -76,6 +76,12 @@ static void test_correct_backend_passes(void)
     CHECK_EQ(run(vdc_cmd_faults, "faults", "--backend", "toy", "--ops", "15", "--stride", "3", NULL), 0);
     CHECK_EQ(run(vdc_cmd_faults, "faults", "--backend", "ref", "--ops", "10", "--kind", "read", "--modes",
                  "io,full-stuck", "--no-isolate", NULL), 0);
+    /* conform's rerun lines use these */
+    CHECK_EQ(run(vdc_cmd_crashtest, "crashtest", "--backend", "ref", "--ops", "8", "--capacity", "32768",
+                 "--max-points", "3", "--max-states-per-point", "4", "--allow-open-failure", "--no-deep-check",
+                 "--no-isolate", NULL), 0);
+    CHECK_EQ(run(vdc_cmd_faults, "faults", "--backend", "ref", "--ops", "8", "--max-points", "2", "--modes",
+                 "io,full-stuck", "--no-deep-check", "--no-isolate", NULL), 0);
 }
 
 static void test_trace_workload(void)

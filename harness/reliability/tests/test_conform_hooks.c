@@ -1,0 +1,189 @@
+/*
+ * harness/reliability/tests/test_conform_hooks.c - what `vdcc conform` adds
+ * to its traces (conform_hooks.h, sweep.h), called directly: the clause
+ * picked from a violation, the bounds and the rerun options, the after
+ * hook on correct and broken backends (it must pass ref and toy, and fail
+ * the naive index on CRASH-1 and the sloppy read on the fault sweep), a
+ * trace it cannot sweep (a note, not a failure), the VCI rule, and the
+ * hostile task on ref and on ref with a lax probe.
+ */
+#include <string.h>
+
+#include "../../../tests/check.h"
+#include "../../../ref/ref.h"
+#include "../../host/status.h"
+#include "../../tests/backends/tb.h"
+#include "../../trace/trace.h"
+#include "../conform_hooks.h"
+#include "../faults.h"
+#include "../sweep.h"
+#include "naive.h"
+
+static void test_clause(void)
+{
+    char c[24];
+    vdc_sweep_clause("state 3: point 4: read-only open: READ-1/CRASH-1: read(0, 8) hit", "CRASH-1", c, sizeof c);
+    CHECK(strcmp(c, "CRASH-1") == 0);
+    vdc_sweep_clause("state 3: read-only open: READ-1/CRASH-1: read(0, 8) hit", NULL, c, sizeof c);
+    CHECK(strcmp(c, "READ-1") == 0);
+    vdc_sweep_clause("state 9: HOST-3: 1 storage handle(s) open", "CRASH-1", c, sizeof c);
+    CHECK(strcmp(c, "HOST-3") == 0);
+    vdc_sweep_clause("op 3: read returned -2 (VERR_INVALID_PARAMETER)", NULL, c, sizeof c);
+    CHECK(strcmp(c, "") == 0);
+    vdc_sweep_clause("XREAD-1x READ-12: y", NULL, c, sizeof c);
+    CHECK(strcmp(c, "READ-12") == 0);
+    vdc_sweep_clause("A-1 B2-3 OPEN-2", NULL, c, sizeof c);
+    CHECK(strcmp(c, "OPEN-2") == 0);
+}
+
+static void test_bounds(void)
+{
+    vdc_sweep_bounds b;
+    char a[256];
+    vdc_sweep_bounds_for(10, 1 << 20, &b);
+    CHECK(b.crash_points == 10 && b.crash_states == 8 && b.fault_points == 4 && b.fault_modes == VDC_FMODE_ALL);
+    vdc_sweep_crash_args(&b, a, sizeof a);
+    CHECK(strcmp(a, "--max-points 10 --max-states-per-point 8 --allow-open-failure --no-deep-check") == 0);
+    vdc_sweep_fault_args(&b, a, sizeof a);
+    CHECK(strcmp(a, "--max-points 4 --no-deep-check") == 0);
+    vdc_sweep_bounds_for(301, 0, &b);
+    CHECK(b.crash_points == 6 && b.crash_states == 6 && b.fault_points == 2);
+    vdc_sweep_fault_args(&b, a, sizeof a);
+    CHECK(strcmp(a, "--max-points 2 --modes io,full-stuck --no-deep-check") == 0);
+    vdc_sweep_bounds_for(1001, 0, &b);
+    CHECK(b.crash_points == 4 && b.crash_states == 6 && b.fault_points == 1);
+    vdc_sweep_bounds_for(50, (uint64_t)200 << 20, &b);
+    CHECK(b.crash_points == 4 && b.fault_points == 1);
+}
+
+static const char small_trace[] =
+    "vdcc-trace 1\n"
+    "create c0 file=c0.cache size=256K -> OK\n"
+    "vdwrite c0 off=0 len=16K data=pattern:1 -> OK\n"
+    "flush c0 -> OK\n"
+    "vdwrite c0 off=8K len=16K data=pattern:2 -> OK\n"
+    "vdread c0 off=0 len=32K -> hit|miss\n"
+    "close c0 -> OK\n";
+
+static void after(const VDCACHEBACKEND *be, bool crash, bool faults, const char *text, vdc_run_out *out)
+{
+    vdc_trace *t = NULL;
+    char err[256];
+    memset(out, 0, sizeof *out);
+    out->verdict = VDC_V_PASS;
+    if (RT_FAILURE(vdc_trace_parse(text, strlen(text), "t.trace", &t, err, sizeof err))) {
+        fprintf(stderr, "  parse: %s\n", err);
+        out->verdict = VDC_V_ERROR;
+        return;
+    }
+    vdc_conform_sweeps w = { crash, faults };
+    vdc_conform_after(&w, t, be, out);
+    vdc_trace_free(t);
+}
+
+static void test_after_passes_correct_backends(void)
+{
+    vdc_run_out out;
+    after(&vdcc_ref_backend, true, true, small_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_PASS);
+    CHECK(out.count[VDC_CC_CRASH_STATES] > 0 && out.count[VDC_CC_FAULT_POINTS] > 0);
+    CHECK_EQ(out.count[VDC_CC_SKIPPED], 0);
+    CHECK(out.note[0] == '\0' && out.rerun[0] == '\0');
+    after(&vdcc_toy_backend, true, true, small_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_PASS);
+    CHECK(out.count[VDC_CC_CRASH_STATES] > 0);
+}
+
+static void test_after_fails_broken_backends(void)
+{
+    vdc_run_out out;
+    after(&rel_naive_backend, true, true, small_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_FAIL);
+    CHECK(strcmp(out.phase, "crash sweep") == 0);
+    CHECK(strcmp(out.clause, "CRASH-1") == 0);
+    CHECK(strncmp(out.message, "crash sweep: ", 13) == 0 && strstr(out.message, "violation(s)") != NULL);
+    CHECK(strncmp(out.rerun, "crashtest --max-points 10 --max-states-per-point 8 ", 51) == 0);
+    after(&rel_sloppy_backend, false, true, small_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_FAIL);
+    CHECK(strcmp(out.phase, "fault sweep") == 0);
+    CHECK(strcmp(out.clause, "READ-1") == 0);
+    CHECK(strncmp(out.rerun, "faults --max-points 4 --no-deep-check", 37) == 0);
+    CHECK_EQ(out.count[VDC_CC_CRASH_STATES], 0);
+}
+
+static void test_after_cannot_sweep(void)
+{
+    vdc_run_out out;
+    after(&vdcc_ref_backend, true, true,
+          "vdcc-trace 1\nfile f.bin len=4K data=pattern:6\nprobe f.bin -> VERR_VD_GEN_INVALID_HEADER\n", &out);
+    CHECK_EQ(out.verdict, VDC_V_PASS);
+    CHECK_EQ(out.count[VDC_CC_SKIPPED], 1);
+    CHECK(strncmp(out.note, "no sweeps: ", 11) == 0);
+    after(&vdcc_ref_backend, false, false, small_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_PASS);
+    CHECK_EQ(out.count[VDC_CC_CRASH_STATES] + out.count[VDC_CC_FAULT_POINTS], 0);
+}
+
+static void test_is_vci(void)
+{
+    VDCACHEBACKEND b = vdcc_ref_backend;
+    CHECK(vdc_conform_is_vci(&vdcc_ref_backend));
+    CHECK(!vdc_conform_is_vci(&vdcc_toy_backend));
+    b.pszBackendName = "VCI";
+    CHECK(vdc_conform_is_vci(&b));
+    b.pszBackendName = "vci2";
+    CHECK(!vdc_conform_is_vci(&b));
+    b.pszBackendName = NULL;
+    CHECK(!vdc_conform_is_vci(&b));
+}
+
+/* ref's probe, minus everything but the signature (tests/vci_lax.c). */
+static int lax_probe(const char *name, PVDINTERFACE disk, PVDINTERFACE image)
+{
+    (void)name, (void)disk, (void)image;
+    return VINF_SUCCESS;
+}
+
+static bool only_31_and_1(void *user, unsigned number)
+{
+    (void)user;
+    return number == 1 || number == 31;
+}
+
+static void test_hostile_task(void)
+{
+    vdc_hostile_set all, two;
+    vdc_run_out out;
+    REQUIRE(vdc_hostile_set_load(&all, NULL, NULL) == VINF_SUCCESS);
+    CHECK(all.n >= 250 && all.n == all.total);
+    vdc_hostile_set_free(&all);
+    REQUIRE(vdc_hostile_set_load(&two, only_31_and_1, NULL) == VINF_SUCCESS);
+    REQUIRE(two.n == 2);
+    CHECK(two.total >= 250);
+    CHECK_EQ(two.v[1].number, 31);
+    for (unsigned k = 0; k < 2; k++) {
+        memset(&out, 0, sizeof out);
+        out.verdict = VDC_V_PASS;
+        vdc_conform_hostile(&two, k, &vdcc_ref_backend, &out);
+        CHECK_EQ(out.verdict, VDC_V_PASS);
+        CHECK(out.heartbeat > 0);
+    }
+    VDCACHEBACKEND lax = vdcc_ref_backend;
+    lax.pfnProbe = lax_probe;
+    memset(&out, 0, sizeof out);
+    out.verdict = VDC_V_PASS;
+    vdc_conform_hostile(&two, 0, &lax, &out); /* valid: probe ok is right */
+    CHECK_EQ(out.verdict, VDC_V_PASS);
+    vdc_conform_hostile(&two, 1, &lax, &out);
+    CHECK_EQ(out.verdict, VDC_V_FAIL);
+    CHECK(strcmp(out.clause, "PROBE-1") == 0);
+    CHECK(strstr(out.message, "corpus/hostile/031-version-0.vci") != NULL);
+    memset(&out, 0, sizeof out);
+    vdc_conform_hostile(&two, 2, &vdcc_ref_backend, &out);
+    CHECK_EQ(out.verdict, VDC_V_ERROR);
+    vdc_hostile_set_free(&two);
+}
+
+CHECK_MAIN(CHECK_CASE(test_clause), CHECK_CASE(test_bounds), CHECK_CASE(test_after_passes_correct_backends),
+           CHECK_CASE(test_after_fails_broken_backends), CHECK_CASE(test_after_cannot_sweep), CHECK_CASE(test_is_vci),
+           CHECK_CASE(test_hostile_task))
