@@ -92,9 +92,11 @@ root=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 # mutant.  List lines: FILE<TAB>KIND<TAB>the line, trimmed<TAB>the nearest
 # non-blank line above it, trimmed, or *<TAB>reason.
 is_equivalent() {
-    awk -F'\t' -v f="$1" -v k="$2" -v t="$3" -v pv="$4" '
+    # Through the environment: awk -v would interpret backslashes ('\0').
+    EQ_F=$1 EQ_K=$2 EQ_T=$3 EQ_P=$4 awk -F'\t' '
         /^#/ || NF < 5 { next }
-        $1 == f && $2 == k && $3 == t && ($4 == "*" || $4 == pv) { found = 1 }
+        $1 == ENVIRON["EQ_F"] && $2 == ENVIRON["EQ_K"] && $3 == ENVIRON["EQ_T"] \
+            && ($4 == "*" || $4 == ENVIRON["EQ_P"]) { found = 1 }
         END { exit !found }' "$equiv"
 }
 awkprog=$root/tools/mutate.awk
