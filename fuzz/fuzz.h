@@ -14,7 +14,10 @@
  * crash of the input that caused it.  Nothing else here aborts: a backend
  * that rejects hostile input with any failure status is behaving correctly.
  *
- * No global mutable state: each run builds a fuzz_env and tears it down.
+ * Nothing carries over from one input to the next: each run builds a
+ * fuzz_env and tears it down.  Targets may keep scratch buffers for the
+ * life of the process (allocating them per input is costly under the
+ * sanitizers), never what is in them.
  */
 #ifndef VDCC_FUZZ_FUZZ_H
 #define VDCC_FUZZ_FUZZ_H
@@ -52,10 +55,14 @@ typedef struct fuzz_env {
     vdc_host             *host;
 } fuzz_env;
 
-/* Sets up env for backend be.  Returns false only when out of memory (the
- * caller then skips the input; env is left empty and fuzz_env_fini-safe). */
+/* Sets up env for backend be: a new host over an empty memory fs (the fs
+ * of the last env finished, emptied, when there is one: vdc_fs_mem_clear
+ * makes it as new, and its freed pages need no allocating again).  Returns
+ * false only when out of memory (the caller then skips the input; env is
+ * left empty and fuzz_env_fini-safe). */
 bool fuzz_env_init(fuzz_env *env, const VDCACHEBACKEND *be);
-/* Destroys the host and the fs.  Safe on a zeroed or failed env. */
+/* Destroys the host, and empties the fs for the next env (or destroys it).
+ * Safe on a zeroed or failed env. */
 void fuzz_env_fini(fuzz_env *env);
 
 /* Prints "fuzz: contract violation [clause]: message" (plus the host log's

@@ -9,11 +9,11 @@
  * fuzz_script_flags); the rest is a script (fuzz/script.h).  What the image
  * held before the open is unknown and not judged; what the script writes is
  * checked on every read: a cache may miss, never lie.  At most FUZZ_OPS_MAX
- * bytes (fuzz_ops.options).
+ * bytes (fuzz_ops.options caps fuzzing at 64 KiB).
  */
 #include "script.h"
 
-#define FUZZ_OPS_MAX (2u << 20)
+#define FUZZ_OPS_MAX (1u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -16,6 +16,13 @@
  * bigger ones in the sparse encoding of fuzz.h.  Op scripts (fuzz/script.h)
  * and traces complete the set.
  *
+ * Seeds are kept small, because every execution of a fuzz target copies
+ * its input and loads the image, and libFuzzer hashes, stores and mutates
+ * whole inputs: most of the bytes of a big seed are data or padding that
+ * no mutation needs to touch.  So images with much zero space are sparse,
+ * and the 204-entry internal node has thin leaves (one extent each, but
+ * the last, which stays full) rather than 204 full ones (800 KB).
+ *
  * Exit status 0, or 1 with a message when the backend refuses something a
  * seed needs or a file cannot be written.
  */
@@ -30,7 +37,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define RAW_LIMIT   (64u << 10)
+#define RAW_LIMIT   (16u << 10)
 #define PROBE_LIMIT 4096u
 
 typedef struct gen {
@@ -342,10 +349,16 @@ static void make_images(gen *g, keep *dyn_data, keep *dyn_empty, keep *fixed_emp
     fuzz_env_fini(&env);
 
     /* A full internal root: 204 full leaves (sequential fills keep leaves
-     * full); one extent more makes the root split: depth 3. */
+     * full), then thinned to one extent each but the last: leaf i loses
+     * extents 1..106 while leaf i+1 is still full, so no two leaves can
+     * merge (vci_tree.c merges only what fits in one node).  One extent
+     * more in the last, full leaf splits it and the root: depth 3. */
     env_new(&env);
     bd = create(&env, 12u << 20, false);
     write_spread(&env, bd, 0, 204u * 107u, false);
+    for (unsigned leaf = 0; leaf + 1 < 204u; leaf++)
+        for (unsigned k = 1; k < 107u; k++)
+            discard(&env, bd, (uint64_t)(leaf * 107u + k) * 2u * 512u, 512);
     close_image(&env, bd);
     free(emit_image(g, &env, "internal-full", &n));
     if (RT_FAILURE(env.be->pfnOpen(FUZZ_IMAGE_NAME, VD_OPEN_FLAGS_NORMAL, vdc_host_disk_ifs(env.host),

@@ -26,6 +26,7 @@
  */
 #include "script.h"
 
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,9 +52,9 @@ typedef struct run {
     unsigned              flags;   /* its open flags */
     bool                  ro_life; /* read-only since it was opened */
     int64_t               stamp;   /* file stamp when ro_life began */
-    /* The shadow, one window at a time: a window's arrays are allocated
-     * when a byte of it first changes state; until then all its bytes are
-     * in state `init`. */
+    /* The shadow, one window at a time: a window's arrays (in scratch)
+     * are taken when a byte of it first changes state; until then all
+     * its bytes are in state `init`. */
     uint8_t               init;
     uint8_t              *st[FUZZ_NWINDOWS];   /* FUZZ_WINDOW states */
     uint8_t              *data[FUZZ_NWINDOWS]; /* ... and DATA bytes */
@@ -99,27 +100,58 @@ void fuzz_script_fill(uint8_t seed, uint64_t pos, uint8_t *buf, size_t n)
         memset(buf, 0, n);
         return;
     }
-    while (i < n) {
-        uint64_t w = data_word(seed, (pos + i) >> 3);
-        for (unsigned k = (unsigned)((pos + i) & 7); k < 8 && i < n; k++, i++)
-            buf[i] = (uint8_t)(w >> (8 * k));
+    /* Byte by byte up to a word boundary of the disk and after the last
+     * whole word; whole words in between, stored without a loop (a
+     * comparison per byte costs, under coverage instrumentation). */
+    for (; i < n && ((pos + i) & 7) != 0; i++)
+        buf[i] = (uint8_t)(data_word(seed, (pos + i) >> 3) >> (8 * ((pos + i) & 7)));
+    for (; n - i >= 8; i += 8) {
+        uint64_t le = htole64(data_word(seed, (pos + i) >> 3));
+        memcpy(buf + i, &le, 8);
     }
+    for (; i < n; i++)
+        buf[i] = (uint8_t)(data_word(seed, (pos + i) >> 3) >> (8 * ((pos + i) & 7)));
 }
+
+/* How many of the bytes p[0..n) from the start equal v: eight at a time
+ * where it can (the shadow is scanned on every read). */
+static size_t run_of(const uint8_t *p, size_t n, uint8_t v)
+{
+    const uint64_t pattern = v * UINT64_C(0x0101010101010101);
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w != pattern)
+            break;
+    }
+    while (i < n && p[i] == v)
+        i++;
+    return i;
+}
+
+/* Scratch memory for the shadow and the transfers, kept for the life of
+ * the process: a run owns it while it lasts (runs do not nest), and no
+ * byte of it carries from one run to the next (a window's states are set
+ * when the run first marks it, data bytes are read only where the run set
+ * state DATA, buf and wbuf are written before they are read).  Allocating
+ * these 640 KiB for every input cost more, under AddressSanitizer, than
+ * the whole script of a typical input. */
+static struct {
+    uint8_t st[FUZZ_NWINDOWS][FUZZ_WINDOW];
+    uint8_t data[FUZZ_NWINDOWS][FUZZ_WINDOW];
+    uint8_t buf[FUZZ_WINDOW], wbuf[FUZZ_WINDOW];
+} scratch;
 
 /* --- the shadow ------------------------------------------------------------ */
 
 /* Sets n bytes of window win from off to state st (with their bytes, for
- * DATA).  Out of memory: the target cannot go on judging; it stops with a
- * message rather than report a false violation. */
+ * DATA). */
 static void mark(run *r, unsigned win, uint64_t off, size_t n, uint8_t st, const uint8_t *src)
 {
     if (r->st[win] == NULL) {
-        r->st[win] = malloc(FUZZ_WINDOW);
-        r->data[win] = malloc(FUZZ_WINDOW);
-        if (r->st[win] == NULL || r->data[win] == NULL) {
-            fprintf(stderr, "fuzz: out of memory for the shadow\n");
-            exit(1);
-        }
+        r->st[win] = scratch.st[win];
+        r->data[win] = scratch.data[win];
         memset(r->st[win], r->init, FUZZ_WINDOW);
     }
     memset(r->st[win] + off, st, n);
@@ -139,8 +171,7 @@ static void check_hit(const run *r, unsigned win, uint64_t off, const uint8_t *g
     while (i < n) {
         uint8_t st = sts != NULL ? sts[off + i] : r->init;
         /* A run of bytes in one state; DATA runs are compared at once. */
-        for (j = i + 1; j < n && (sts != NULL ? sts[off + j] : r->init) == st; j++)
-            ;
+        j = sts != NULL ? i + run_of(sts + off + i, n - i, st) : n;
         if (st == ST_DATA && memcmp(got + i, data + off + i, j - i) == 0)
             st = ST_UNKNOWN;
         if (st == ST_DATA)
@@ -445,12 +476,37 @@ static void check_all(run *r, void *bd, bool strict, const char *clause, const c
 {
     for (unsigned w = 0; w < FUZZ_NWINDOWS; w++) {
         const uint8_t *st = r->st[w];
-        bool any = st == NULL && r->init != ST_UNKNOWN;
-        for (size_t i = 0; st != NULL && i < FUZZ_WINDOW && !any; i++)
-            any = st[i] != ST_UNKNOWN;
+        bool any = st == NULL ? r->init != ST_UNKNOWN : run_of(st, FUZZ_WINDOW, ST_UNKNOWN) < FUZZ_WINDOW;
         if (any && !read_range(r, bd, w, 0, FUZZ_WINDOW, true, strict, clause, what))
             return;
     }
+}
+
+/* Copies the image file as it is now (size bytes) to CRASH_NAME, a window
+ * at a time through buf: the memory fs keeps the zero stretches of a
+ * sparse image for free, so the copy costs what the original does.  On
+ * failure no copy is left.  Returns the fs's status. */
+static int copy_image(fuzz_env *env, uint64_t size, uint8_t *buf)
+{
+    vdc_file *f;
+    int rc = env->fs->ops->open(env->fs, CRASH_NAME,
+                                RTFILE_O_READWRITE | RTFILE_O_CREATE_REPLACE | RTFILE_O_DENY_NONE, &f);
+    if (RT_FAILURE(rc))
+        return rc;
+    for (uint64_t off = 0; off < size && RT_SUCCESS(rc); off += FUZZ_WINDOW) {
+        size_t n = size - off < FUZZ_WINDOW ? (size_t)(size - off) : FUZZ_WINDOW;
+        rc = vdc_fs_mem_peek(env->fs, FUZZ_IMAGE_NAME, off, buf, n);
+        if (RT_SUCCESS(rc))
+            rc = f->fs->ops->write(f, off, buf, n);
+    }
+    if (RT_SUCCESS(rc))
+        rc = f->fs->ops->set_size(f, size);
+    int rc2 = f->fs->ops->close(f);
+    if (RT_SUCCESS(rc))
+        rc = rc2;
+    if (RT_FAILURE(rc))
+        env->fs->ops->remove(env->fs, CRASH_NAME);
+    return rc;
 }
 
 static void op_crash(run *r)
@@ -459,21 +515,13 @@ static void op_crash(run *r)
     const vdc_host_stats *stats = vdc_host_get_stats(env->host);
     unsigned before;
     uint64_t size;
-    uint8_t *copy;
     void *cbd = NULL;
     int rc;
 
     if (r->crashes >= MAX_CRASHES || !fuzz_file_size(env, FUZZ_IMAGE_NAME, &size) || size > MAX_COPY_BYTES)
         return;
     r->crashes++;
-    copy = malloc(size != 0 ? (size_t)size : 1);
-    if (copy == NULL)
-        return;
-    rc = size != 0 ? vdc_fs_mem_peek(env->fs, FUZZ_IMAGE_NAME, 0, copy, (size_t)size) : VINF_SUCCESS;
-    if (RT_SUCCESS(rc))
-        rc = vdc_fs_mem_put(env->fs, CRASH_NAME, copy, (size_t)size);
-    free(copy);
-    if (RT_FAILURE(rc))
+    if (RT_FAILURE(copy_image(env, size, r->buf)))
         return;
 
     before = stats->open_storages;
@@ -629,7 +677,8 @@ static void interpret(run *r)
     }
 }
 
-static bool run_init(run *r, fuzz_env *env, bool model, const uint8_t *script, size_t len)
+/* A run's memory is the scratch above: nothing to allocate or free. */
+static void run_init(run *r, fuzz_env *env, bool model, const uint8_t *script, size_t len)
 {
     memset(r, 0, sizeof(*r));
     r->env = env;
@@ -639,20 +688,10 @@ static bool run_init(run *r, fuzz_env *env, bool model, const uint8_t *script, s
     r->end = script + len;
     r->init = model ? ST_ABSENT : ST_UNKNOWN;
     r->verbose = getenv("VDCC_FUZZ_VERBOSE") != NULL;
-    r->buf = malloc(FUZZ_WINDOW);
-    r->wbuf = malloc(FUZZ_WINDOW);
-    return r->buf != NULL && r->wbuf != NULL;
+    r->buf = scratch.buf;
+    r->wbuf = scratch.wbuf;
 }
 
-static void run_fini(run *r)
-{
-    for (unsigned w = 0; w < FUZZ_NWINDOWS; w++) {
-        free(r->st[w]);
-        free(r->data[w]);
-    }
-    free(r->buf);
-    free(r->wbuf);
-}
 
 /* After the script: close, reopen read-only, judge every window, close. */
 static void finish(run *r)
@@ -669,14 +708,11 @@ static void finish(run *r)
 void fuzz_script_run_ops(fuzz_env *env, unsigned open_flags, const uint8_t *script, size_t len)
 {
     run r;
-    if (!run_init(&r, env, false, script, len))
-        goto out_fini;
+    run_init(&r, env, false, script, len);
     if (!open_instance(&r, open_flags, "open"))
-        goto out_fini;
+        return;
     interpret(&r);
     finish(&r);
-out_fini:
-    run_fini(&r);
 }
 
 void fuzz_script_run_model(fuzz_env *env, uint64_t cb, unsigned image_flags, unsigned open_flags,
@@ -690,8 +726,7 @@ void fuzz_script_run_model(fuzz_env *env, uint64_t cb, unsigned image_flags, uns
     if (!(be->uBackendCaps & ((image_flags & VD_IMAGE_FLAGS_FIXED) ? VD_CAP_CREATE_FIXED
                                                                    : VD_CAP_CREATE_DYNAMIC)))
         return;
-    if (!run_init(&r, env, true, script, len))
-        goto out_fini;
+    run_init(&r, env, true, script, len);
     for (unsigned i = 0; i < 16; i++)
         uuid.au8[i] = (uint8_t)(0xc0 + i);
     rc = be->pfnCreate(FUZZ_IMAGE_NAME, cb, image_flags, NULL, &uuid, open_flags, 0, 99,
@@ -702,7 +737,7 @@ void fuzz_script_run_model(fuzz_env *env, uint64_t cb, unsigned image_flags, uns
         r.bd = NULL;
         fuzz_check_no_storage(env, "refused create");
         fuzz_check_misuse(env, "refused create");
-        goto out_fini;
+        return;
     }
     if (RT_FAILURE(rc) || r.bd == NULL)
         fuzz_fail(env, "CREATE-1", "create(%llu bytes, image flags %#x, open flags %#x) failed with %d",
@@ -711,6 +746,4 @@ void fuzz_script_run_model(fuzz_env *env, uint64_t cb, unsigned image_flags, uns
     check_flags(&r);
     interpret(&r);
     finish(&r);
-out_fini:
-    run_fini(&r);
 }

@@ -6,6 +6,11 @@
  * VERR_VD_GEN_INVALID_HEADER (header) or VERR_VD_IMAGE_CORRUPTED (block map
  * header, nodes) and put a one-line explanation of the first problem into
  * `why` when it is not NULL.  Encoders cannot fail.  No I/O, no state.
+ *
+ * Every on-disk integer goes through the bounds-checked cursor: a field by
+ * itself (vci_get_*), or, in the hot node decoders, the whole array of
+ * fixed-size extents or entries with one range check (cur_span), each
+ * field then loaded at a constant offset of its record inside that span.
  */
 #include "vci_format.h"
 
@@ -47,15 +52,40 @@ static bool cur_room(vci_cur *c, size_t n)
     return true;
 }
 
+/* Little-endian loads from bytes the caller has bounds-checked (through
+ * cur_span): p[0..3] and p[0..7] must lie inside the checked span. */
+static uint32_t le32_at(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64_at(const uint8_t *p)
+{
+    return (uint64_t)le32_at(p) | (uint64_t)le32_at(p + 4) << 32;
+}
+
+/* The next n bytes at the cursor, which moves past them; NULL (and the
+ * cursor failed) when fewer than n remain.  One range check for a whole
+ * field or record: decoding nodes is the hot path of every lookup, and a
+ * check per byte or per field costs comparisons that coverage
+ * instrumentation also traces, one by one. */
+static const uint8_t *cur_span(vci_cur *c, size_t n)
+{
+    if (!cur_room(c, n))
+        return NULL;
+    const uint8_t *p = c->rp + c->pos;
+    c->pos += n;
+    return p;
+}
+
+/* The n-byte (1, 4 or 8) little-endian integer at the cursor (0 when it
+ * does not fit). */
 static uint64_t cur_get_le(vci_cur *c, unsigned n)
 {
-    uint64_t v = 0;
-    if (!cur_room(c, n))
+    const uint8_t *p = cur_span(c, n);
+    if (p == NULL)
         return 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)c->rp[c->pos + i] << (8 * i);
-    c->pos += n;
-    return v;
+    return n == 8 ? le64_at(p) : n == 4 ? le32_at(p) : p[0];
 }
 
 static void cur_put_le(vci_cur *c, uint64_t v, unsigned n)
@@ -66,8 +96,19 @@ static void cur_put_le(vci_cur *c, uint64_t v, unsigned n)
     }
     if (!cur_room(c, n))
         return;
-    for (unsigned i = 0; i < n; i++)
-        c->wp[c->pos + i] = (uint8_t)(v >> (8 * i));
+    uint8_t *p = c->wp + c->pos;
+    p[0] = (uint8_t)v;
+    if (n >= 4) {
+        p[1] = (uint8_t)(v >> 8);
+        p[2] = (uint8_t)(v >> 16);
+        p[3] = (uint8_t)(v >> 24);
+    }
+    if (n == 8) {
+        p[4] = (uint8_t)(v >> 32);
+        p[5] = (uint8_t)(v >> 40);
+        p[6] = (uint8_t)(v >> 48);
+        p[7] = (uint8_t)(v >> 56);
+    }
     c->pos += n;
 }
 
@@ -100,12 +141,26 @@ void vci_put_bytes(vci_cur *c, const void *src, size_t n)
     c->pos += n;
 }
 
+/* Zeros to compare with: a node is the largest structure checked at once. */
+static const uint8_t zeros[VCI_NODE_SIZE];
+
+/* Are the n bytes at p all zero?  memcmp against zeros, a chunk at a time,
+ * rather than a comparison per byte. */
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        size_t k = n < sizeof(zeros) ? n : sizeof(zeros);
+        if (memcmp(p, zeros, k) != 0)
+            return false;
+        p += k;
+        n -= k;
+    }
+    return true;
+}
+
 bool vci_cur_zero_from(const vci_cur *c, size_t from)
 {
-    for (size_t i = from; i < c->len; i++)
-        if (c->rp[i] != 0)
-            return false;
-    return true;
+    return from >= c->len || all_zero(c->rp + from, c->len - from);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -359,13 +414,14 @@ void vci_node_copy(vci_node *d, unsigned di, const vci_node *s, unsigned si, uns
     }
 }
 
-static bool all_zero(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0)
-            return false;
-    return true;
-}
+/* Field offsets inside an extent and an internal entry (the layout table
+ * of vci_format.h); each record is read with one cur_span of its size. */
+enum {
+    EXT_PREV = 0, EXT_NEXT = 8, EXT_FLAGS = 16, EXT_RSVD = 17, EXT_KEY = 18, EXT_COUNT = 26, EXT_ADDR = 30,
+    ENT_KEY = 0, ENT_COUNT = 8, ENT_CHILD = 12,
+};
+_Static_assert(EXT_ADDR + 8 == VCI_EXTENT_SIZE, "extent layout");
+_Static_assert(ENT_CHILD + 8 == VCI_IENTRY_SIZE, "internal entry layout");
 
 /* Is the block range [a, a+n) (n >= 1, a + n <= cblocks) clear of the
  * header and the block map? */
@@ -381,20 +437,28 @@ static int decode_leaf(const uint8_t *in, const vci_layout *lay, vci_node *n, ch
     vci_cur c = vci_cur_reader(in, VCI_NODE_SIZE);
     bool seen_unused = false;
     n->n = 0;
+    vci_cur_seek(&c, 1);
+    const uint8_t *ext = cur_span(&c, (size_t)VCI_EXTENT_SIZE * VCI_LEAF_MAX);
+    if (ext == NULL)
+        return fail(bad, why, cb_why, "leaf: truncated");
     for (unsigned i = 0; i < VCI_LEAF_MAX; i++) {
         size_t off = 1 + (size_t)VCI_EXTENT_SIZE * i;
-        vci_cur_seek(&c, off);
+        const uint8_t *x = ext + (size_t)VCI_EXTENT_SIZE * i;
         vci_extent e;
-        e.prev = vci_get_u64(&c);
-        e.next = vci_get_u64(&c);
-        uint8_t flags = vci_get_u8(&c);
-        uint8_t rsvd = vci_get_u8(&c);
-        e.key = vci_get_u64(&c);
-        e.count = vci_get_u32(&c);
-        e.addr = vci_get_u64(&c);
-        if (!c.ok)
-            return fail(bad, why, cb_why, "leaf: truncated");
+        e.prev = le64_at(x + EXT_PREV);
+        e.next = le64_at(x + EXT_NEXT);
+        uint8_t flags = x[EXT_FLAGS];
+        uint8_t rsvd = x[EXT_RSVD];
+        e.key = le64_at(x + EXT_KEY);
+        e.count = le32_at(x + EXT_COUNT);
+        e.addr = le64_at(x + EXT_ADDR);
         if (e.count == 0 || e.addr == 0) {
+            /* Extents are packed, so all that follows the first unused
+             * one must be zero (unused extents, then the tail).  Usually
+             * it is, and that ends the node at once; otherwise the loop
+             * goes on to name the first fault. */
+            if (!seen_unused && all_zero(in + off, VCI_NODE_SIZE - off))
+                return VINF_SUCCESS;
             if (!all_zero(in + off, VCI_EXTENT_SIZE))
                 return fail(bad, why, cb_why, "leaf: unused extent %u is not all zero", i);
             seen_unused = true;
@@ -430,16 +494,21 @@ static int decode_internal(const uint8_t *in, const vci_layout *lay, vci_node *n
     vci_cur c = vci_cur_reader(in, VCI_NODE_SIZE);
     bool seen_unused = false;
     n->n = 0;
+    vci_cur_seek(&c, 1);
+    const uint8_t *ent = cur_span(&c, (size_t)VCI_IENTRY_SIZE * VCI_INT_MAX);
+    if (ent == NULL)
+        return fail(bad, why, cb_why, "internal node: truncated");
     for (unsigned i = 0; i < VCI_INT_MAX; i++) {
         size_t off = 1 + (size_t)VCI_IENTRY_SIZE * i;
-        vci_cur_seek(&c, off);
+        const uint8_t *x = ent + (size_t)VCI_IENTRY_SIZE * i;
         vci_ientry e;
-        e.key = vci_get_u64(&c);
-        e.count = vci_get_u32(&c);
-        e.child = vci_get_u64(&c);
-        if (!c.ok)
-            return fail(bad, why, cb_why, "internal node: truncated");
+        e.key = le64_at(x + ENT_KEY);
+        e.count = le32_at(x + ENT_COUNT);
+        e.child = le64_at(x + ENT_CHILD);
         if (e.count == 0 || e.child == 0) {
+            /* All zero from the first unused entry on: as in decode_leaf. */
+            if (!seen_unused && all_zero(in + off, VCI_NODE_SIZE - off))
+                return n->n > 0 ? VINF_SUCCESS : fail(bad, why, cb_why, "internal node: no entries");
             if (!all_zero(in + off, VCI_IENTRY_SIZE))
                 return fail(bad, why, cb_why, "internal node: unused entry %u is not all zero", i);
             seen_unused = true;

@@ -7,10 +7,13 @@
  * caches.  So a hit relinks no list and touches one line of the address
  * table and the first line of the slot, which the search reads anyway:
  *
- *  - table: open addressing with linear probing over 2^k >= 2*cap entries
+ *  - table: open addressing with linear probing over 2^k >= 2*used entries
  *    {address, slot} (NULL = empty), so a probe compares addresses without
  *    visiting any slot; removal shifts the following entries back (no
  *    tombstones, so probe lengths stay those of the load factor <= 1/2).
+ *    It starts small and doubles (rehashing) as slots are allocated, so
+ *    its size follows the slots in use (at most the first power of two
+ *    >= 2*cap), not the configured capacity.
  *  - each slot keeps its address, pins, flags and check memo in a header
  *    that shares a cache line with the start of its node.
  *  - replacement is CLOCK (second chance): a hit sets the slot's reference
@@ -23,7 +26,12 @@
  *
  * Decoded nodes are allocated the first time their slot is used (memory
  * grows with the part of the tree actually visited, up to cap nodes) and
- * reused afterwards; nothing is allocated per access.
+ * reused afterwards; nothing is allocated per access.  The slot and free
+ * arrays and the table grow the same way (doubling, up to cap entries),
+ * starting inside the cache's own struct: opening an image costs one
+ * block of under a KiB whatever cap is, and an instance that touches few
+ * nodes never pays for a large cache.  Nodes are read and written through
+ * a buffer on the stack.
  *
  * The check memo (vci_nodes_check_child) remembers, per slot, the parent
  * entry (key, count) and range end a node last passed vci_node_check_child
@@ -65,21 +73,29 @@ typedef struct tab_ent {
     node_slot *slot;        /* NULL = empty */
 } tab_ent;
 
+/* Slots the arrays inside struct vci_nodes hold before the first growth:
+ * enough for a small tree, so most opens allocate one block here. */
+#define INITIAL_SLOTS 16u
+
 struct vci_nodes {
     vci_io          *io;
     vci_layout       lay;
     unsigned         cap, used;     /* slots allowed, slots allocated */
-    node_slot      **slots;         /* [cap] */
-    unsigned        *freel;         /* [cap] slots without a node */
+    unsigned         acap;          /* length of slots[] and freel[]: used <= acap <= cap */
+    node_slot      **slots;         /* [acap] */
+    unsigned        *freel;         /* [acap] slots without a node */
     unsigned         nfree;
-    tab_ent         *tab;
+    tab_ent         *tab;           /* [tmask + 1], tmask + 1 >= 2 * used */
     unsigned         tbits;
     uint64_t         tmask;
     unsigned         hand;          /* CLOCK hand */
     unsigned         pinned, ndirty, nvalid;
     uint64_t         gen;           /* >= 1; memos of other generations are void */
     vci_nodes_stats  stats;
-    uint8_t          buf[VCI_NODE_SIZE];
+    /* The first slots[], freel[] and tab[], until they are outgrown. */
+    node_slot       *slots0[INITIAL_SLOTS];
+    unsigned         freel0[INITIAL_SLOTS];
+    tab_ent          tab0[2 * INITIAL_SLOTS];
 };
 
 static node_slot *slot_of(vci_node *n)
@@ -143,6 +159,63 @@ static void tab_remove(vci_nodes *nc, uint64_t addr)
     nc->tab[i].addr = 0;
 }
 
+/* Doubles the table and re-inserts every entry. */
+static int tab_grow(vci_nodes *nc)
+{
+    unsigned bits = nc->tbits + 1;
+    tab_ent *old = nc->tab, *t = calloc((size_t)1 << bits, sizeof(*t));
+    uint64_t n = nc->tmask + 1;
+    if (t == NULL)
+        return VERR_NO_MEMORY;
+    nc->tab = t;
+    nc->tbits = bits;
+    nc->tmask = (UINT64_C(1) << bits) - 1;
+    for (uint64_t i = 0; i < n; i++)
+        if (old[i].slot != NULL)
+            tab_insert(nc, old[i].addr, old[i].slot);
+    if (old != nc->tab0)
+        free(old);
+    return VINF_SUCCESS;
+}
+
+/* arr (have elements of elem bytes) moved to a block of want elements:
+ * realloc, or a first heap copy of the array inside the struct (initial).
+ * NULL when out of memory (arr is then unchanged). */
+static void *grow_array(void *arr, const void *initial, size_t have, size_t want, size_t elem)
+{
+    if (arr != initial)
+        return realloc(arr, want * elem);
+    void *p = malloc(want * elem);
+    if (p != NULL)
+        memcpy(p, arr, have * elem);
+    return p;
+}
+
+/* Makes room for slot number nc->used (< cap): the slot and free arrays
+ * hold it, and the table stays at most half full with it.  On failure
+ * nothing the cache relies on has changed. */
+static int reserve_slot(vci_nodes *nc)
+{
+    if (nc->used == nc->acap) {
+        unsigned want = nc->acap <= nc->cap / 2 ? nc->acap * 2 : nc->cap;
+        node_slot **slots = grow_array(nc->slots, nc->slots0, nc->acap, want, sizeof(*slots));
+        if (slots == NULL)
+            return VERR_NO_MEMORY;
+        nc->slots = slots;
+        unsigned *freel = grow_array(nc->freel, nc->freel0, nc->acap, want, sizeof(*freel));
+        if (freel == NULL)
+            return VERR_NO_MEMORY; /* slots[] is merely longer than acap */
+        nc->freel = freel;
+        nc->acap = want;
+    }
+    while (nc->tmask + 1 < 2 * ((uint64_t)nc->used + 1)) {
+        int rc = tab_grow(nc);
+        if (RT_FAILURE(rc))
+            return rc;
+    }
+    return VINF_SUCCESS;
+}
+
 /* ---- lifetime ------------------------------------------------------------ */
 
 int vci_nodes_new(vci_io *io, const vci_layout *lay, unsigned cap, vci_nodes **out)
@@ -155,19 +228,15 @@ int vci_nodes_new(vci_io *io, const vci_layout *lay, unsigned cap, vci_nodes **o
     nc->io = io;
     nc->lay = *lay;
     nc->cap = cap;
+    nc->acap = cap < INITIAL_SLOTS ? cap : INITIAL_SLOTS;
     nc->tbits = 1;
-    while ((UINT64_C(1) << nc->tbits) < 2 * (uint64_t)cap)
+    while ((UINT64_C(1) << nc->tbits) < 2 * (uint64_t)nc->acap)
         nc->tbits++;
     nc->tmask = (UINT64_C(1) << nc->tbits) - 1;
     nc->gen = 1;
-    /* calloc: the arrays cost address space, not memory, until used. */
-    nc->slots = calloc(cap, sizeof(*nc->slots));
-    nc->freel = calloc(cap, sizeof(*nc->freel));
-    nc->tab = calloc((size_t)nc->tmask + 1, sizeof(*nc->tab));
-    if (nc->slots == NULL || nc->freel == NULL || nc->tab == NULL) {
-        vci_nodes_destroy(nc);
-        return VERR_NO_MEMORY;
-    }
+    nc->slots = nc->slots0;
+    nc->freel = nc->freel0;
+    nc->tab = nc->tab0; /* tmask + 1 <= 2 * INITIAL_SLOTS, zeroed by calloc */
     *out = nc;
     return VINF_SUCCESS;
 }
@@ -176,12 +245,14 @@ void vci_nodes_destroy(vci_nodes *nc)
 {
     if (nc == NULL)
         return;
-    if (nc->slots != NULL)
-        for (unsigned i = 0; i < nc->used; i++)
-            free(nc->slots[i]);
-    free(nc->slots);
-    free(nc->freel);
-    free(nc->tab);
+    for (unsigned i = 0; i < nc->used; i++)
+        free(nc->slots[i]);
+    if (nc->slots != nc->slots0)
+        free(nc->slots);
+    if (nc->freel != nc->freel0)
+        free(nc->freel);
+    if (nc->tab != nc->tab0)
+        free(nc->tab);
     free(nc);
 }
 
@@ -205,8 +276,9 @@ uint64_t vci_nodes_gen(const vci_nodes *nc)
 
 static int write_slot(vci_nodes *nc, node_slot *s)
 {
-    vci_node_encode(&s->node, nc->buf);
-    int rc = vci_io_write_meta(nc->io, s->addr * VCI_BLOCK_SIZE, nc->buf, VCI_NODE_SIZE);
+    uint8_t buf[VCI_NODE_SIZE];
+    vci_node_encode(&s->node, buf);
+    int rc = vci_io_write_meta(nc->io, s->addr * VCI_BLOCK_SIZE, buf, VCI_NODE_SIZE);
     if (RT_SUCCESS(rc)) {
         nc->stats.writes++;
         if (s->dirty) {
@@ -235,6 +307,9 @@ static int grab_slot(vci_nodes *nc, node_slot **out)
         return VINF_SUCCESS;
     }
     if (nc->used < nc->cap) {
+        int rc = reserve_slot(nc);
+        if (RT_FAILURE(rc))
+            return rc;
         node_slot *s = aligned_alloc(SLOT_ALIGN, SLOT_BYTES);
         if (s == NULL)
             return VERR_NO_MEMORY;
@@ -303,9 +378,10 @@ int vci_nodes_get(vci_nodes *nc, uint64_t addr, bool cached_only, vci_node **out
     int rc = grab_slot(nc, &s);
     if (RT_FAILURE(rc))
         return rc;
-    rc = vci_io_read_meta(nc->io, addr * VCI_BLOCK_SIZE, nc->buf, VCI_NODE_SIZE);
+    uint8_t buf[VCI_NODE_SIZE];
+    rc = vci_io_read_meta(nc->io, addr * VCI_BLOCK_SIZE, buf, VCI_NODE_SIZE);
     if (RT_SUCCESS(rc))
-        rc = vci_node_decode(nc->buf, &nc->lay, &s->node, NULL, 0);
+        rc = vci_node_decode(buf, &nc->lay, &s->node, NULL, 0);
     if (RT_FAILURE(rc)) {
         park_slot(nc, s);
         return rc;

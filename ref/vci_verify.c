@@ -53,7 +53,20 @@ typedef struct fp {
     uint64_t r, inv_r1;   /* the point, 1/(r-1) */
     uint64_t sum;         /* sum of r^b */
     uint64_t count;       /* blocks */
+    uint64_t r2k[64];     /* r^(2^k): a power of r is a product of these */
 } fp;
+
+/* r^e: the product of r^(2^k) over the bits k of e (the same value
+ * mod_pow(r, e) computes, with half the multiplications: every range of
+ * the tree and of the bitmap costs two powers). */
+static uint64_t fp_pow(const fp *f, uint64_t e)
+{
+    uint64_t v = 1;
+    for (unsigned k = 0; e != 0; k++, e >>= 1)
+        if (e & 1)
+            v = mod_mul(v, f->r2k[k]);
+    return v;
+}
 
 static void fp_init(fp *f)
 {
@@ -67,16 +80,19 @@ static void fp_init(fp *f)
         v = (v << 8) | u[i];
     f->r = 2 + v % (P61 - 3); /* 2 .. p-2: r - 1 is invertible */
     f->inv_r1 = mod_pow(f->r - 1, P61 - 2);
+    f->r2k[0] = f->r;
+    for (unsigned k = 1; k < 64; k++)
+        f->r2k[k] = mod_mul(f->r2k[k - 1], f->r2k[k - 1]);
     f->sum = 0;
     f->count = 0;
 }
 
 static void fp_add_range(fp *f, uint64_t a, uint64_t n)
 {
-    uint64_t rn1 = mod_pow(f->r, n) + P61 - 1; /* r^n - 1, kept non-negative */
+    uint64_t rn1 = fp_pow(f, n) + P61 - 1; /* r^n - 1, kept non-negative */
     if (rn1 >= P61)
         rn1 -= P61;
-    f->sum = mod_add(f->sum, mod_mul(mod_mul(mod_pow(f->r, a), rn1), f->inv_r1));
+    f->sum = mod_add(f->sum, mod_mul(mod_mul(fp_pow(f, a), rn1), f->inv_r1));
     f->count += n;
 }
 
@@ -112,8 +128,10 @@ static int visit(void *ctx, const vci_node *n, uint64_t addr, unsigned depth)
 
 static int stream_bitmap(vci_io *io, const vci_header *h, fp *f)
 {
-    const size_t chunk = 64 * 1024;
     uint64_t bytes = ((uint64_t)h->bm_blocks - 1) * VCI_BLOCK_SIZE;
+    /* 64 KiB at a time, or the whole bitmap of a small image (a large
+     * buffer per check is a cost of its own under the sanitizers). */
+    const size_t chunk = bytes >= 64 * 1024 ? 64 * 1024 : bytes > 0 ? (size_t)bytes : 1;
     uint64_t base = (h->bm_addr + 1) * VCI_BLOCK_SIZE;
     uint8_t *buf = malloc(chunk);
     if (buf == NULL)

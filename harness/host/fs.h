@@ -109,6 +109,12 @@ vdc_fs *vdc_fs_mem_new(uint64_t max_bytes, uint64_t max_file_size);
  * vdc_fs_mem_peek fails with VERR_EOF past the end. */
 int vdc_fs_mem_put(vdc_fs *fs, const char *name, const void *data, size_t cb);
 int vdc_fs_mem_peek(vdc_fs *fs, const char *name, uint64_t off, void *buf, size_t cb);
+/* Memory fs only: removes every file (closing any handle still open, which
+ * must not be used afterwards) and restarts the mtime clock: the fs is as
+ * new, but keeps freed memory for reuse (the fuzz targets empty one fs
+ * after every input instead of building a new one).  VINF_SUCCESS or
+ * VERR_NOT_SUPPORTED. */
+int vdc_fs_mem_clear(vdc_fs *fs);
 
 /*
  * The one errno -> VBox status mapping every vdc_fs (and wrapper) uses:

@@ -8,8 +8,8 @@
  * VERR_FILE_NOT_FOUND, VERR_ALREADY_EXISTS, VERR_ACCESS_DENIED (write or
  * resize through a handle without write access, read without read access),
  * VERR_SHARING_VIOLATION, VERR_EOF, VERR_DISK_FULL (max_bytes or
- * max_file_size), VERR_NO_MEMORY, VERR_NOT_SUPPORTED (vdc_fs_mem_put/peek
- * on an fs that is not a memory fs).
+ * max_file_size), VERR_NO_MEMORY, VERR_NOT_SUPPORTED (vdc_fs_mem_put/peek/
+ * clear on an fs that is not a memory fs).
  *
  * Layout.  A file (node) holds its data in 64 KiB chunks, kept in an array
  * sorted by chunk index (binary search; appends are O(1)).  A chunk exists
@@ -17,7 +17,13 @@
  * absent chunk allocates nothing, and absent chunks read as zeros.  Bytes of
  * a chunk beyond the file's size are always zero (shrinking clears them),
  * so growing a file again exposes zeros.  `used` counts chunk memory of all
- * files against max_bytes; names and bookkeeping are not counted.
+ * files against max_bytes, CHUNK_SIZE per chunk; names and bookkeeping are
+ * not counted.  Inside a chunk the bytes live in 4 KiB pages, allocated
+ * only once non-zero bytes land in them (an absent page reads as zeros),
+ * so a small file, or a few scattered blocks of a big one, cost a page
+ * each rather than a whole chunk to allocate and clear: the fuzz targets
+ * put a fresh, mostly sparse image in an empty fs for every input, and
+ * under AddressSanitizer every allocation and free is costly.
  *
  * Decisions:
  *  - Writes are all or nothing: the chunks a write needs are counted and
@@ -32,7 +38,11 @@
  *    resize, put), and a file's mtime is 2020-01-01T00:00:00Z plus that
  *    count in microseconds at its last mutation: deterministic, increasing.
  *  - Closed handles are kept on a short free list and reused, so an open/
- *    close cycle of an existing file allocates nothing.
+ *    close cycle of an existing file allocates nothing.  Freed pages are
+ *    kept the same way (up to POOL_PAGES, not counted in `used`), and
+ *    vdc_fs_mem_clear empties the fs without giving them back: a fuzz
+ *    target that reuses one fs for every input allocates pages only while
+ *    its inputs grow.
  * No global state: every fs is independent.
  */
 #include "fs.h"
@@ -43,6 +53,11 @@
 #define CHUNK_SHIFT      16
 #define CHUNK_SIZE       ((uint64_t)1 << CHUNK_SHIFT)
 #define CHUNK_MASK       (CHUNK_SIZE - 1)
+#define PAGE_SHIFT       12
+#define PAGE_SIZE        ((size_t)1 << PAGE_SHIFT)
+#define PAGE_MASK        (PAGE_SIZE - 1)
+#define CHUNK_PAGES      ((size_t)CHUNK_SIZE / PAGE_SIZE)
+#define POOL_PAGES       4096 /* freed pages kept for reuse: 16 MiB */
 #define NAME_MAX_LEN     4096
 #define SPARE_HANDLES    32
 #define DEFAULT_MAX_BYTES     ((uint64_t)256 << 20)
@@ -51,8 +66,8 @@
 #define CLOCK_TICK_NS    1000
 
 typedef struct mem_chunk {
-    uint64_t idx;  /* file offset / CHUNK_SIZE */
-    uint8_t *data; /* CHUNK_SIZE bytes */
+    uint64_t idx;               /* file offset / CHUNK_SIZE */
+    uint8_t *page[CHUNK_PAGES]; /* PAGE_SIZE bytes each; NULL reads as zeros */
 } mem_chunk;
 
 typedef struct mem_node {
@@ -84,6 +99,8 @@ typedef struct mem_fs {
     mem_file  *live;  /* open handles, so destroy can release them */
     mem_file  *spare;
     unsigned   nspare;
+    void      *pool;  /* freed pages, each holding the next one's address */
+    size_t     npool;
 } mem_fs;
 
 static const vdc_fs_ops mem_ops;
@@ -141,18 +158,60 @@ static size_t lower_bound(const mem_node *n, uint64_t ci)
     return lo;
 }
 
+/* Zeros to compare with, so that a zero check is a memcmp per page rather
+ * than a comparison per byte (which coverage instrumentation traces). */
+static const uint8_t zero_page[PAGE_SIZE];
+
 static bool all_zero(const uint8_t *p, size_t cb)
 {
-    for (size_t i = 0; i < cb; i++)
-        if (p[i] != 0)
+    while (cb > 0) {
+        size_t k = cb < sizeof zero_page ? cb : sizeof zero_page;
+        if (memcmp(p, zero_page, k) != 0)
             return false;
+        p += k;
+        cb -= k;
+    }
     return true;
+}
+
+/* A page from the pool, or a new one; NULL when out of memory.  Its bytes
+ * are undefined: whoever installs it writes all of them. */
+static uint8_t *page_get(mem_fs *fs)
+{
+    uint8_t *page = fs->pool;
+    if (page == NULL)
+        return malloc(PAGE_SIZE);
+    memcpy(&fs->pool, page, sizeof fs->pool);
+    fs->npool--;
+    return page;
+}
+
+/* Gives a page back: to the pool, up to POOL_PAGES, else to the allocator. */
+static void page_put(mem_fs *fs, uint8_t *page)
+{
+    if (page == NULL)
+        return;
+    if (fs->npool >= POOL_PAGES) {
+        free(page);
+        return;
+    }
+    memcpy(page, &fs->pool, sizeof fs->pool);
+    fs->pool = page;
+    fs->npool++;
+}
+
+static void chunk_free_pages(mem_fs *fs, mem_chunk *c, size_t from)
+{
+    for (size_t i = from; i < CHUNK_PAGES; i++) {
+        page_put(fs, c->page[i]);
+        c->page[i] = NULL;
+    }
 }
 
 static void node_free_chunks_from(mem_fs *fs, mem_node *n, size_t pos)
 {
     for (size_t i = pos; i < n->nchunks; i++)
-        free(n->chunks[i].data);
+        chunk_free_pages(fs, &n->chunks[i], 0);
     fs->used -= (uint64_t)(n->nchunks - pos) * CHUNK_SIZE;
     n->nchunks = pos;
 }
@@ -165,6 +224,22 @@ static void node_destroy(mem_fs *fs, mem_node *n)
     free(n);
 }
 
+/* Bytes [in, in+len) of chunk c (NULL: an absent chunk) into dst. */
+static void chunk_read(const mem_chunk *c, size_t in, uint8_t *dst, size_t len)
+{
+    while (len > 0) {
+        size_t po = in & PAGE_MASK, k = PAGE_SIZE - po < len ? PAGE_SIZE - po : len;
+        const uint8_t *page = c != NULL ? c->page[in >> PAGE_SHIFT] : NULL;
+        if (page != NULL)
+            memcpy(dst, page + po, k);
+        else
+            memset(dst, 0, k);
+        in += k;
+        dst += k;
+        len -= k;
+    }
+}
+
 /* Reads [off, off+cb), which the caller checked lies inside the file. */
 static void node_read(const mem_node *n, uint64_t off, uint8_t *dst, size_t cb)
 {
@@ -175,22 +250,58 @@ static void node_read(const mem_node *n, uint64_t off, uint8_t *dst, size_t cb)
         size_t len = (size_t)CHUNK_SIZE - in < cb ? (size_t)CHUNK_SIZE - in : cb;
         while (pos < n->nchunks && n->chunks[pos].idx < ci)
             pos++;
-        if (pos < n->nchunks && n->chunks[pos].idx == ci)
-            memcpy(dst, n->chunks[pos].data + in, len);
-        else
-            memset(dst, 0, len);
+        chunk_read(pos < n->nchunks && n->chunks[pos].idx == ci ? &n->chunks[pos] : NULL, in, dst, len);
         dst += len;
         off += len;
         cb -= len;
     }
 }
 
+/* Pages of chunk c (NULL: absent) that src[0..len), for bytes [in, in+len)
+ * of the chunk, puts non-zero bytes into and that have none yet. */
+static size_t chunk_pages_needed(const mem_chunk *c, size_t in, const uint8_t *src, size_t len)
+{
+    size_t need = 0;
+    while (len > 0) {
+        size_t po = in & PAGE_MASK, k = PAGE_SIZE - po < len ? PAGE_SIZE - po : len;
+        if ((c == NULL || c->page[in >> PAGE_SHIFT] == NULL) && !all_zero(src, k))
+            need++;
+        in += k;
+        src += k;
+        len -= k;
+    }
+    return need;
+}
+
+/* Copies src[0..len) to bytes [in, in+len) of chunk c, taking a page from
+ * *fresh (uninitialised: the bytes src does not cover are cleared) for
+ * each page chunk_pages_needed counted. */
+static void chunk_write(mem_chunk *c, size_t in, const uint8_t *src, size_t len, uint8_t ***fresh)
+{
+    while (len > 0) {
+        size_t po = in & PAGE_MASK, k = PAGE_SIZE - po < len ? PAGE_SIZE - po : len;
+        uint8_t **page = &c->page[in >> PAGE_SHIFT];
+        if (*page != NULL) {
+            memcpy(*page + po, src, k);
+        } else if (!all_zero(src, k)) {
+            *page = *(*fresh)++;
+            memset(*page, 0, po);
+            memcpy(*page + po, src, k);
+            memset(*page + po + k, 0, PAGE_SIZE - po - k);
+        }
+        in += k;
+        src += k;
+        len -= k;
+    }
+}
+
 /*
  * Writes src[0..cb) at off, growing the file; all or nothing.  Pass 1
- * counts the absent chunks that receive non-zero bytes, checks the limits,
- * grows the chunk array and allocates their buffers into its spare slots
- * [nchunks, nchunks + need).  Pass 2 copies; each insertion takes the
- * lowest spare buffer before shifting the array tail over that slot.
+ * counts the absent chunks that receive non-zero bytes and the pages to
+ * allocate; then the limits are checked, the chunk array grown and the
+ * pages allocated, before a byte changes (so VERR_DISK_FULL and
+ * VERR_NO_MEMORY leave the file as it was).  Pass 2 inserts the new
+ * chunks and copies; it cannot fail.
  */
 static int node_write(mem_fs *fs, mem_node *n, uint64_t off, const uint8_t *src, size_t cb)
 {
@@ -199,7 +310,9 @@ static int node_write(mem_fs *fs, mem_node *n, uint64_t off, const uint8_t *src,
     if (off > fs->max_file_size || cb > fs->max_file_size - off)
         return VERR_DISK_FULL;
     const uint64_t end = off + cb, first = off >> CHUNK_SHIFT, last = (end - 1) >> CHUNK_SHIFT;
-    size_t need = 0, pos, i;
+    uint8_t *local[32], **pages = local, **fresh;
+    size_t need = 0, npages = 0, pos, i = 0;
+    int rc = VINF_SUCCESS;
 
     pos = lower_bound(n, first);
     for (uint64_t ci = first, o = off; ci <= last; ci++) {
@@ -207,8 +320,10 @@ static int node_write(mem_fs *fs, mem_node *n, uint64_t off, const uint8_t *src,
         size_t len = (size_t)((ci == last ? end - (ci << CHUNK_SHIFT) : CHUNK_SIZE) - in);
         while (pos < n->nchunks && n->chunks[pos].idx < ci)
             pos++;
-        if (!(pos < n->nchunks && n->chunks[pos].idx == ci) && !all_zero(src + (o - off), len))
-            need++;
+        bool present = pos < n->nchunks && n->chunks[pos].idx == ci;
+        size_t np = chunk_pages_needed(present ? &n->chunks[pos] : NULL, in, src + (o - off), len);
+        need += !present && np > 0;
+        npages += np;
         o += len;
     }
     if (need > 0) {
@@ -224,13 +339,21 @@ static int node_write(mem_fs *fs, mem_node *n, uint64_t off, const uint8_t *src,
             n->chunks = grown;
             n->capchunks = cap;
         }
-        for (i = 0; i < need; i++) {
-            n->chunks[n->nchunks + i].data = malloc((size_t)CHUNK_SIZE);
-            if (n->chunks[n->nchunks + i].data == NULL)
-                goto out_free_spares;
+    }
+    if (npages > sizeof local / sizeof local[0]) {
+        pages = malloc(npages * sizeof *pages);
+        if (pages == NULL)
+            return VERR_NO_MEMORY;
+    }
+    for (; i < npages; i++) {
+        pages[i] = page_get(fs);
+        if (pages[i] == NULL) {
+            rc = VERR_NO_MEMORY;
+            goto out_free_pages;
         }
     }
 
+    fresh = pages;
     pos = lower_bound(n, first);
     for (uint64_t ci = first, o = off; ci <= last; ci++) {
         size_t in = (size_t)(o & CHUNK_MASK);
@@ -239,31 +362,28 @@ static int node_write(mem_fs *fs, mem_node *n, uint64_t off, const uint8_t *src,
         o += len;
         while (pos < n->nchunks && n->chunks[pos].idx < ci)
             pos++;
-        if (pos < n->nchunks && n->chunks[pos].idx == ci) {
-            memcpy(n->chunks[pos].data + in, p, len);
-            continue;
+        if (!(pos < n->nchunks && n->chunks[pos].idx == ci)) {
+            if (all_zero(p, len))
+                continue; /* an absent chunk already reads as these zeros */
+            memmove(&n->chunks[pos + 1], &n->chunks[pos], (n->nchunks - pos) * sizeof n->chunks[0]);
+            memset(&n->chunks[pos], 0, sizeof n->chunks[pos]);
+            n->chunks[pos].idx = ci;
+            n->nchunks++;
         }
-        if (all_zero(p, len))
-            continue; /* an absent chunk already reads as these zeros */
-        uint8_t *data = n->chunks[n->nchunks].data; /* lowest spare */
-        memmove(&n->chunks[pos + 1], &n->chunks[pos], (n->nchunks - pos) * sizeof n->chunks[0]);
-        n->chunks[pos].idx = ci;
-        n->chunks[pos].data = data;
-        n->nchunks++;
-        memset(data, 0, in);
-        memcpy(data + in, p, len);
-        memset(data + in + len, 0, (size_t)CHUNK_SIZE - in - len);
+        chunk_write(&n->chunks[pos], in, p, len, &fresh);
     }
     fs->used += (uint64_t)need * CHUNK_SIZE;
     if (end > n->size)
         n->size = end;
     n->mtime = tick(fs);
-    return VINF_SUCCESS;
+    i = 0; /* every page is in the file now */
 
-out_free_spares:
+out_free_pages:
     while (i-- > 0)
-        free(n->chunks[n->nchunks + i].data);
-    return VERR_NO_MEMORY;
+        page_put(fs, pages[i]);
+    if (pages != local)
+        free(pages);
+    return rc;
 }
 
 static int node_set_size(mem_fs *fs, mem_node *n, uint64_t cb)
@@ -274,8 +394,14 @@ static int node_set_size(mem_fs *fs, mem_node *n, uint64_t cb)
         /* Drop the chunks wholly past the end, clear the tail of the last. */
         node_free_chunks_from(fs, n, lower_bound(n, (cb >> CHUNK_SHIFT) + ((cb & CHUNK_MASK) != 0)));
         size_t pos = lower_bound(n, cb >> CHUNK_SHIFT);
-        if ((cb & CHUNK_MASK) != 0 && pos < n->nchunks && n->chunks[pos].idx == cb >> CHUNK_SHIFT)
-            memset(n->chunks[pos].data + (cb & CHUNK_MASK), 0, (size_t)(CHUNK_SIZE - (cb & CHUNK_MASK)));
+        size_t in = (size_t)(cb & CHUNK_MASK);
+        if (in != 0 && pos < n->nchunks && n->chunks[pos].idx == cb >> CHUNK_SHIFT) {
+            mem_chunk *c = &n->chunks[pos];
+            size_t pi = in >> PAGE_SHIFT, po = in & PAGE_MASK;
+            if (po != 0 && c->page[pi] != NULL)
+                memset(c->page[pi] + po, 0, PAGE_SIZE - po);
+            chunk_free_pages(fs, c, pi + (po != 0)); /* the pages wholly past the end */
+        }
     }
     n->size = cb;
     n->mtime = tick(fs);
@@ -556,20 +682,30 @@ static int mem_flush(vdc_file *fp)
     return fp == NULL ? VERR_INVALID_PARAMETER : VINF_SUCCESS;
 }
 
-/* Handles still open are closed too (contract: there should be none). */
-static void mem_destroy(vdc_fs *fsp)
+/* Every file goes, and handles still open are closed (contract: there
+ * should be none); the handle and page spares stay. */
+static void mem_clear(mem_fs *fs)
 {
-    mem_fs *fs = (mem_fs *)fsp;
     while (fs->live != NULL)
         mem_close(&fs->live->base);
     for (size_t i = 0; i < fs->nnodes; i++)
         node_destroy(fs, fs->nodes[i]);
+    fs->nnodes = 0;
+    fs->clock = 0;
+}
+
+static void mem_destroy(vdc_fs *fsp)
+{
+    mem_fs *fs = (mem_fs *)fsp;
+    mem_clear(fs);
     free(fs->nodes);
     while (fs->spare != NULL) {
         mem_file *next = fs->spare->next;
         free(fs->spare);
         fs->spare = next;
     }
+    while (fs->npool > 0)
+        free(page_get(fs));
     free(fs);
 }
 
@@ -637,6 +773,14 @@ int vdc_fs_mem_put(vdc_fs *fsp, const char *name, const void *data, size_t cb)
 out_destroy_node:
     node_destroy(fs, n);
     return rc;
+}
+
+int vdc_fs_mem_clear(vdc_fs *fsp)
+{
+    if (fsp == NULL || fsp->ops != &mem_ops)
+        return VERR_NOT_SUPPORTED;
+    mem_clear((mem_fs *)fsp);
+    return VINF_SUCCESS;
 }
 
 int vdc_fs_mem_peek(vdc_fs *fsp, const char *name, uint64_t off, void *buf, size_t cb)
