@@ -1,10 +1,12 @@
 /*
- * harness/runner.c - one forked child per trace (or task), with a time
- * limit, a memory limit, output capture and sanitizer-report detection.
- * Contract: runner.h.  Statuses returned: VINF_SUCCESS,
- * VERR_INVALID_PARAMETER, VERR_NO_MEMORY, VERR_INVALID_STATE.  Problems
- * with a single trace (no scratch directory, fork failure) become that
- * trace's ERROR verdict, never a runner failure.
+ * harness/runner.c - one forked child per trace (and per batch of tasks),
+ * with a time limit, a memory limit, output capture and sanitizer-report
+ * detection.  Contract: runner.h (the rules that keep batched tasks'
+ * verdicts those of one child each are stated there; finish_tasks applies
+ * them).  Statuses returned: VINF_SUCCESS, VERR_INVALID_PARAMETER,
+ * VERR_NO_MEMORY, VERR_INVALID_STATE.  Problems with a single trace or
+ * task (no scratch directory, fork failure) become that test point's ERROR
+ * verdict, never a runner failure.  Serves spec/contract.md HOST-2.
  *
  * The parent blocks SIGCHLD and waits with sigtimedwait, so it sleeps until
  * a child ends or the nearest deadline passes; it reaps only its own
@@ -88,26 +90,50 @@ typedef struct sig_saved {
     struct sigaction act[NSTOP];
 } sig_saved;
 
-/* What the child leaves for the parent, in a MAP_SHARED anonymous mapping. */
+/* What a trace's child leaves for the parent, in a MAP_SHARED anonymous
+ * mapping. */
 typedef struct shared {
     volatile uint32_t progress;
     volatile uint32_t done;      /* the replay finished */
-    volatile uint32_t stage;     /* 1: the after hook (or the task) has started */
+    volatile uint32_t stage;     /* 1: the after hook has started */
     volatile uint32_t out_done;  /* ... and returned */
     int               rc;
     vdc_replay_result r;
     vdc_run_out       out;
 } shared;
 
+/* One task of a task child: where its output lies in the output file
+ * ([start_off, end_off)), when it ran, and what it reported. */
+typedef struct tslot {
+    volatile uint64_t start_off, end_off;
+    volatile uint64_t start_ms, end_ms;
+    vdc_run_out       out;
+} tslot;
+
+/* What a task child leaves for the parent: it runs tasks child_k0.. in
+ * order; slot i is task child_k0 + i. */
+typedef struct tshared {
+    volatile uint32_t started;   /* tasks begun */
+    volatile uint32_t finished;  /* tasks whose function returned */
+    volatile uint32_t retry;     /* it stopped after a failure that was not its first task */
+    volatile uint64_t mark_ms;   /* when a task last began or returned (the deadline runs from it) */
+    tslot             slot[];
+} tshared;
+
 /* Why a child was killed for time. */
 enum { LATE_NONE = 0, LATE_DEADLINE, LATE_STALL, LATE_TOTAL };
 
+/*
+ * A job slot: one running child at a time.  A trace job runs one trace.  A
+ * task job owns a range of tasks [k_next, k_end) and works through it in
+ * children of up to child_n tasks each (one each below solo_until), until
+ * every task of the range has its verdict.
+ */
 typedef struct job {
-    bool            active;
+    bool            active;      /* a child runs (or a trace's result is pending) */
     bool            is_task;
     pid_t           pid;
-    unsigned        idx;
-    unsigned        task_k;      /* is_task: the task's number (idx - n) */
+    unsigned        idx;         /* trace jobs: the trace's index */
     vdc_trace      *trace;
     shared         *shm;
     int             late;        /* LATE_*: killed for time */
@@ -117,6 +143,14 @@ typedef struct job {
     char            dir[PATH_MAX];
     char            out[PATH_MAX + 16];
     vdc_run_result  res;
+    /* task jobs */
+    bool            has_range;
+    unsigned        k_next, k_end, solo_until;
+    unsigned        child_k0, child_n; /* the running child's tasks */
+    tshared        *tshm;
+    size_t          tshm_cb;
+    unsigned        retry_k;     /* UINT_MAX, or the task whose failure in company retry_note tells */
+    char            retry_note[200];
 } job;
 
 static uint64_t now_ms(void)
@@ -162,29 +196,31 @@ static void set_call(job *j, unsigned call)
 
 /* ---- child output ------------------------------------------------------- */
 
-/* Reads the head (and, when long, the tail) of the output file. */
-static char *read_output(const char *path)
+/* Reads the head (and, when long, the tail) of bytes [from, to) of the
+ * output file fd (to clamped to its size), as a string. */
+static char *read_span(int fd, uint64_t from, uint64_t to)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
     struct stat st;
-    char *buf = NULL;
-    if (fstat(fd, &st) != 0)
-        goto out_close;
-    size_t size = st.st_size > 0 ? (size_t)st.st_size : 0;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        return NULL;
+    uint64_t eof = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+    if (to > eof)
+        to = eof;
+    if (from > to)
+        from = to;
+    size_t size = (size_t)(to - from);
     size_t head = size < OUT_HEAD_MAX ? size : OUT_HEAD_MAX;
     size_t tail = size > OUT_HEAD_MAX ? (size - OUT_HEAD_MAX < OUT_TAIL_MAX ? size - OUT_HEAD_MAX : OUT_TAIL_MAX) : 0;
     static const char gap[] = "\n[... output cut ...]\n";
-    buf = malloc(head + tail + sizeof gap + 1);
+    char *buf = malloc(head + tail + sizeof gap + 1);
     if (buf == NULL)
-        goto out_close;
-    ssize_t r = pread(fd, buf, head, 0);
+        return NULL;
+    ssize_t r = pread(fd, buf, head, (off_t)from);
     size_t len = r > 0 ? (size_t)r : 0;
     if (tail > 0) {
         memcpy(buf + len, gap, sizeof gap - 1);
         len += sizeof gap - 1;
-        r = pread(fd, buf + len, tail, (off_t)(size - tail));
+        r = pread(fd, buf + len, tail, (off_t)(to - tail));
         len += r > 0 ? (size_t)r : 0;
     }
     buf[len] = '\0';
@@ -192,7 +228,16 @@ static char *read_output(const char *path)
     for (size_t i = 0; i < len; i++)
         if (buf[i] == '\0')
             buf[i] = '?';
-out_close:
+    return buf;
+}
+
+/* The whole output file (head and tail), or NULL. */
+static char *read_output(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *buf = read_span(fd, 0, UINT64_MAX);
     close(fd);
     return buf;
 }
@@ -270,25 +315,25 @@ static uint64_t after_max(const vdc_run_opts *o)
 }
 
 /* The verdict of an after hook or a task, once its process has ended:
- * how it ended first, then what it reported. */
-static void classify_out(job *j, int status, const vdc_run_opts *o, const char *san)
+ * how it ended first (late: LATE_*, status: waitpid's), then what it
+ * reported in out (out_done: the hook or task had returned).  san is the
+ * sanitizer report that belongs to it, or NULL. */
+static void judge_out(vdc_run_result *res, const vdc_run_out *out, bool out_done, int late, int status, bool is_task,
+                      const char *san, const vdc_run_opts *o)
 {
-    vdc_run_result *res = &j->res;
-    shared *shm = j->shm;
-    const vdc_run_out *out = &shm->out;
     char sig[32], what[sizeof out->phase];
-    snprintf(what, sizeof what, "%s", out->phase[0] != '\0' ? out->phase : j->is_task ? "task" : "work after the replay");
+    snprintf(what, sizeof what, "%s", out->phase[0] != '\0' ? out->phase : is_task ? "task" : "work after the replay");
     snprintf(res->phase, sizeof res->phase, "%s", what);
     snprintf(res->rerun, sizeof res->rerun, "%s", out->rerun);
     memcpy(res->count, out->count, sizeof res->count);
-    const char *passed = j->is_task ? "" : " (the replay had passed)";
-    if (j->late != LATE_NONE) {
+    const char *passed = is_task ? "" : " (the replay had passed)";
+    if (late != LATE_NONE) {
         res->verdict = VDC_V_TIMEOUT;
         snprintf(res->clause, sizeof res->clause, "HOST-2");
-        uint64_t ms = j->late == LATE_TOTAL ? after_max(o) : o->timeout_ms;
+        uint64_t ms = late == LATE_TOTAL ? after_max(o) : o->timeout_ms;
         snprintf(res->message, sizeof res->message, "%s%s %llu.%03llu s%s; the process group was killed", what,
-                 j->late == LATE_STALL ? ": no progress for" : j->late == LATE_TOTAL ? ": still running after"
-                                                                                     : ": no verdict within",
+                 late == LATE_STALL ? ": no progress for" : late == LATE_TOTAL ? ": still running after"
+                                                                               : ": no verdict within",
                  (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000), passed);
     } else if (WIFSIGNALED(status) || (san != NULL && sanitizer_signal(san) != 0)) {
         res->verdict = VDC_V_CRASH;
@@ -302,25 +347,31 @@ static void classify_out(job *j, int status, const vdc_run_opts *o, const char *
         copy_lines(san, first, sizeof first, 1);
         res->verdict = VDC_V_FAIL;
         snprintf(res->clause, sizeof res->clause, "HOST-2");
-        if (shm->out_done)
+        if (out_done)
             snprintf(res->message, sizeof res->message, "sanitizer report at exit, after the %s finished: %s", what,
                      first);
         else
             snprintf(res->message, sizeof res->message, "sanitizer report during the %s: %s", what, first);
-    } else if (!shm->out_done) {
+    } else if (!out_done) {
         res->verdict = VDC_V_FAIL;
         snprintf(res->clause, sizeof res->clause, "HOST-2");
         snprintf(res->message, sizeof res->message, "the process exited with status %d during the %s%s",
-                 res->exit_status, what, passed);
-    } else if (res->exit_status != 0) {
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1, what, passed);
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
         res->verdict = VDC_V_FAIL;
         snprintf(res->message, sizeof res->message, "the %s finished but the process exited with status %d", what,
-                 res->exit_status);
+                 WEXITSTATUS(status));
     } else {
         res->verdict = out->verdict;
         snprintf(res->clause, sizeof res->clause, "%s", out->clause);
-        if (out->verdict != VDC_V_PASS || out->message[0] != '\0')
-            snprintf(res->message, sizeof res->message, "%s", out->message);
+        if (out->verdict != VDC_V_PASS || out->message[0] != '\0') {
+            /* A hook's remarks on a pass (quality warnings) follow the
+             * replay's own. */
+            size_t have = out->verdict == VDC_V_PASS && !is_task ? strlen(res->message) : 0;
+            snprintf(res->message + have, sizeof res->message - have, "%s%s", have != 0 ? "\n" : "", out->message);
+        }
+        if (out->verdict == VDC_V_PASS)
+            res->warnings += out->warnings;
         snprintf(res->note, sizeof res->note, "%s", out->note);
         if (res->verdict == VDC_V_PASS)
             res->phase[0] = '\0';
@@ -340,15 +391,13 @@ static void classify(job *j, int status, const vdc_run_opts *o)
     if (san != NULL)
         copy_lines(san, res->sanitizer, sizeof res->sanitizer, SAN_LINES_MAX);
 
-    if (j->is_task || shm->stage != 0) {
-        if (!j->is_task) {
-            /* The replay passed before the hook started: keep its figures
-             * and its message (quality warnings), unless the hook fails. */
-            res->warnings = shm->r.warnings;
-            res->misuse = shm->r.misuse;
-            snprintf(res->message, sizeof res->message, "%s", shm->r.message);
-        }
-        classify_out(j, status, o, san);
+    if (shm->stage != 0) {
+        /* The replay passed before the hook started: keep its figures
+         * and its message (quality warnings), unless the hook fails. */
+        res->warnings = shm->r.warnings;
+        res->misuse = shm->r.misuse;
+        snprintf(res->message, sizeof res->message, "%s", shm->r.message);
+        judge_out(res, &shm->out, shm->out_done, j->late, status, false, san, o);
     } else if (j->late != LATE_NONE) {
         res->verdict = VDC_V_TIMEOUT;
         set_call(j, reached);
@@ -438,7 +487,7 @@ static void child_setup(const vdc_run_opts *o, int fd, const sig_saved *saved)
 #endif
 }
 
-/* Starts the after hook or the task: its out is PASS until it says otherwise. */
+/* Starts the after hook: its out is PASS until it says otherwise. */
 static void out_begin(shared *shm)
 {
     memset(&shm->out, 0, sizeof shm->out);
@@ -446,16 +495,49 @@ static void out_begin(shared *shm)
     shm->stage = 1;
 }
 
+/* Where the output file's offset stands (stdout and stderr share it). */
+static uint64_t out_offset(void)
+{
+    off_t off = lseek(STDOUT_FILENO, 0, SEEK_CUR);
+    return off > 0 ? (uint64_t)off : 0;
+}
+
+/* A task child: tasks child_k0.. in order, each bracketed by what the
+ * parent needs to judge it alone (tshared).  It stops after a failure that
+ * is not its first task, since that verdict only counts from a fresh
+ * process (runner.h). */
+static void task_child(job *j, const vdc_run_opts *o)
+{
+    tshared *t = j->tshm;
+    for (unsigned i = 0; i < j->child_n; i++) {
+        tslot *sl = &t->slot[i];
+        fflush(NULL);
+        sl->start_off = out_offset();
+        sl->start_ms = now_ms();
+        memset(&sl->out, 0, sizeof sl->out);
+        sl->out.verdict = VDC_V_PASS;
+        t->mark_ms = sl->start_ms;
+        t->started = i + 1;
+        o->task(o->task_user, j->child_k0 + i, o->backend, &sl->out);
+        fflush(NULL);
+        sl->end_off = out_offset();
+        sl->end_ms = now_ms();
+        t->mark_ms = sl->end_ms;
+        t->finished = i + 1;
+        if (i > 0 && sl->out.verdict != VDC_V_PASS && sl->out.verdict != VDC_V_SKIP) {
+            t->retry = 1;
+            break;
+        }
+    }
+    /* exit, not _exit: LeakSanitizer checks at exit. */
+    exit(0);
+}
+
 static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *saved)
 {
     child_setup(o, fd, saved);
-    if (j->is_task) {
-        out_begin(j->shm);
-        o->task(o->task_user, j->task_k, o->backend, &j->shm->out);
-        fflush(NULL);
-        j->shm->out_done = 1;
-        exit(0);
-    }
+    if (j->is_task)
+        task_child(j, o);
     char scratch[sizeof j->dir + 16];
     snprintf(scratch, sizeof scratch, "%s/scratch", j->dir);
     vdc_replay_opts ro = {
@@ -478,8 +560,8 @@ static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *s
 }
 
 /* Makes the job's private directory, output file and shared mapping, and
- * forks.  Returns true when a child runs; false when the result is already
- * final (an ERROR). */
+ * forks.  Returns true when a child runs; false when it could not start
+ * (j->res is then an ERROR saying why). */
 static bool spawn(job *j, const vdc_run_opts *o, const sig_saved *saved)
 {
     int rc = vdc_scratch_make(o->tmp_parent, "vdcc-conform", j->dir, sizeof j->dir);
@@ -499,18 +581,26 @@ static bool spawn(job *j, const vdc_run_opts *o, const sig_saved *saved)
         snprintf(j->res.message, sizeof j->res.message, "cannot prepare %.1000s: %s", j->dir, strerror(errno));
         return false;
     }
-    void *m = mmap(NULL, sizeof(shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    size_t cb = j->is_task ? sizeof(tshared) + (size_t)j->child_n * sizeof(tslot) : sizeof(shared);
+    void *m = mmap(NULL, cb, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
         close(fd);
         j->res.verdict = VDC_V_ERROR;
         snprintf(j->res.message, sizeof j->res.message, "mmap: %s", strerror(errno));
         return false;
     }
-    j->shm = m;
-    memset(j->shm, 0, sizeof *j->shm);
+    memset(m, 0, cb);
+    if (j->is_task) {
+        j->tshm = m;
+        j->tshm_cb = cb;
+    } else {
+        j->shm = m;
+    }
     fflush(NULL); /* the child must not print the parent's buffered output again */
     j->start_ms = now_ms();
     j->deadline_ms = j->start_ms + o->timeout_ms;
+    j->late = LATE_NONE;
+    j->after_ms = 0;
     pid_t pid = fork();
     if (pid == 0)
         child_main(j, o, fd, saved);
@@ -554,13 +644,23 @@ static bool in_after(const job *j)
     return !j->is_task && j->shm != NULL && j->shm->stage != 0;
 }
 
+/* The fixed deadline of a replay, or of the task a task child is on (it
+ * runs from the moment the task began, or the last one returned). */
+static uint64_t deadline(const job *j, const vdc_run_opts *o)
+{
+    if (!j->is_task || j->tshm == NULL)
+        return j->deadline_ms;
+    uint64_t mark = j->tshm->mark_ms;
+    return (mark > j->start_ms ? mark : j->start_ms) + o->timeout_ms;
+}
+
 /* Whether a running child is late (LATE_*): the fixed deadline for
  * replays and tasks; for after hooks, a heartbeat unchanged for
  * timeout_ms, or after_max_ms in all. */
 static int lateness(job *j, const vdc_run_opts *o, uint64_t now)
 {
     if (!in_after(j))
-        return now >= j->deadline_ms ? LATE_DEADLINE : LATE_NONE;
+        return now >= deadline(j, o) ? LATE_DEADLINE : LATE_NONE;
     uint64_t beat = j->shm->out.heartbeat;
     if (j->after_ms == 0) {
         j->after_ms = now;
@@ -577,11 +677,15 @@ static int lateness(job *j, const vdc_run_opts *o, uint64_t now)
     return LATE_NONE;
 }
 
+/* Frees what one child needed (a task job keeps its range). */
 static void release(job *j)
 {
     if (j->shm != NULL)
         munmap(j->shm, sizeof(shared));
     j->shm = NULL;
+    if (j->tshm != NULL)
+        munmap(j->tshm, j->tshm_cb);
+    j->tshm = NULL;
     if (j->dir[0] != '\0')
         vdc_scratch_remove(j->dir);
     j->dir[0] = '\0';
@@ -590,16 +694,197 @@ static void release(job *j)
     j->active = false;
 }
 
+/* ---- task children: verdicts per task ------------------------------------ */
+
+typedef struct deliver_ctx {
+    vdc_run_done_fn done;
+    void           *ctx;
+    unsigned        n;      /* traces: task k is test point n + k */
+} deliver_ctx;
+
+/* Hands task k's final result to the caller, with the note of an earlier
+ * failure in company when it passes alone. */
+static void deliver(job *j, const deliver_ctx *d, unsigned k, vdc_run_result *res)
+{
+    if (k == j->retry_k) {
+        if (res->verdict == VDC_V_PASS || res->verdict == VDC_V_SKIP) {
+            size_t have = strlen(res->note);
+            snprintf(res->note + have, sizeof res->note - have, "%s%s", have != 0 ? "; " : "", j->retry_note);
+        }
+        j->retry_k = UINT_MAX;
+    }
+    d->done(d->ctx, d->n + k, res);
+}
+
+/* The first lines of the first sanitizer report in output bytes
+ * [from, to) into dst; false when there is none. */
+static bool span_sanitizer(int fd, uint64_t from, uint64_t to, char *dst, size_t cb)
+{
+    if (to <= from)
+        return false;
+    char *text = read_span(fd, from, to);
+    const char *san = text != NULL ? find_sanitizer(text) : NULL;
+    if (san != NULL)
+        copy_lines(san, dst, cb, SAN_LINES_MAX);
+    free(text);
+    return san != NULL;
+}
+
+/* Task i of the child's verdict from its output section [from, to).
+ * returned: its function had returned; blamed: the way the child ended
+ * (j->late, status) is held against it (it was running then, or it was
+ * the only task). */
+static void judge_slot(job *j, unsigned i, bool returned, bool blamed, int status, int fd, uint64_t from, uint64_t to,
+                       const vdc_run_opts *o, vdc_run_result *res, uint64_t now)
+{
+    const tslot *sl = &j->tshm->slot[i];
+    memset(res, 0, sizeof *res);
+    bool san = span_sanitizer(fd, from, to, res->sanitizer, sizeof res->sanitizer);
+    res->exit_status = !blamed ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    judge_out(res, &sl->out, returned, blamed ? j->late : LATE_NONE, blamed ? status : 0, true,
+              san ? res->sanitizer : NULL, o);
+    uint64_t t0 = sl->start_ms != 0 ? sl->start_ms : j->start_ms;
+    uint64_t t1 = returned && sl->end_ms >= t0 ? sl->end_ms : now;
+    res->seconds = (double)(t1 >= t0 ? t1 - t0 : 0) / 1000.0;
+}
+
+/* Remembers task k's failure in company: it runs again first in a fresh
+ * child, and a pass there carries this note. */
+static void set_retry(job *j, unsigned k, const vdc_run_result *res)
+{
+    char first[120];
+    copy_lines(res->message, first, sizeof first, 1);
+    j->retry_k = k;
+    snprintf(j->retry_note, sizeof j->retry_note, "passes alone; after other tasks in one process: %s: %s",
+             vdc_verdict_name(res->verdict), first);
+    j->k_next = k;
+}
+
+/*
+ * A task child has ended (status, j->late): gives each task it ran its
+ * verdict, or sets it to run again (runner.h), and moves j->k_next on.
+ */
+static void finish_tasks(job *j, int status, const vdc_run_opts *o, const deliver_ctx *d)
+{
+    tshared *t = j->tshm;
+    unsigned n = j->child_n, k0 = j->child_k0;
+    unsigned started = t->started < n ? t->started : n;
+    unsigned finished = t->finished < started ? t->finished : started;
+    bool abnormal = j->late != LATE_NONE || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    uint64_t now = now_ms();
+    int fd = open(j->out, O_RDONLY | O_CLOEXEC);
+    vdc_run_result res;
+
+    /* Each task's section, made monotone against a backend that moved the
+     * file offset. */
+    uint64_t from[VDC_RUN_BATCH_MAX], to[VDC_RUN_BATCH_MAX], last = 0;
+    for (unsigned i = 0; i < started; i++) {
+        from[i] = t->slot[i].start_off > last ? t->slot[i].start_off : last;
+        to[i] = i < finished ? (t->slot[i].end_off > from[i] ? t->slot[i].end_off : from[i]) : UINT64_MAX;
+        last = to[i];
+    }
+    /* A report outside every section (between tasks, or at exit after the
+     * last one returned) cannot be placed. */
+    char stray[256];
+    bool unplaced = false;
+    for (unsigned i = 0; i <= finished && i <= started && !unplaced; i++) {
+        uint64_t a = i == 0 ? 0 : to[i - 1];
+        uint64_t b = i < started ? from[i] : UINT64_MAX;
+        unplaced = span_sanitizer(fd, a, b, stray, sizeof stray);
+    }
+
+    unsigned cur = started > finished ? finished : UINT_MAX; /* the task it died in */
+    if (cur == UINT_MAX && started == 0)
+        cur = 0; /* it never began one: the first is to blame */
+    if (cur == UINT_MAX && (abnormal || unplaced) && finished >= 2) {
+        /* Ran several, then something went wrong that no position names
+         * (a leak found at exit): each of them again, alone. */
+        j->solo_until = k0 + finished;
+        j->k_next = k0;
+        goto out_close;
+    }
+    if (cur == UINT_MAX && (abnormal || unplaced)) {
+        /* One task alone, then a bad end: as if it had its own child. */
+        judge_slot(j, 0, true, true, status, fd, 0, UINT64_MAX, o, &res, now);
+        deliver(j, d, k0, &res);
+        j->k_next = k0 + 1;
+        goto out_close;
+    }
+    if (cur != UINT_MAX && cur > 0 && unplaced) {
+        /* Died in a task after an unplaceable report: the earlier ones
+         * again, alone; the one it died in after them. */
+        j->solo_until = k0 + cur;
+        j->k_next = k0;
+        goto out_close;
+    }
+    unsigned upto = cur != UINT_MAX ? cur : finished;
+    for (unsigned i = 0; i < upto; i++) {
+        judge_slot(j, i, true, false, status, fd, from[i], to[i], o, &res, now);
+        bool failed = res.verdict != VDC_V_PASS && res.verdict != VDC_V_SKIP;
+        if (failed && i > 0) {
+            set_retry(j, k0 + i, &res);
+            goto out_close;
+        }
+        deliver(j, d, k0 + i, &res);
+    }
+    j->k_next = k0 + upto;
+    if (cur != UINT_MAX) {
+        judge_slot(j, cur, false, true, status, fd, cur == 0 ? 0 : from[cur], UINT64_MAX, o, &res, now);
+        if (cur > 0) {
+            set_retry(j, k0 + cur, &res);
+        } else {
+            deliver(j, d, k0, &res);
+            j->k_next = k0 + 1;
+        }
+    }
+out_close:
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Starts the next child of task job j, covering as many of its remaining
+ * tasks as the batch (or solo mode) allows.  A child that cannot start
+ * costs its first task an ERROR.  Returns true when a child runs, false
+ * when the range is done. */
+static bool start_tasks(job *j, const vdc_run_opts *o, unsigned batch, const deliver_ctx *d, const sig_saved *saved)
+{
+    while (j->k_next < j->k_end) {
+        memset(&j->res, 0, sizeof j->res);
+        j->res.exit_status = -1;
+        j->child_k0 = j->k_next;
+        j->child_n = j->k_next < j->solo_until ? 1 : j->k_end - j->k_next < batch ? j->k_end - j->k_next : batch;
+        j->dir[0] = '\0';
+        j->active = true;
+        if (spawn(j, o, saved))
+            return true;
+        vdc_run_result res = j->res;
+        release(j);
+        deliver(j, d, j->child_k0, &res);
+        j->k_next = j->child_k0 + 1;
+    }
+    j->has_range = false;
+    return false;
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
 int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, vdc_run_done_fn done, void *ctx)
 {
     if (o == NULL || o->backend == NULL || o->timeout_ms == 0 || o->jobs == 0 || done == NULL
-        || (n > 0 && paths == NULL) || (o->ntasks > 0 && o->task == NULL) || o->ntasks > UINT_MAX - n)
+        || (n > 0 && paths == NULL) || (o->ntasks > 0 && o->task == NULL) || o->ntasks > UINT_MAX - n
+        || o->task_batch > VDC_RUN_BATCH_MAX)
         return VERR_INVALID_PARAMETER;
     unsigned total = n + o->ntasks;
     unsigned njobs = o->jobs < total ? o->jobs : (total > 0 ? total : 1);
     job *jobs = calloc(njobs, sizeof *jobs);
     if (jobs == NULL)
         return VERR_NO_MEMORY;
+    /* Batches small enough that every job gets a share. */
+    unsigned batch = o->task_batch > 1 ? o->task_batch : 1;
+    unsigned share = o->ntasks / njobs + (o->ntasks % njobs != 0);
+    if (share >= 1 && batch > share)
+        batch = share;
+    deliver_ctx d = { done, ctx, n };
 
     sigset_t chld;
     sig_saved saved;
@@ -614,37 +899,62 @@ int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, 
     for (size_t i = 0; i < NSTOP; i++)
         sigaction(stop_signals[i], &sa, &saved.act[i]);
 
-    unsigned next = 0, active = 0;
-    while ((next < total || active > 0) && !g_stop) {
-        for (unsigned s = 0; s < njobs && next < total && !g_stop; s++) {
+    unsigned next = 0, tnext = 0, active = 0;
+    for (;;) {
+        if (g_stop)
+            break;
+        /* Give every idle slot work: its own remaining tasks, a trace, or
+         * a new range of tasks. */
+        bool pending = false;
+        for (unsigned s = 0; s < njobs && !g_stop; s++) {
             job *j = &jobs[s];
-            if (j->active)
-                continue;
-            memset(&j->res, 0, sizeof j->res);
-            j->res.exit_status = -1;
-            j->idx = next++;
-            j->is_task = j->idx >= n;
-            j->task_k = j->is_task ? j->idx - n : 0;
-            j->late = LATE_NONE;
-            j->after_ms = 0;
-            j->dir[0] = '\0';
-            j->active = true;
-            if (j->is_task ? spawn(j, o, &saved) : start(j, o, paths[j->idx], &saved)) {
-                active++;
-            } else {
-                done(ctx, j->idx, &j->res);
-                release(j);
+            while (!j->active && !g_stop) {
+                if (!j->has_range && next < n) {
+                    memset(&j->res, 0, sizeof j->res);
+                    j->res.exit_status = -1;
+                    j->idx = next++;
+                    j->is_task = false;
+                    j->dir[0] = '\0';
+                    j->active = true;
+                    if (start(j, o, paths[j->idx], &saved)) {
+                        active++;
+                    } else {
+                        done(ctx, j->idx, &j->res);
+                        release(j);
+                    }
+                    continue;
+                }
+                if (!j->has_range && tnext < o->ntasks) {
+                    j->has_range = true;
+                    j->is_task = true;
+                    j->k_next = tnext;
+                    j->k_end = o->ntasks - tnext < batch ? o->ntasks : tnext + batch;
+                    j->solo_until = 0;
+                    j->retry_k = UINT_MAX;
+                    tnext = j->k_end;
+                }
+                if (!j->has_range)
+                    break;
+                if (start_tasks(j, o, batch, &d, &saved))
+                    active++;
             }
+            pending |= j->active || j->has_range;
         }
+        if (!pending && next >= n && tnext >= o->ntasks)
+            break;
         if (active == 0)
             continue;
 
         /* Sleep until a child ends, the nearest fixed deadline, or 100 ms
-         * (after hooks are watched by polling their heartbeat). */
+         * (after hooks are watched by polling their heartbeat, task
+         * children's deadlines move with their tasks). */
         uint64_t now = now_ms(), wait_ms = 100;
-        for (unsigned s = 0; s < njobs; s++)
-            if (jobs[s].active && jobs[s].late == LATE_NONE && !in_after(&jobs[s]))
-                wait_ms = jobs[s].deadline_ms <= now ? 0 : (jobs[s].deadline_ms - now < wait_ms ? jobs[s].deadline_ms - now : wait_ms);
+        for (unsigned s = 0; s < njobs; s++) {
+            if (!jobs[s].active || jobs[s].late != LATE_NONE || in_after(&jobs[s]))
+                continue;
+            uint64_t dl = deadline(&jobs[s], o);
+            wait_ms = dl <= now ? 0 : (dl - now < wait_ms ? dl - now : wait_ms);
+        }
         struct timespec ts = { .tv_sec = (time_t)(wait_ms / 1000), .tv_nsec = (long)(wait_ms % 1000) * 1000000L };
         if (wait_ms > 0)
             sigtimedwait(&chld, NULL, &ts);
@@ -659,16 +969,29 @@ int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, 
             if (r == j->pid) {
                 /* Whatever the backend left running in the group goes too. */
                 kill(-j->pid, SIGKILL);
-                j->res.seconds = (double)(now_ms() - j->start_ms) / 1000.0;
-                classify(j, status, o);
-                done(ctx, j->idx, &j->res);
+                if (j->is_task) {
+                    finish_tasks(j, status, o, &d);
+                } else {
+                    j->res.seconds = (double)(now_ms() - j->start_ms) / 1000.0;
+                    classify(j, status, o);
+                    done(ctx, j->idx, &j->res);
+                }
                 release(j);
                 active--;
             } else if (r < 0 && errno == ECHILD) {
                 /* Lost (someone else reaped it): report rather than wait forever. */
                 j->res.verdict = VDC_V_ERROR;
                 snprintf(j->res.message, sizeof j->res.message, "lost track of child %d", (int)j->pid);
-                done(ctx, j->idx, &j->res);
+                if (j->is_task) {
+                    /* Every task of that child: its verdict is lost with it. */
+                    for (unsigned i = 0; i < j->child_n; i++) {
+                        vdc_run_result res = j->res;
+                        deliver(j, &d, j->child_k0 + i, &res);
+                    }
+                    j->k_next = j->child_k0 + j->child_n;
+                } else {
+                    done(ctx, j->idx, &j->res);
+                }
                 release(j);
                 active--;
             } else if (j->late == LATE_NONE) {

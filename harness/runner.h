@@ -29,10 +29,28 @@
  *     or a timeout in it is classified as in the replay, naming the hook's
  *     phase ("SIGSEGV during the crash sweep");
  *   - *tasks*: test points that are not traces (conform's hostile images),
- *     numbered after the traces.  Each runs in its own child exactly like a
- *     trace (process group, memory limit, output capture, sanitizer
- *     detection, timeout_ms from its start) and reports through a
- *     vdc_run_out.
+ *     numbered after the traces.  Each reports through its own vdc_run_out
+ *     and gets its own verdict, judged exactly like a trace's (process
+ *     group, memory limit, output capture, sanitizer detection, timeout_ms
+ *     from its start).  With task_batch > 1 a child runs up to that many
+ *     tasks in a row (a fork is costly under the sanitizers), and the
+ *     verdicts stay those of one child per task:
+ *       . the child records, in shared memory, which task it is on, when it
+ *         started, and where in the output file each task's output begins
+ *         and ends; a sanitizer report is attributed by that position;
+ *       . a child that dies (signal, sanitizer, exit) or runs past
+ *         timeout_ms in a task gives that task its CRASH/FAIL/TIMEOUT and
+ *         the tasks before it keep theirs; a fresh child resumes after it;
+ *       . a verdict other than PASS or SKIP counts only when the task ran
+ *         first in its child (as it would alone): a task that fails after
+ *         others in the same process is run again first in a fresh child,
+ *         and that verdict is the one reported (a PASS then carries a note
+ *         saying what happened in company);
+ *       . a report that cannot be placed (LeakSanitizer's at exit, or any
+ *         output between tasks) makes every task of that child run again,
+ *         one per child.
+ *     So a task that crashes, hangs or corrupts its process never costs
+ *     another task its verdict.
  */
 #ifndef VDCC_HARNESS_RUNNER_H
 #define VDCC_HARNESS_RUNNER_H
@@ -69,6 +87,8 @@ typedef struct vdc_run_out {
     char        note[256];         /* a remark on a PASS, shown on its TAP line */
     char        rerun[512];        /* the vdcc subcommand and options that rerun the failing part alone */
     uint64_t    count[4];          /* the caller's figures (conform: reliability/conform_hooks.h) */
+    unsigned    warnings;          /* quality warnings (SHOULD clauses), explained in message; an after
+                                    * hook's are added to the replay's, its message to the replay's */
 } vdc_run_out;
 
 struct vdc_trace;
@@ -113,7 +133,12 @@ typedef struct vdc_run_opts {
     unsigned              ntasks;
     vdc_run_task_fn       task;
     void                 *task_user;
+    /* Tasks per child, at most VDC_RUN_BATCH_MAX (0 or 1: one each); the
+     * batches are also kept small enough that every job gets some. */
+    unsigned              task_batch;
 } vdc_run_opts;
+
+#define VDC_RUN_BATCH_MAX 64u
 
 /* Called once per trace (and task), in completion order, with i its index
  * in paths (n + k for task k). */
@@ -122,7 +147,8 @@ typedef void (*vdc_run_done_fn)(void *ctx, unsigned i, const vdc_run_result *r);
 /*
  * Runs every trace of paths[0..n), then every task.  Returns VINF_SUCCESS
  * once every trace and task has a result (whatever the verdicts),
- * VERR_INVALID_PARAMETER for bad options (ntasks without task), VERR_NO_MEMORY,
+ * VERR_INVALID_PARAMETER for bad options (ntasks without task, task_batch
+ * over VDC_RUN_BATCH_MAX), VERR_NO_MEMORY,
  * or VERR_INVALID_STATE when SIGINT, SIGTERM,
  * SIGHUP or SIGPIPE stopped the run: the running children were killed and
  * their directories removed, traces not finished have no result, and

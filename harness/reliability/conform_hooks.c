@@ -6,7 +6,8 @@
  * Contract: conform_hooks.h.  Statuses: vdc_hostile_set_load returns
  * VINF_SUCCESS or VERR_NO_MEMORY; the hooks report through vdc_run_out.
  * Judges spec/contract.md CRASH-1 (and what the crash and fault tests
- * check with it, crash.h and faults.h) and, for VCI backends, the
+ * check with it, crash.h and faults.h; FLUSH-2 as quality warnings) and,
+ * for VCI backends, the
  * verdicts spec/vci-format.md gives each hostile image.
  */
 #include "conform_hooks.h"
@@ -108,6 +109,13 @@ void vdc_conform_after(void *user, const struct vdc_trace *t, const VDCACHEBACKE
         out->count[VDC_CC_CRASH_STATES] = RT_SUCCESS(rc) ? r.checked : 0;
         if (judge(out, "crash sweep", rc, &r))
             goto out_free;
+        if (r.warnings != 0) {
+            /* FLUSH-2 is a SHOULD: warnings on a pass, as the replay's
+             * should= misses. */
+            out->warnings += r.warnings > 1000000u ? 1000000u : (unsigned)r.warnings;
+            say(out->message, sizeof out->message, "warning: crash sweep: %s\n(vdcc crashtest %s TRACE shows them)",
+                r.warning, out->rerun + strlen("crashtest "));
+        }
     }
     if (want->faults) {
         snprintf(out->phase, sizeof out->phase, "fault sweep");

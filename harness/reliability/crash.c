@@ -5,7 +5,8 @@
  * Contract: crash.h (the rule judged is stated there).  Statuses:
  * VINF_SUCCESS, VERR_INVALID_PARAMETER, VERR_NO_MEMORY, VERR_TOO_MUCH_DATA,
  * VERR_GENERAL_FAILURE (fork).  Implements the checks behind
- * spec/contract.md CRASH-1, OPEN-2, OPEN-3, HOST-1, HOST-3.
+ * spec/contract.md CRASH-1, OPEN-2, OPEN-3, HOST-1, HOST-3, and the
+ * FLUSH-2 quality check (warnings, crash.h).
  */
 #include "crash.h"
 
@@ -22,6 +23,13 @@
 #include "model.h"
 
 #define POST_BLOCK    4096u
+
+/* Byte ranges, ascending and disjoint: the hits of one read-only pass. */
+typedef struct hitset {
+    struct hrange { uint64_t off, end; } *v;
+    size_t n, cap;
+    bool   oom;     /* a range could not be kept: the set is incomplete */
+} hitset;
 
 typedef struct cchk {
     const vdc_crashtest_opts *o;
@@ -44,7 +52,26 @@ typedef struct cchk {
     vdc_rc_stats              rst;
     char                      msg[1024]; /* this state's first violation */
     uint64_t                  viol;      /* this state's violations */
+    /* FLUSH-2 (crash.h): the flush points, and what the current one's
+     * states served. */
+    const uint64_t           *fpts;      /* ascending */
+    const size_t             *fcall;     /* fpts[i] follows wl->calls[fcall[i]] */
+    size_t                    nfpts, fpi;
+    bool                      at_flush;  /* the state being checked is at a flush point */
+    hitset                    hits;      /* its read-only hits */
+    bool                      ro_failed; /* its read-only open failed */
+    uint64_t                  fpoint;    /* the flush point the fields below describe */
+    hitset                    ref;       /* the all-applied state's hits */
+    bool                      ref_set;
+    hitset                    none;      /* the none state's, kept until ref is known */
+    bool                      none_set, none_failed;
+    vdc_crash_state           none_cs;
+    uint64_t                  none_no;
+    bool                      lossy;     /* this point is counted as losing data */
+    uint64_t                  wlogged;   /* FLUSH-2 warnings logged */
 } cchk;
+
+static void hits_add(void *user, uint64_t off, uint64_t len);
 
 static const char *sname(int rc)
 {
@@ -264,11 +291,17 @@ static void check_state(cchk *c, const vdc_crash_state *cs, vdc_fs *fs)
     }
     PVDINTERFACE disk = vdc_host_disk_ifs(host), img = vdc_host_image_ifs(host);
 
-    /* 1. read-only */
+    /* 1. read-only (at a flush point, its hits are kept for FLUSH-2) */
     rc = o->be->pfnOpen(name, VD_OPEN_FLAGS_READONLY, disk, img, &bd);
+    c->ro_failed = RT_FAILURE(rc);
     if (RT_SUCCESS(rc)) {
         c->r->open_ok_ro++;
+        if (c->at_flush) {
+            c->rst.on_hit = hits_add;
+            c->rst.hit_user = &c->hits;
+        }
         read_ranges(c, bd, host, pin, "read-only open");
+        c->rst.on_hit = NULL;
         rc = o->be->pfnClose(bd, false);
         if (RT_FAILURE(rc))
             sviol(c, "CLOSE-1: close of the read-only instance returned %d (%s)", rc, sname(rc));
@@ -325,6 +358,155 @@ static void check_state(cchk *c, const vdc_crash_state *cs, vdc_fs *fs)
     vdc_host_free(host);
 }
 
+/* ---- FLUSH-2 --------------------------------------------------------------- */
+
+/* vdc_rc_stats.on_hit: adds [off, off + len) to the hitset user. */
+static void hits_add(void *user, uint64_t off, uint64_t len)
+{
+    hitset *h = user;
+    uint64_t end = off + len;
+    if (len == 0 || end < off)
+        return;
+    if (h->n > 0 && off <= h->v[h->n - 1].end && off >= h->v[h->n - 1].off) {
+        if (end > h->v[h->n - 1].end)
+            h->v[h->n - 1].end = end;
+        return;
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        struct hrange *v = realloc(h->v, cap * sizeof *v);
+        if (v == NULL) {
+            h->oom = true;
+            return;
+        }
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->n].off = off;
+    h->v[h->n++].end = end;
+}
+
+static void hits_swap(hitset *a, hitset *b)
+{
+    hitset t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Bytes of r that s lacks (both ascending); the first such range in
+ * *first_off / *first_len (0 when none). */
+static uint64_t hits_lost(const hitset *r, const hitset *s, uint64_t *first_off, uint64_t *first_len)
+{
+    uint64_t lost = 0;
+    size_t j = 0;
+    *first_off = *first_len = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        uint64_t a = r->v[i].off, b = r->v[i].end;
+        while (a < b) {
+            while (j < s->n && s->v[j].end <= a)
+                j++;
+            if (j < s->n && s->v[j].off <= a) {
+                a = s->v[j].end < b ? s->v[j].end : b; /* covered */
+                continue;
+            }
+            uint64_t gap = j < s->n && s->v[j].off < b ? s->v[j].off : b;
+            if (*first_len == 0) {
+                *first_off = a;
+                *first_len = gap - a;
+            }
+            lost += gap - a;
+            a = gap;
+        }
+    }
+    return lost;
+}
+
+/* Whether crash point k is a flush point (visited in ascending order). */
+static bool flush_point(cchk *c, uint64_t k)
+{
+    while (c->fpi < c->nfpts && c->fpts[c->fpi] < k)
+        c->fpi++;
+    return c->fpi < c->nfpts && c->fpts[c->fpi] == k;
+}
+
+/* Judges state `no` of the current flush point (its hits s, failed: its
+ * read-only open failed) against the all-applied state's hits. */
+static void flush2_judge(cchk *c, const vdc_crash_state *cs, uint64_t no, const hitset *s, bool failed)
+{
+    uint64_t off, len;
+    if (c->ref.n == 0 || c->ref.oom || s->oom)
+        return;
+    uint64_t lost = hits_lost(&c->ref, s, &off, &len);
+    if (lost == 0)
+        return;
+    c->r->flush_loss_states++;
+    if (!c->lossy) {
+        c->lossy = true;
+        c->r->flush_lossy++;
+    }
+    char where[160], msg[1024];
+    const vdc_wl_call *fl = c->fpi < c->nfpts ? &c->wl->calls[c->fcall[c->fpi]] : NULL;
+    if (fl != NULL)
+        snprintf(where, sizeof where, "right after op %u (flush, storage events %llu..%llu)", fl->op + 1,
+                 (unsigned long long)fl->ev_start, (unsigned long long)fl->ev_end);
+    else
+        describe_point(c, cs->point, where, sizeof where);
+    if (failed)
+        snprintf(msg, sizeof msg,
+                 "FLUSH-2: state %llu: point %llu %s, %s state (%u pending): the read-only open fails, while the "
+                 "state with every pending write applied serves %llu byte(s) of hits (first [%llu, +%llu))",
+                 (unsigned long long)no, (unsigned long long)cs->point, where, vdc_crash_kind_name(cs->kind),
+                 cs->pending, (unsigned long long)lost, (unsigned long long)off, (unsigned long long)len);
+    else
+        snprintf(msg, sizeof msg,
+                 "FLUSH-2: state %llu: point %llu %s, %s state (%u pending): [%llu, +%llu) misses here but hits "
+                 "in the state with every pending write applied (%llu byte(s) lost in all)",
+                 (unsigned long long)no, (unsigned long long)cs->point, where, vdc_crash_kind_name(cs->kind),
+                 cs->pending, (unsigned long long)off, (unsigned long long)len, (unsigned long long)lost);
+    if (c->r->flush_first[0] == '\0')
+        snprintf(c->r->flush_first, sizeof c->r->flush_first, "%s", msg);
+    unsigned max = c->o->max_logged != 0 ? c->o->max_logged : 10;
+    if (c->o->log != NULL && c->wlogged++ < max)
+        fprintf(c->o->log, "warning: %s\n", msg);
+}
+
+/* After checking state `no` at a flush point: the none state waits for the
+ * all-applied one (visited next unless identical, crash.h); every other
+ * state is judged at once. */
+static void flush2_state(cchk *c, const vdc_crash_state *cs, uint64_t no)
+{
+    if (c->fpoint != cs->point) {
+        c->fpoint = cs->point;
+        c->ref_set = c->none_set = c->lossy = false;
+    }
+    switch (cs->kind) {
+    case VDC_CRASH_NONE:
+        hits_swap(&c->none, &c->hits);
+        c->none_set = true;
+        c->none_failed = c->ro_failed;
+        c->none_cs = *cs;
+        c->none_no = no;
+        c->r->flush_points++;
+        break;
+    case VDC_CRASH_ALL:
+        hits_swap(&c->ref, &c->hits);
+        c->ref_set = true;
+        if (c->none_set)
+            flush2_judge(c, &c->none_cs, c->none_no, &c->none, c->none_failed);
+        break;
+    default:
+        if (!c->ref_set) {
+            if (!c->none_set)
+                return; /* a resumed child: this point's first states were not checked here */
+            /* No all-applied state was visited: it was identical to none. */
+            hits_swap(&c->ref, &c->none);
+            c->ref_set = true;
+        }
+        flush2_judge(c, cs, no, &c->hits, c->ro_failed);
+        break;
+    }
+}
+
 static void save_image(cchk *c)
 {
     if (c->o->save_path == NULL || c->saved || c->orig == NULL)
@@ -356,7 +538,12 @@ static int visit(void *user, const vdc_crash_state *cs, vdc_fs *fs)
     c->viol = 0;
     for (unsigned i = 0; i < POST_BLOCK; i++)
         c->post[i] = vdc_wl_byte(0xC0FFEEull ^ cs->point ^ ((uint64_t)no << 20), i);
+    c->at_flush = flush_point(c, cs->point);
+    c->hits.n = 0;
+    c->hits.oom = false;
     check_state(c, cs, fs);
+    if (c->at_flush)
+        flush2_state(c, cs, no);
     if (c->viol != 0) {
         char where[256];
         c->r->violations += c->viol;
@@ -374,6 +561,42 @@ static int visit(void *user, const vdc_crash_state *cs, vdc_fs *fs)
                     cs->event == UINT64_MAX ? -1LL : (long long)cs->event, cs->sectors, cs->pending, c->msg);
     }
     return 0;
+}
+
+/* The flush points of a workload run (crash.h): the point after every
+ * successful flush, at most max (0: no bound) of them spread evenly, in
+ * *out, and the index of each one's flush call in *calls (both owned by
+ * the caller; NULL when there are none).  VINF_SUCCESS or VERR_NO_MEMORY. */
+static int flush_points(const vdc_wl_result *wl, uint64_t max, uint64_t **out, size_t **calls, size_t *n)
+{
+    size_t total = 0, my = 0;
+    *out = NULL;
+    *calls = NULL;
+    *n = 0;
+    for (size_t i = 0; i < wl->ncalls; i++)
+        total += wl->calls[i].kind == VDC_WOP_FLUSH && RT_SUCCESS(wl->calls[i].rc) && !wl->calls[i].refused;
+    if (total == 0)
+        return VINF_SUCCESS;
+    uint64_t *v = malloc(total * sizeof *v);
+    size_t *ci = malloc(total * sizeof *ci);
+    if (v == NULL || ci == NULL) {
+        free(v);
+        free(ci);
+        return VERR_NO_MEMORY;
+    }
+    for (size_t i = 0; i < wl->ncalls; i++) {
+        const vdc_wl_call *call = &wl->calls[i];
+        if (call->kind != VDC_WOP_FLUSH || RT_FAILURE(call->rc) || call->refused)
+            continue;
+        uint64_t k = my++;
+        if (max != 0 && total > max && (k * max) / total == ((k + 1) * max) / total)
+            continue; /* not among the evenly spread sample */
+        ci[*n] = i;
+        v[(*n)++] = call->ev_end;
+    }
+    *out = v;
+    *calls = ci;
+    return VINF_SUCCESS;
 }
 
 /* Ends the workload once the recorder has overflowed: its states could
@@ -466,7 +689,28 @@ int vdc_crashtest_run(const vdc_crashtest_opts *o, vdc_crashtest_result *r)
     }
     c.rflags = VDC_RC_AFTER_CRASH | (o->require_open ? 0 : VDC_RC_TOLERATE);
     c.post_off = ((o->w->span + POST_BLOCK - 1) / POST_BLOCK + 1) * POST_BLOCK;
-    rc = vdc_crash_enumerate(rec, &o->crash, visit, &c, &est);
+    c.fpoint = UINT64_MAX;
+    vdc_crash_opts copts = o->crash;
+    uint64_t *fpts = NULL;
+    size_t *fcall = NULL;
+    if (!o->no_flush_check) {
+        rc = flush_points(&wl, o->crash.max_points, &fpts, &fcall, &c.nfpts);
+        if (RT_FAILURE(rc)) {
+            vdc_model_free(c.oracle);
+            free(c.rst.scratch);
+            goto out_free_wl;
+        }
+        c.fpts = fpts;
+        c.fcall = fcall;
+        copts.extra = fpts;
+        copts.nextra = c.nfpts;
+    }
+    rc = vdc_crash_enumerate(rec, &copts, visit, &c, &est);
+    free(fpts);
+    free(fcall);
+    free(c.hits.v);
+    free(c.ref.v);
+    free(c.none.v);
     r->hits = c.rst.hits;
     r->misses = c.rst.misses;
     r->read_errors = c.rst.errors;
@@ -561,6 +805,11 @@ int vdc_crashtest_run_isolated(const vdc_crashtest_opts *o, unsigned timeout_ms,
         r->violations += cr->violations;
         if (r->first[0] == '\0' && cr->first[0] != '\0')
             memcpy(r->first, cr->first, sizeof r->first);
+        r->flush_points += cr->flush_points;
+        r->flush_lossy += cr->flush_lossy;
+        r->flush_loss_states += cr->flush_loss_states;
+        if (r->flush_first[0] == '\0' && cr->flush_first[0] != '\0')
+            memcpy(r->flush_first, cr->flush_first, sizeof r->flush_first);
         if (end == VDC_ISO_OK) {
             rc = job.sh->rc;
             break;

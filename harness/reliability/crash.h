@@ -43,6 +43,22 @@
  * The checked ranges are [0, span) when the workload's span is at most
  * 4 MiB, else the runs of 4 KiB pages the oracle has seen written.
  *
+ * FLUSH-2 (a SHOULD: quality warnings, never violations).  "Data written
+ * before a successful flush survives a crash that follows it with no
+ * further writes."  A flush point is the point right after a successful
+ * flush call completed (its last storage event), before the next call's
+ * first; the points of every successful flush are visited besides the
+ * selected ones (at most max_points of them when that bounds the points,
+ * spread evenly).  There the state with every pending change applied is
+ * what the backend wrote before its flush returned, so every other state
+ * of that point (a pending write lost, torn, ...) should serve the same
+ * read hits: a byte range the all-applied state hits (in its read-only
+ * open) but another state misses, or a state that does not open while the
+ * all-applied one hits, is a loss.  A backend whose flush leaves nothing
+ * pending has one state at each flush point, and no loss.  Counted per
+ * flush point (flush_lossy), with the losing states and the first loss
+ * explained.
+ *
  * No global state; one run per thread.
  */
 #ifndef VDCC_HARNESS_RELIABILITY_CRASH_H
@@ -90,6 +106,7 @@ typedef struct vdc_crashtest_opts {
     uint64_t              skip_states; /* states numbered below this are not checked */
     volatile uint64_t    *progress;    /* set to 1 + the state number before checking it */
     volatile uint64_t    *heartbeat;   /* incremented often (each call, each state) */
+    bool                  no_flush_check; /* no FLUSH-2 check (and no flush points added) */
 } vdc_crashtest_opts;
 
 typedef struct vdc_crashtest_result {
@@ -103,6 +120,11 @@ typedef struct vdc_crashtest_result {
     uint64_t violations;                     /* on crash states */
     uint64_t crashed;                        /* isolated states that crashed or hung */
     char     first[2048];                    /* the first violation explained */
+    /* FLUSH-2 (quality, see above) */
+    uint64_t flush_points;                   /* flush points whose states were compared */
+    uint64_t flush_lossy;                    /* ... of them where a state lost data */
+    uint64_t flush_loss_states;              /* crash states that lost data at a flush point */
+    char     flush_first[1024];              /* the first loss explained ("FLUSH-2: ...") */
 } vdc_crashtest_result;
 
 /*

@@ -78,7 +78,7 @@ static void reopen_check(const vdc_faults_opts *o, vdc_faults_result *r, vdc_fs 
         msg[0] = '\0';
         r->reopen_ok++;
         /* A failed flush may have lost a discard: after_crash rules. */
-        vdc_rc_stats st = { 0, 0, 0, scratch };
+        vdc_rc_stats st = { .scratch = scratch };
         vdc_wl_read_all(o->be, bd, host, o->w, m, NULL, VDC_RC_AFTER_CRASH, &v, msg, sizeof msg, &st);
         if (v != 0) {
             p->viol += v - 1;

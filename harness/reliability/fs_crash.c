@@ -952,17 +952,25 @@ int vdc_crash_enumerate(const vdc_fs *recp, const vdc_crash_opts *o, vdc_crash_v
     uint64_t stride = o->stride > 1 ? o->stride : 1;
     uint64_t nsel = last >= first ? (last - first) / stride + 1 : 0;
     uint64_t maxp = o->max_points;
+    size_t xi = 0;
     for (uint64_t k = 0; k <= last; k++) {
         if (k > 0) {
             rc = step(&en, k - 1);
             if (RT_FAILURE(rc))
                 goto out_free;
         }
-        if (k < first || (k - first) % stride != 0)
+        while (o->extra != NULL && xi < o->nextra && o->extra[xi] < k)
+            xi++;
+        bool extra = o->extra != NULL && xi < o->nextra && o->extra[xi] == k;
+        if (k < first)
             continue;
-        uint64_t si = (k - first) / stride;
-        if (maxp != 0 && nsel > maxp && (si * maxp) / nsel == ((si + 1) * maxp) / nsel)
-            continue; /* not among the evenly spread sample */
+        if (!extra) {
+            if ((k - first) % stride != 0)
+                continue;
+            uint64_t si = (k - first) / stride;
+            if (maxp != 0 && nsel > maxp && (si * maxp) / nsel == ((si + 1) * maxp) / nsel)
+                continue; /* not among the evenly spread sample */
+        }
         rc = visit_point(&en, o, &vc, k);
         if (rc != 0)
             goto out_free;

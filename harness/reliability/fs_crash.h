@@ -123,6 +123,12 @@ typedef struct vdc_crash_opts {
      * writes (spread evenly, as with max_single). */
     uint64_t max_points;
     unsigned max_states;
+    /* Points visited besides those selected above, when inside
+     * [first_point, last_point] (stride and max_points do not apply to
+     * them): extra[0..nextra), ascending (repeats allowed), e.g. the points
+     * right after each flush that the crash test judges FLUSH-2 on. */
+    const uint64_t *extra;
+    size_t          nextra;
 } vdc_crash_opts;
 
 typedef struct vdc_crash_enum_stats {

@@ -142,6 +142,13 @@ int vdc_sweep_crash(const VDCACHEBACKEND *be, const vdc_workload *w, const vdc_s
         return rc;
     r->violations = cr.violations + cr.workload_violations;
     r->checked = cr.checked;
+    r->warnings = cr.flush_lossy;
+    if (cr.flush_lossy != 0)
+        snprintf(r->warning, sizeof r->warning,
+                 "%llu of %llu flush point(s) lose data in a crash right after the flush (%llu crash state(s)); "
+                 "first: %.1100s",
+                 (unsigned long long)cr.flush_lossy, (unsigned long long)cr.flush_points,
+                 (unsigned long long)cr.flush_loss_states, cr.flush_first);
     if (r->violations != 0) {
         char own[24];
         vdc_sweep_clause(cr.first, "CRASH-1", own, sizeof own);

@@ -4,7 +4,9 @@
  * `vdcc crashtest` / `vdcc faults` options that rerun them alone.
  *
  * What is judged: crash.h (spec/contract.md CRASH-1 in its strict form,
- * with OPEN-3, CLOSE-1, HOST-1, HOST-3 on every crash state) and faults.h
+ * with OPEN-3, CLOSE-1, HOST-1, HOST-3 on every crash state; and FLUSH-2,
+ * a SHOULD, as quality warnings at the points right after each successful
+ * flush, which the crash sweep visits besides its sampled ones) and faults.h
  * (every storage failure gives a failure status, never a lie, a leak or a
  * misuse; what reopens afterwards serves only acceptable data).  The
  * workload is the trace's own (workload.h vdc_workload_from_trace).
@@ -68,6 +70,10 @@ typedef struct vdc_sweep_result {
     uint64_t checked;      /* crash states checked, or fault points run */
     char     clause[24];   /* the clause the first violation breaks ("" none) */
     char     first[2048];  /* the first violation explained, with the totals */
+    /* Crash sweep only: FLUSH-2 quality warnings (crash.h), one per flush
+     * point where a crash state loses data, never violations. */
+    uint64_t warnings;
+    char     warning[1400]; /* the first explained, with the totals ("" none) */
 } vdc_sweep_result;
 
 /*

@@ -84,6 +84,8 @@ int vdc_wl_read_check(const VDCACHEBACKEND *be, void *bd, vdc_host *host, uint64
             }
             if (st != NULL)
                 st->hits++;
+            if (st != NULL && st->on_hit != NULL)
+                st->on_hit(st->hit_user, pos, n);
             if (!vdc_model_check_hit(m, pos, buf, n, inflight, (flags & VDC_RC_AFTER_CRASH) != 0, &bad, &want,
                                      &has)) {
                 if (has)
@@ -432,7 +434,7 @@ static void do_read(drv *d, uint32_t opi, const vdc_wop *op)
     uint64_t v = 0;
     msg[0] = '\0';
     size_t ci = call_begin(d, VDC_WOP_READ, opi, op->off, op->len);
-    vdc_rc_stats st = { 0, 0, 0, d->scratch };
+    vdc_rc_stats st = { .scratch = d->scratch };
     bool may_fail = false;
     for (unsigned i = 0; i < op->expect.n && i < VDC_WL_MAX_ALTS; i++)
         may_fail |= op->expect.alt[i].kind != VDC_WL_ALT_SUCCESS;

@@ -196,11 +196,15 @@ void vdc_wl_result_free(vdc_wl_result *r);
 /* What the read checks saw (added to), and an optional scratch buffer of
  * VDC_RC_SCRATCH bytes the caller lends them (NULL: each check allocates
  * its own; lending one saves a fresh allocation per check, which matters
- * under the sanitizers' quarantines).  The whole struct may be NULL. */
+ * under the sanitizers' quarantines).  on_hit, when not NULL, is told the
+ * range [off, off + len) of every hit of a legal shape (judged or not),
+ * in the order the reads go.  The whole struct may be NULL. */
 #define VDC_RC_SCRATCH ((size_t)64 << 10)
 typedef struct vdc_rc_stats {
     uint64_t hits, misses, errors;
     uint8_t *scratch;
+    void   (*on_hit)(void *user, uint64_t off, uint64_t len);
+    void    *hit_user;
 } vdc_rc_stats;
 
 /*

@@ -21,9 +21,15 @@
 # crash still fails the test through the exit status) under `timeout`, two
 # at a time.
 #
+# FLUSH-2: each crash test also compares, right after every successful
+# flush, every crash state with the state where all pending writes landed
+# (harness/reliability/crash.h).  For other backends a loss is a quality
+# warning; the reference backend must have none, so the suite adds one test
+# that the flush points of all traces lose nothing on ref.
+#
 # Prints, last, the total crash states checked and fault points tried (the
-# sum of the tools' count lines), then "N passed, N failed"; exits 1 on any
-# failure.
+# sum of the tools' count lines), the FLUSH-2 totals, then "N passed, N
+# failed"; exits 1 on any failure.
 set -u
 B=${VDCC_BUILD:-build/asan}
 VDCC=$B/vdcc
@@ -85,9 +91,10 @@ done
 wait
 end=${EPOCHREALTIME/./}
 
-pass=0 fail=0 skip=0 states=0 points=0
+pass=0 fail=0 skip=0 states=0 points=0 fpoints=0 flossy=0 ffirst=''
 re_s='^crash points: [0-9]+, crash states checked: ([0-9]+)'
 re_p='^fault points tried: ([0-9]+)'
+re_f='^FLUSH-2: ([0-9]+) flush point\(s\) checked, ([0-9]+) lose data'
 for ((k = 0; k < i; k++)); do
     out=$tmp/$k
     rc=1 ms=0 s='' p=''
@@ -96,6 +103,13 @@ for ((k = 0; k < i; k++)); do
     while IFS= read -r line; do
         [[ $line =~ $re_s ]] && s=${BASH_REMATCH[1]}
         [[ $line =~ $re_p ]] && p=${BASH_REMATCH[1]}
+        if [[ $line =~ $re_f ]]; then
+            fpoints=$((fpoints + BASH_REMATCH[1]))
+            flossy=$((flossy + BASH_REMATCH[2]))
+            if [ "${BASH_REMATCH[2]}" != 0 ] && [ -z "$ffirst" ]; then
+                ffirst="${names[k]}: $(grep -m1 '^first warning: ' "$out")"
+            fi
+        fi
     done <"$out"
     states=$((states + ${s:-0}))
     points=$((points + ${p:-0}))
@@ -112,6 +126,14 @@ for ((k = 0; k < i; k++)); do
         tail -n 15 "$out" | sed 's/^/     | /'
     fi
 done
+if [ "$fpoints" -gt 0 ] && [ "$flossy" -eq 0 ]; then
+    pass=$((pass + 1))
+    echo "ok   FLUSH-2 on ref: $fpoints flush point(s) checked, none loses data"
+else
+    fail=$((fail + 1))
+    echo "FAIL FLUSH-2 on ref: $fpoints flush point(s) checked, $flossy lose data"
+    [ -n "$ffirst" ] && echo "     $ffirst"
+fi
 echo "reliability: $B: $(( (end - start) / 1000 )) ms wall, $JOBS jobs"
 echo "total crash states checked: $states"
 echo "total fault points tried: $points"

@@ -18,7 +18,7 @@
 #define NV_HDR      512u
 #define NV_MAX_SLOTS 65536u
 
-enum { V_NAIVE, V_SLOPPY, V_CRASHY };
+enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY };
 
 typedef struct nv {
     int               variant;
@@ -29,6 +29,7 @@ typedef struct nv {
     uint64_t          capacity;
     RTUUID            uuid, mod;
     uint64_t         *idx;
+    bool              idx_dirty; /* lazy: the index in memory differs from the file's */
 } nv;
 
 static void le64(uint8_t *p, uint64_t v)
@@ -251,10 +252,29 @@ out_free:
 VARIANT(V_NAIVE, naive)
 VARIANT(V_SLOPPY, sloppy)
 VARIANT(V_CRASHY, crashy)
+VARIANT(V_LAZY, lazy)
 
 static int nv_flush_st(nv *n)
 {
     return n->io->pfnFlush(n->io->Core.pvUser, n->st, NULL, NULL, NULL);
+}
+
+/* The lazy variant's index write (its defect: after the storage flush,
+ * and not flushed itself). */
+static int nv_write_index(nv *n)
+{
+    if (!n->idx_dirty)
+        return VINF_SUCCESS;
+    uint8_t *raw = malloc((size_t)n->nslots * 8);
+    if (raw == NULL)
+        return VERR_NO_MEMORY;
+    for (uint32_t i = 0; i < n->nslots; i++)
+        le64(raw + 8ull * i, n->idx[i]);
+    int rc = meta_write(n, NV_HDR, raw, (size_t)n->nslots * 8);
+    free(raw);
+    if (RT_SUCCESS(rc))
+        n->idx_dirty = false;
+    return rc;
 }
 
 static int nv_close(void *bd, bool del)
@@ -263,8 +283,11 @@ static int nv_close(void *bd, bool del)
     int rc = VINF_SUCCESS;
     if (n == NULL)
         return VERR_INVALID_PARAMETER;
-    if (!del && !(n->flags & VD_OPEN_FLAGS_READONLY))
-        rc = nv_flush_st(n);
+    if (!del && !(n->flags & VD_OPEN_FLAGS_READONLY)) {
+        rc = nv_write_index(n);
+        if (RT_SUCCESS(rc))
+            rc = nv_flush_st(n);
+    }
     nv_free(n);
     (void)del;
     return rc;
@@ -322,6 +345,12 @@ static int nv_write(void *bd, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *pcb
     rc = meta_write(n, data_start(n->nslots) + 512ull * slot, buf, 512);
     if (RT_FAILURE(rc))
         return rc;
+    if (n->variant == V_LAZY) {
+        n->idx[slot] = v + 1;
+        n->idx_dirty = true;
+        *pcb = 512;
+        return VINF_SUCCESS;
+    }
     le64(ent, v + 1);
     rc = meta_write(n, NV_HDR + 8ull * slot, ent, 8);
     if (RT_FAILURE(rc))
@@ -337,7 +366,12 @@ static int nv_flush(void *bd, PVDIOCTX ctx)
     (void)ctx;
     if (n == NULL)
         return VERR_INVALID_PARAMETER;
-    return (n->flags & VD_OPEN_FLAGS_READONLY) ? VINF_SUCCESS : nv_flush_st(n);
+    if (n->flags & VD_OPEN_FLAGS_READONLY)
+        return VINF_SUCCESS;
+    int rc = nv_flush_st(n);
+    if (RT_SUCCESS(rc) && n->variant == V_LAZY)
+        rc = nv_write_index(n);
+    return rc;
 }
 
 static unsigned nv_version(void *bd)
@@ -461,3 +495,4 @@ static const char *const nv_ext[] = { "naive", NULL };
 VTABLE(rel_naive_backend, "naive", naive)
 VTABLE(rel_sloppy_backend, "sloppy", sloppy)
 VTABLE(rel_crashy_backend, "crashy", crashy)
+VTABLE(rel_lazy_backend, "lazy", lazy)

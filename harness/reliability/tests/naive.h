@@ -15,6 +15,12 @@
  *                       open finds exactly 3 used index entries, and when a
  *                       storage read fails (other than VERR_EOF): the
  *                       isolated runs must survive it, count it and go on.
+ *   rel_lazy_backend    the same format, but the index is kept in memory and
+ *                       written at flush AFTER the storage flush, and not
+ *                       flushed itself (and at close, then flushed): a crash
+ *                       right after a successful flush loses what was written
+ *                       since the flush before (FLUSH-2 quality warnings),
+ *                       though it never lies while no slot is reused.
  * Contract: spec/contract.md, except for the defects above.
  */
 #ifndef VDCC_HARNESS_RELIABILITY_TESTS_NAIVE_H
@@ -25,5 +31,6 @@
 extern const VDCACHEBACKEND rel_naive_backend;
 extern const VDCACHEBACKEND rel_sloppy_backend;
 extern const VDCACHEBACKEND rel_crashy_backend;
+extern const VDCACHEBACKEND rel_lazy_backend;
 
 #endif

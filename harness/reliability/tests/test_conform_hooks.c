@@ -3,7 +3,8 @@
  * to its traces (conform_hooks.h, sweep.h), called directly: the clause
  * picked from a violation, the bounds and the rerun options, the after
  * hook on correct and broken backends (it must pass ref and toy, and fail
- * the naive index on CRASH-1 and the sloppy read on the fault sweep), a
+ * the naive index on CRASH-1 and the sloppy read on the fault sweep), the
+ * crash sweep's FLUSH-2 warnings on a pass (the lazy index of naive.h), a
  * trace it cannot sweep (a note, not a failure), the VCI rule, and the
  * hostile task on ref and on ref with a lax probe.
  */
@@ -124,6 +125,37 @@ static void test_after_cannot_sweep(void)
     CHECK_EQ(out.count[VDC_CC_CRASH_STATES] + out.count[VDC_CC_FAULT_POINTS], 0);
 }
 
+/* FLUSH-2: the crash sweep's quality warnings (sweep.h) on a pass. */
+static const char flush_trace[] =
+    "vdcc-trace 1\n"
+    "create c0 file=c0.cache size=1M -> OK\n"
+    "vdwrite c0 off=0 len=4K data=pattern:1 -> OK\n"
+    "flush c0 -> OK\n"
+    "vdwrite c0 off=64K len=4K data=pattern:2 -> OK\n"
+    "flush c0 -> OK\n"
+    "close c0 -> OK\n";
+
+static void test_after_flush2_warnings(void)
+{
+    vdc_run_out out;
+    after(&rel_lazy_backend, true, false, flush_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_PASS);
+    CHECK_EQ(out.warnings, 2);
+    CHECK(strncmp(out.message, "warning: crash sweep: 2 of 2 flush point(s) lose data", 53) == 0);
+    CHECK(strstr(out.message, "first: FLUSH-2: state ") != NULL);
+    CHECK(strstr(out.message, "(vdcc crashtest --max-points 10 --max-states-per-point 8 ") != NULL);
+    CHECK(out.rerun[0] == '\0');
+    const VDCACHEBACKEND *keep[] = { &vdcc_ref_backend, &vdcc_toy_backend };
+    for (unsigned i = 0; i < 2; i++) {
+        after(keep[i], true, false, flush_trace, &out);
+        CHECK_EQ(out.verdict, VDC_V_PASS);
+        CHECK_EQ(out.warnings, 0);
+        CHECK(out.message[0] == '\0');
+        if (out.message[0] != '\0')
+            fprintf(stderr, "  %s: %s\n", keep[i]->pszBackendName, out.message);
+    }
+}
+
 static void test_is_vci(void)
 {
     VDCACHEBACKEND b = vdcc_ref_backend;
@@ -185,5 +217,6 @@ static void test_hostile_task(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_clause), CHECK_CASE(test_bounds), CHECK_CASE(test_after_passes_correct_backends),
-           CHECK_CASE(test_after_fails_broken_backends), CHECK_CASE(test_after_cannot_sweep), CHECK_CASE(test_is_vci),
+           CHECK_CASE(test_after_fails_broken_backends), CHECK_CASE(test_after_cannot_sweep),
+           CHECK_CASE(test_after_flush2_warnings), CHECK_CASE(test_is_vci),
            CHECK_CASE(test_hostile_task))

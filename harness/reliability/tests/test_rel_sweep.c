@@ -3,7 +3,9 @@
  * sweep end to end: zero violations on the reference backend and on toy
  * over short seeded workloads, and the planted defects of naive.h caught
  * (a crash-unsafe index, a read error served as data, a backend that
- * aborts: survived and counted when isolated).
+ * aborts: survived and counted when isolated), and FLUSH-2: the lazy index
+ * of naive.h loses data in a crash right after each flush, ref and toy
+ * do not.
  */
 #include "../../../tests/check.h"
 #include "../../../ref/ref.h"
@@ -378,8 +380,72 @@ static void test_trace_expectations(void)
     vdc_trace_free(t);
 }
 
+/* FLUSH-2 (crash.h): the points right after each successful flush are
+ * visited besides the sampled ones, and a state there that misses what
+ * the all-applied state hits is a loss (a warning, never a violation). */
+static const char flush_text[] = "vdcc-trace 1\n"
+                                 "create c0 file=c0.cache size=1M -> OK\n"
+                                 "vdwrite c0 off=0 len=4K data=pattern:1 -> OK\n"
+                                 "flush c0 -> OK\n"
+                                 "vdwrite c0 off=64K len=4K data=pattern:2 -> OK\n"
+                                 "flush c0 -> OK\n"
+                                 "vdread c0 off=0 len=128K -> hit|miss\n"
+                                 "close c0 -> OK\n";
+
+static void flush_run(const VDCACHEBACKEND *be, bool no_flush_check, vdc_crashtest_result *r)
+{
+    char err[256];
+    vdc_trace *t = NULL;
+    vdc_workload *w = NULL;
+    memset(r, 0, sizeof *r);
+    r->violations = UINT64_MAX;
+    if (vdc_trace_parse(flush_text, strlen(flush_text), "flush", &t, err, sizeof err) == VINF_SUCCESS
+        && vdc_workload_from_trace(t, &w, err, sizeof err) == VINF_SUCCESS) {
+        /* Two sampled points: the flush points (at most two) come on top. */
+        vdc_crashtest_opts co = { .be = be, .w = w, .crash = { .seed = 1, .max_points = 2, .max_states = 8 },
+                                  .no_flush_check = no_flush_check };
+        if (vdc_crashtest_run(&co, r) != VINF_SUCCESS)
+            r->violations = UINT64_MAX;
+    }
+    vdc_workload_free(w);
+    vdc_trace_free(t);
+}
+
+static void test_flush2(void)
+{
+    vdc_crashtest_result r;
+    flush_run(&rel_lazy_backend, false, &r);
+    CHECK_EQ(r.violations + r.workload_violations, 0);
+    CHECK(r.points >= 3 && r.points <= 4);
+    CHECK_EQ(r.flush_points, 2);
+    CHECK_EQ(r.flush_lossy, 2);
+    CHECK(r.flush_loss_states >= 2);
+    CHECK(strncmp(r.flush_first, "FLUSH-2: state ", 15) == 0);
+    CHECK(strstr(r.flush_first, "right after op 3 (flush, storage events ") != NULL);
+    CHECK(strstr(r.flush_first, "none state (") != NULL);
+    CHECK(strstr(r.flush_first, "[0, +4096) misses here but hits in the state with every pending write applied") != NULL);
+    if (r.flush_first[0] != '\0')
+        printf("# lazy: %s\n", r.flush_first);
+    /* Off: only the sampled points, no warning. */
+    flush_run(&rel_lazy_backend, true, &r);
+    CHECK_EQ(r.points, 2);
+    CHECK_EQ(r.flush_points + r.flush_lossy + r.flush_loss_states, 0);
+    CHECK(r.flush_first[0] == '\0');
+    /* Backends whose flush makes everything durable: nothing pending, one
+     * state per flush point, no loss. */
+    const VDCACHEBACKEND *keep[] = { &vdcc_ref_backend, &vdcc_toy_backend };
+    for (unsigned i = 0; i < 2; i++) {
+        flush_run(keep[i], false, &r);
+        CHECK_EQ(r.violations + r.workload_violations, 0);
+        CHECK_EQ(r.flush_points, 2);
+        CHECK_EQ(r.flush_lossy, 0);
+        if (r.flush_lossy != 0)
+            fprintf(stderr, "  %s: %s\n", keep[i]->pszBackendName, r.flush_first);
+    }
+}
+
 CHECK_MAIN(CHECK_CASE(test_model), CHECK_CASE(test_clean_workloads), CHECK_CASE(test_crash_ref),
            CHECK_CASE(test_crash_toy), CHECK_CASE(test_crash_catches_naive),
            CHECK_CASE(test_crash_after_failed_flush_ref), CHECK_CASE(test_crash_after_failed_flush_toy), CHECK_CASE(test_faults_ref),
            CHECK_CASE(test_faults_toy), CHECK_CASE(test_faults_catch_sloppy), CHECK_CASE(test_isolation_survives),
-           CHECK_CASE(test_trace_expectations))
+           CHECK_CASE(test_trace_expectations), CHECK_CASE(test_flush2))
