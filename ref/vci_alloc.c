@@ -560,6 +560,18 @@ static int take_from(vci_alloc *a, unsigned i, uint64_t s, uint64_t n, vci_kind 
     return VINF_SUCCESS;
 }
 
+/* take_from of a whole run of n blocks at s, reported through addr/got. */
+static int take_whole(vci_alloc *a, unsigned i, uint64_t s, uint64_t n, vci_kind kind, uint64_t *addr,
+                      uint64_t *got)
+{
+    int rc = take_from(a, i, s, n, kind);
+    if (RT_FAILURE(rc))
+        return rc;
+    *addr = s;
+    *got = n;
+    return VINF_SUCCESS;
+}
+
 int vci_alloc_run(vci_alloc *a, uint64_t want, uint64_t min, vci_kind kind, uint64_t *addr, uint64_t *got)
 {
     return vci_alloc_run_aligned(a, want, min, kind, 1, 0, addr, got);
@@ -592,14 +604,8 @@ int vci_alloc_run_aligned(vci_alloc *a, uint64_t want, uint64_t min, vci_kind ki
         int rc = expand(a, as, want, &s, &len);
         if (RT_FAILURE(rc))
             return rc;
-        if (len >= want) {
-            rc = take_from(a, i, s, want, kind);
-            if (RT_FAILURE(rc))
-                return rc;
-            *addr = s;
-            *got = want;
-            return VINF_SUCCESS;
-        }
+        if (len >= want)
+            return take_whole(a, i, s, want, kind, addr, got);
     }
 
     /* 1. Around recent frees: a run of `want` there is taken at once. */
@@ -610,14 +616,8 @@ int vci_alloc_run_aligned(vci_alloc *a, uint64_t want, uint64_t min, vci_kind ki
         int rc = expand(a, a->hint_addr[i], want, &s, &len);
         if (RT_FAILURE(rc))
             return rc;
-        if (len >= want) {
-            rc = take_from(a, i, s, want, kind);
-            if (RT_FAILURE(rc))
-                return rc;
-            *addr = s;
-            *got = want;
-            return VINF_SUCCESS;
-        }
+        if (len >= want)
+            return take_whole(a, i, s, want, kind, addr, got);
         if (len == 0) {
             hint_drop(a, i);
             if (best_hint != NIL && best_hint > i)
