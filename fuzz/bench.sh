@@ -12,6 +12,13 @@
 #   crash), and exec/s is all executions over all the time.  Artifacts go to
 #   build/bench/<build>/<target>/.  Prints figures only: it asserts nothing
 #   about speed.  Set BENCH_TARGETS to measure fewer targets.
+#
+#   The rate depends on the inputs the run happens to find (a corpus of
+#   long scripts runs slower than one of short ones), so two unseeded runs
+#   of the same build can differ by a third.  Each run therefore uses
+#   libFuzzer's -seed=BENCH_SEED (default 1): the same build then walks the
+#   same path, and builds compare fairly.  Vary BENCH_SEED to see the
+#   spread.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 secs=${1:-10}
@@ -46,7 +53,7 @@ for b in "${builds[@]}"; do
         while [ "$left" -gt 0 ]; do
             log=$art/run-$crashes.log
             # shellcheck disable=SC2046
-            "$b/$t" -max_total_time="$left" -timeout=25 -rss_limit_mb=2560 \
+            "$b/$t" -max_total_time="$left" -seed="${BENCH_SEED:-1}" -timeout=25 -rss_limit_mb=2560 \
                 -max_len="$(opt "$t" max_len)" $(dict "$t") -print_final_stats=1 \
                 -artifact_prefix="$art/" "$art/corpus" "corpus/seeds/${t%_sa}" >"$log" 2>&1
             rc=$?

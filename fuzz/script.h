@@ -78,7 +78,7 @@ enum {
 extern const uint64_t fuzz_window_base[FUZZ_NWINDOWS];
 
 #define FUZZ_SCRIPT_MAX_OPS   256u
-#define FUZZ_SCRIPT_MAX_BYTES ((uint64_t)4 << 20)
+#define FUZZ_SCRIPT_MAX_BYTES ((uint64_t)1 << 20)
 
 /* The VD open flags a flags8 byte stands for: bit 0 READONLY, 1
  * IGNORE_FLUSH, 2 HONOR_ZEROES, 3 SHAREABLE, 4 SEQUENTIAL, 5 DISCARD, 6

@@ -11,7 +11,8 @@
  *   libFuzzer-style command lines work.
  *
  * Output (stdout, line-buffered): "RUN  path" before each input and
- * "ok   path (N bytes)" after it; "FAIL path: why" for an input that cannot
+ * "ok   path (N bytes, T ms)" after it (T: wall time of the run, to find
+ * the slow inputs of a corpus); "FAIL path: why" for an input that cannot
  * be read; then "N passed, N failed".  A contract violation aborts and a
  * sanitizer report ends the process, so the input that killed the process
  * is the one named on the last "RUN" line.  A per-input alarm ends a hang
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REPLAY_MAX_INPUT ((size_t)64 << 20) /* bigger inputs are not ours */
@@ -103,12 +105,16 @@ static void run_input(replay *rp, const char *name, const uint8_t *data, size_t 
         return;
     }
     memcpy(copy, data, len);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (rp->timeout != 0)
         alarm(rp->timeout);
     LLVMFuzzerTestOneInput(copy, len);
     alarm(0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     free(copy);
-    printf("ok   %s (%zu bytes)\n", name, len);
+    printf("ok   %s (%zu bytes, %.3f ms)\n", name, len,
+           (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     rp->passed++;
 }
 

@@ -188,6 +188,7 @@ static void state_free(vci_state *s)
         return;
     vci_nodes_destroy(s->nc);
     vci_alloc_destroy(s->al);
+    vci_lru_fini(&s->lru);
     free(s);
 }
 

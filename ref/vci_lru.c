@@ -4,6 +4,8 @@
  */
 #include "vci_lru.h"
 
+#include <stdlib.h>
+
 void vci_lru_init(vci_lru *l, vci_tree *t, bool enabled, uint64_t head, uint64_t tail)
 {
     l->t = t;
@@ -11,6 +13,13 @@ void vci_lru_init(vci_lru *l, vci_tree *t, bool enabled, uint64_t head, uint64_t
     l->head = enabled ? head : VCI_LRU_NONE;
     l->tail = enabled ? tail : VCI_LRU_NONE;
     l->dirty = false;
+    l->rstart = l->nreads = 0;
+}
+
+void vci_lru_fini(vci_lru *l)
+{
+    free(l->reads);
+    l->reads = NULL;
     l->rstart = l->nreads = 0;
 }
 
@@ -187,6 +196,11 @@ void vci_lru_note_read(vci_lru *l, uint64_t key)
     if (l->nreads == 0 ? key == l->head
                        : l->reads[(l->rstart + l->nreads - 1) % VCI_LRU_READS] == key)
         return; /* already where this read would put it */
+    if (l->reads == NULL) {
+        l->reads = malloc(VCI_LRU_READS * sizeof(*l->reads));
+        if (l->reads == NULL)
+            return; /* recency from reads is advisory */
+    }
     if (l->nreads == VCI_LRU_READS) {
         l->rstart = (l->rstart + 1) % VCI_LRU_READS; /* forget the oldest */
         l->nreads--;

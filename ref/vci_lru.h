@@ -22,7 +22,10 @@
  * sees is exact) and when the image is closed.  A key whose extent has gone
  * or changed its key meanwhile is skipped.  When more distinct reads
  * happen than the ring holds, the oldest are forgotten (recency from reads
- * is advisory).
+ * is advisory).  The ring is allocated at the first read worth recording
+ * (an instance that is opened and closed without reads, as every reopen of
+ * a fuzz script is, pays nothing for it); when that allocation fails the
+ * read is not recorded.
  *
  * Status codes: VINF_SUCCESS; any status of vci_tree_get/vci_tree_put other
  * than VERR_NOT_FOUND (VERR_VD_IMAGE_CORRUPTED, VERR_INTERNAL_ERROR, I/O).
@@ -43,11 +46,15 @@ typedef struct vci_lru {
     uint64_t  head;     /* most recent key, or VCI_LRU_NONE */
     uint64_t  tail;     /* least recent key, or VCI_LRU_NONE */
     bool      dirty;    /* enabled/head/tail changed since the header was written */
-    uint64_t  reads[VCI_LRU_READS]; /* ring of keys read, oldest at rstart */
+    uint64_t *reads;    /* ring of VCI_LRU_READS keys read, oldest at rstart; NULL until needed */
     unsigned  rstart, nreads;
 } vci_lru;
 
+/* Sets l up over t.  l must be zeroed before its first init; a later init
+ * (the state rebuilt over a new tree) keeps the ring's memory. */
 void vci_lru_init(vci_lru *l, vci_tree *t, bool enabled, uint64_t head, uint64_t tail);
+/* Frees the ring; l needs a zeroing and an init before it is used again. */
+void vci_lru_fini(vci_lru *l);
 /* Links the extent `key` (not yet in the list) in as the most recent. */
 int  vci_lru_push_head(vci_lru *l, uint64_t key);
 /* Takes e (a current copy of an extent in the list) out of the list; e's

@@ -14,6 +14,10 @@
 # except programs (an object defining main, such as ref/bench_ref.c), so
 # new files need no change here.  Under MemorySanitizer VDCC_MSAN is
 # defined (libuuid is not instrumented; harness/host/uuid.c unpoisons).
+# The judging code (fuzz/judge.ignorelist: the host library, the script
+# interpreter) is compiled without coverage feedback, as in ninja's fuzz
+# builds: through clang's -fsanitize-coverage-ignorelist when CFLAGS ask
+# for sanitizer coverage (libFuzzer), through AFL_LLVM_DENYLIST for AFL++.
 # Seed corpora are zipped with `zip` (present in OSS-Fuzz's base-builder),
 # or with python3's zipfile module where zip is missing.
 
@@ -29,6 +33,12 @@ flags="-std=c11 -D_GNU_SOURCE -I$root"
 if [ "${SANITIZER:-}" = memory ]; then
     flags="$flags -DVDCC_MSAN=1"
 fi
+
+judge=$root/fuzz/judge.ignorelist
+export AFL_LLVM_DENYLIST=$judge
+case " $CFLAGS " in
+    *-fsanitize=fuzzer-no-link* | *-fsanitize-coverage=*) flags="$flags -fsanitize-coverage-ignorelist=$judge" ;;
+esac
 
 # compile OBJ SRC [EXTRA...]
 compile() {
