@@ -102,6 +102,7 @@ typedef struct tside {
     fp       f;
     uint64_t cblocks;
     uint64_t nodes, data;
+    uint64_t data_end;  /* first block past every extent's data */
     bool     outside;
 } tside;
 
@@ -117,8 +118,11 @@ static int visit(void *ctx, const vci_node *n, uint64_t addr, unsigned depth)
     ts->nodes++;
     if (n->type == VCI_NODE_LEAF) {
         for (unsigned i = 0; i < n->n; i++) {
+            uint64_t end = n->u.l.addr[i] + n->u.l.count[i];
             fp_add_range(&ts->f, n->u.l.addr[i], n->u.l.count[i]);
             ts->data += n->u.l.count[i];
+            if (end > ts->data_end)
+                ts->data_end = end;
         }
     }
     return VINF_SUCCESS;
@@ -202,6 +206,14 @@ int vci_verify_allocation(vci_tree *t, vci_io *io, const vci_header *h, const vc
         return rc;
     uint64_t meta = VCI_HDR_BLOCKS + h->bm_blocks + ts.nodes * VCI_NODE_BLOCKS;
     if (bm.count != ts.f.count || bm.sum != ts.f.sum || counts->meta != meta || counts->data != ts.data)
+        return VERR_VD_IMAGE_CORRUPTED;
+    /* Data is written in whole blocks before the node that maps it, so in a
+     * consistent image every extent ends inside the file.  One that ends
+     * past it lost its data (a truncated file, or a data write lost in a
+     * crash): those bytes would read as whatever later growth of the file
+     * puts there, which is a lie, not a miss.  (Decoded extents lie below
+     * cBlocks < 2^32, so the product cannot overflow.) */
+    if (ts.data_end * VCI_BLOCK_SIZE > io->file_size)
         return VERR_VD_IMAGE_CORRUPTED;
     return VINF_SUCCESS;
 }

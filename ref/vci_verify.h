@@ -11,7 +11,8 @@
  * session on an image read from disk, the backend walks the whole tree
  * (validating every node) and streams the whole bitmap, and compares:
  *   - every referenced block (header, block map, nodes, extent data) lies
- *     inside the image;
+ *     inside the image, and every extent's data inside the file (data cut
+ *     off by truncation would read as zeros once the file grows again);
  *   - the number of referenced blocks equals the number of set bits, and
  *     the two sums of r^b mod p (p = 2^61 - 1, r random per call, b the
  *     block numbers, each range summed in closed form) are equal, which for

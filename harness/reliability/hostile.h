@@ -33,9 +33,10 @@
  * another extent's data), and section 11 lets a reader serve the image as
  * it is until its first change.  Such a case lists the mapping as an
  * alias: virtual bytes [voff, voff + len) may also read as the original
- * file's bytes from foff on, and as zeros where that lies past its end
- * (what the file reads there once it has grown: the truncated images whose
- * cached data was cut off).  hostile_check.h states the whole rule.
+ * file's bytes from foff on (never as anything where that lies past the
+ * file's end: the truncated images, whose cut-off data would read as the
+ * zeros the file grows with, list no alias).  hostile_check.h states the
+ * whole rule.
  */
 #ifndef VDCC_HARNESS_RELIABILITY_HOSTILE_H
 #define VDCC_HARNESS_RELIABILITY_HOSTILE_H

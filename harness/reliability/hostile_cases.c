@@ -847,18 +847,12 @@ static void trunc_case(hx *h, uint64_t size)
         emit(h, &e, n, BAD_DEEP, "tree2 image cut to %llu of %llu bytes: a leaf node is missing",
              (unsigned long long)size, (unsigned long long)full);
     else {
-        /* Leaf B's extents (keys 64, 72, 80; 2 blocks each) whose data was
-         * cut off map to bytes past the end: once the file grows they read
-         * as zeros (hostile.h "Data of broken images").  Serving them is
-         * tolerated for now, though it is no better than a lie: spec/vci-format.md
-         * section 11's first-change proof would have to check that every
-         * referenced block lies inside the file to forget such an image. */
-        for (unsigned i = 0; i < 3; i++) {
-            uint64_t a = ve_get64(&e, EXT(t.leaf[1], i, X_ADDR)) * VE_BLOCK, end = a + 2 * VE_BLOCK;
-            uint64_t cut = size > a ? size : a;
-            if (end > cut)
-                alias(h, (64 + 8 * (uint64_t)i) * VE_BLOCK + (cut - a), end - cut, cut);
-        }
+        /* Leaf B's extents (keys 64, 72, 80; 2 blocks each) may map data
+         * that was cut off.  A hit there may not return anything but the
+         * written pattern: before the first change the bytes past the end
+         * cannot be read, and the first change must forget the image
+         * (spec/vci-format.md section 11) rather than let them read as the
+         * zeros the file grows with. */
         emit(h, &e, n, VDC_HX_OK, VDC_HX_OK, VDC_HX_OK, VDC_HX_ANY,
              "tree2 image cut to %llu of %llu bytes: only cached data is missing", (unsigned long long)size,
              (unsigned long long)full);

@@ -101,8 +101,10 @@ static bool acceptable(const hc *x, uint64_t off, uint8_t b, const char **why)
         const vdc_hostile_alias *a = &c->alias[i];
         if (off < a->voff || off - a->voff >= a->len)
             continue;
+        /* Only bytes the file held: data mapped past its end must never
+         * read as the zeros the file later grows with. */
         uint64_t f = a->foff + (off - a->voff);
-        if (b == (f < c->size ? c->img[f] : 0))
+        if (f < c->size && b == c->img[f])
             return true;
     }
     *why = "the encoder's byte for that offset";
