@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # tests/suites/regressions.sh - replays the workload regressions of
 # corpus/regressions/crashtest/*.args: each file holds the arguments of one
-# `vdcc crashtest --backend ref` run that once found a violation (comment
-# lines start with #).  Fuzz-input regressions are replayed by fuzz_replay.sh.
+# `vdcc crashtest` run that once found a violation (comment lines start
+# with #); the backend is ref unless the arguments name one (--backend).  Fuzz-input regressions are replayed by fuzz_replay.sh.
 set -u
 vdcc=${VDCC_BUILD:-build/asan}/vdcc
 pass=0 fail=0
 for f in corpus/regressions/crashtest/*.args; do
     [ -f "$f" ] || continue
     args=$(grep -v '^#' "$f" | tr '\n' ' ')
+    case " $args " in *" --backend "*) ;; *) args="--backend ref $args" ;; esac
     # shellcheck disable=SC2086
-    if out=$("$vdcc" crashtest --backend ref $args 2>&1) && grep -q '^violations: 0$' <<<"$out"; then
+    if out=$("$vdcc" crashtest $args 2>&1) && grep -q '^violations: 0$' <<<"$out"; then
         pass=$((pass + 1)); echo "ok - $f"
     else
         fail=$((fail + 1)); echo "not ok - $f"; tail -n 5 <<<"$out" | sed 's/^/    /'

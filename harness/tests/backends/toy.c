@@ -302,6 +302,11 @@ static int toy_barrier(toy *t, uint32_t s, uint64_t b)
             return rc;
         t->slots[s].tag = 0;
         t->slots[s].hash = 0;
+        /* The cleared entry is a write to the slot: until a flush succeeds
+         * the old entry is what the disk holds, so the slot stays dirty
+         * (if this flush fails, the next barrier flushes again rather than
+         * trusting the tag 0 kept in memory). */
+        t->slots[s].wepoch = t->epoch;
     }
     return toy_flush_storage(t);
 }
