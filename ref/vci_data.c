@@ -34,7 +34,7 @@ static int evict_one(vci_state *s)
     if (RT_FAILURE(rc))
         return rc;
     if (s->lru.enabled && s->lru.tail != VCI_LRU_NONE) {
-        rc = vci_tree_get(&s->tree, s->lru.tail, false, &e);
+        rc = vci_tree_get(&s->tree, s->lru.tail, &e);
         if (RT_SUCCESS(rc))
             found = true;
         else if (rc == VERR_NOT_FOUND)
@@ -135,7 +135,7 @@ static int drop_range(vci_state *s, uint64_t a, uint64_t b)
             if (keep_right && changed)
                 continue; /* something was evicted: look again */
             ne.count = (uint32_t)(a - e.key);
-            rc = vci_tree_put(&s->tree, e.key, &ne, false);
+            rc = vci_tree_put(&s->tree, e.key, &ne);
             if (RT_FAILURE(rc))
                 return rc;
             uint64_t cut = a - e.key;
@@ -156,7 +156,7 @@ static int drop_range(vci_state *s, uint64_t a, uint64_t b)
             /* Overlaps the start of the range: keep [key, a). */
             uint64_t cut = a - e.key;
             ne.count = (uint32_t)cut;
-            rc = vci_tree_put(&s->tree, e.key, &ne, false);
+            rc = vci_tree_put(&s->tree, e.key, &ne);
             if (RT_SUCCESS(rc))
                 rc = vci_alloc_release(s->al, e.addr + cut, end - a, VCI_KIND_DATA);
             if (RT_FAILURE(rc))
@@ -169,7 +169,7 @@ static int drop_range(vci_state *s, uint64_t a, uint64_t b)
             ne.key = b;
             ne.addr = e.addr + cut;
             ne.count = (uint32_t)(e.count - cut);
-            rc = vci_tree_put(&s->tree, e.key, &ne, false);
+            rc = vci_tree_put(&s->tree, e.key, &ne);
             if (RT_SUCCESS(rc))
                 rc = vci_lru_rekey(&s->lru, &ne, e.key);
             if (RT_SUCCESS(rc))
@@ -202,7 +202,7 @@ static int place(vci_state *s, uint64_t vb, uint64_t n, uint64_t addr)
 
         /* The extent ending at vb, contiguous on disk? */
         if (vb > 0) {
-            rc = vci_tree_lookup(&s->tree, vb - 1, false, &found, &p, &next);
+            rc = vci_tree_lookup(&s->tree, vb - 1, &found, &p, &next);
             if (RT_FAILURE(rc))
                 return rc;
             found = found && p.key + p.count == vb && p.addr + p.count == addr
@@ -211,13 +211,13 @@ static int place(vci_state *s, uint64_t vb, uint64_t n, uint64_t addr)
         if (found) {
             uint64_t grow = n;
             vci_extent sx;
-            rc = vci_tree_get(&s->tree, vb + n, false, &sx);
+            rc = vci_tree_get(&s->tree, vb + n, &sx);
             if (RT_SUCCESS(rc) && sx.addr == addr + n && (uint64_t)p.count + n + sx.count <= VCI_COUNT_MAX) {
                 rc = vci_lru_unlink(&s->lru, &sx);
                 if (RT_SUCCESS(rc))
                     rc = vci_tree_remove(&s->tree, sx.key);
                 if (RT_SUCCESS(rc))
-                    rc = vci_tree_get(&s->tree, p.key, false, &p); /* its links may have changed */
+                    rc = vci_tree_get(&s->tree, p.key, &p); /* its links may have changed */
                 if (RT_FAILURE(rc))
                     return rc;
                 grow += sx.count;
@@ -226,24 +226,24 @@ static int place(vci_state *s, uint64_t vb, uint64_t n, uint64_t addr)
             }
             nx = p;
             nx.count = (uint32_t)(p.count + grow);
-            rc = vci_tree_put(&s->tree, p.key, &nx, false);
+            rc = vci_tree_put(&s->tree, p.key, &nx);
             if (RT_SUCCESS(rc))
-                rc = vci_lru_touch(&s->lru, p.key, false);
+                rc = vci_lru_touch(&s->lru, p.key);
             return rc;
         }
 
         /* The extent starting at vb+n, contiguous on disk? */
-        rc = vci_tree_get(&s->tree, vb + n, false, &p);
+        rc = vci_tree_get(&s->tree, vb + n, &p);
         if (RT_SUCCESS(rc) && p.addr == addr + n && (uint64_t)p.count + n <= VCI_COUNT_MAX) {
             nx = p;
             nx.key = vb;
             nx.addr = addr;
             nx.count = (uint32_t)(p.count + n);
-            rc = vci_tree_put(&s->tree, p.key, &nx, false);
+            rc = vci_tree_put(&s->tree, p.key, &nx);
             if (RT_SUCCESS(rc))
                 rc = vci_lru_rekey(&s->lru, &nx, p.key);
             if (RT_SUCCESS(rc))
-                rc = vci_lru_touch(&s->lru, vb, false);
+                rc = vci_lru_touch(&s->lru, vb);
             return rc;
         }
         if (RT_FAILURE(rc) && rc != VERR_NOT_FOUND)
@@ -310,7 +310,7 @@ int vci_cache_read(vci_cache *c, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *
         e = s->last; /* the tree has not changed since it held this extent */
         found = true;
     } else {
-        rc = vci_tree_lookup(&s->tree, vb, false, &found, &e, &next);
+        rc = vci_tree_lookup(&s->tree, vb, &found, &e, &next);
         if (RT_FAILURE(rc))
             return rc;
         if (found) {

@@ -45,32 +45,32 @@ static int settle(vci_lru *l, int rc)
 
 enum { SET_PREV, SET_NEXT };
 
-static int set_link(vci_lru *l, uint64_t key, int which, uint64_t value, bool cached_only)
+static int set_link(vci_lru *l, uint64_t key, int which, uint64_t value)
 {
     vci_extent e;
-    int rc = vci_tree_get(l->t, key, cached_only, &e);
+    int rc = vci_tree_get(l->t, key, &e);
     if (RT_FAILURE(rc))
         return rc;
     if (which == SET_PREV)
         e.prev = value;
     else
         e.next = value;
-    return vci_tree_put(l->t, key, &e, cached_only);
+    return vci_tree_put(l->t, key, &e);
 }
 
-static int push_head(vci_lru *l, uint64_t key, bool cached_only)
+static int push_head(vci_lru *l, uint64_t key)
 {
     vci_extent e;
-    int rc = vci_tree_get(l->t, key, cached_only, &e);
+    int rc = vci_tree_get(l->t, key, &e);
     if (RT_FAILURE(rc))
         return rc;
     e.prev = VCI_LRU_NONE;
     e.next = l->head;
-    rc = vci_tree_put(l->t, key, &e, cached_only);
+    rc = vci_tree_put(l->t, key, &e);
     if (RT_FAILURE(rc))
         return rc;
     if (l->head != VCI_LRU_NONE) {
-        rc = set_link(l, l->head, SET_PREV, key, cached_only);
+        rc = set_link(l, l->head, SET_PREV, key);
         if (RT_FAILURE(rc))
             return rc;
     } else {
@@ -81,18 +81,18 @@ static int push_head(vci_lru *l, uint64_t key, bool cached_only)
     return VINF_SUCCESS;
 }
 
-static int unlink_ext(vci_lru *l, const vci_extent *e, bool cached_only)
+static int unlink_ext(vci_lru *l, const vci_extent *e)
 {
     int rc;
     if (e->prev != VCI_LRU_NONE) {
-        rc = set_link(l, e->prev, SET_NEXT, e->next, cached_only);
+        rc = set_link(l, e->prev, SET_NEXT, e->next);
         if (RT_FAILURE(rc))
             return rc;
     } else {
         l->head = e->next;
     }
     if (e->next != VCI_LRU_NONE) {
-        rc = set_link(l, e->next, SET_PREV, e->prev, cached_only);
+        rc = set_link(l, e->next, SET_PREV, e->prev);
         if (RT_FAILURE(rc))
             return rc;
     } else {
@@ -106,36 +106,27 @@ int vci_lru_push_head(vci_lru *l, uint64_t key)
 {
     if (!l->enabled)
         return VINF_SUCCESS;
-    return settle(l, push_head(l, key, false));
+    return settle(l, push_head(l, key));
 }
 
 int vci_lru_unlink(vci_lru *l, const vci_extent *e)
 {
     if (!l->enabled)
         return VINF_SUCCESS;
-    return settle(l, unlink_ext(l, e, false));
+    return settle(l, unlink_ext(l, e));
 }
 
-int vci_lru_touch(vci_lru *l, uint64_t key, bool cached_only)
+int vci_lru_touch(vci_lru *l, uint64_t key)
 {
     if (!l->enabled || l->head == key)
         return VINF_SUCCESS;
     vci_extent e;
-    int rc = vci_tree_get(l->t, key, cached_only, &e);
-    if (cached_only) {
-        /* All or nothing: every node the move touches must be cached. */
-        if (RT_FAILURE(rc))
-            return VINF_SUCCESS;
-        if ((e.prev != VCI_LRU_NONE && !vci_tree_path_cached(l->t, e.prev))
-            || (e.next != VCI_LRU_NONE && !vci_tree_path_cached(l->t, e.next))
-            || (l->head != VCI_LRU_NONE && !vci_tree_path_cached(l->t, l->head)))
-            return VINF_SUCCESS;
-    } else if (RT_FAILURE(rc)) {
+    int rc = vci_tree_get(l->t, key, &e);
+    if (RT_FAILURE(rc))
         return settle(l, rc);
-    }
-    rc = unlink_ext(l, &e, cached_only);
+    rc = unlink_ext(l, &e);
     if (RT_SUCCESS(rc))
-        rc = push_head(l, key, cached_only);
+        rc = push_head(l, key);
     return settle(l, rc);
 }
 
@@ -145,14 +136,14 @@ int vci_lru_rekey(vci_lru *l, const vci_extent *e, uint64_t oldkey)
         return VINF_SUCCESS;
     int rc = VINF_SUCCESS;
     if (e->prev != VCI_LRU_NONE)
-        rc = set_link(l, e->prev, SET_NEXT, e->key, false);
+        rc = set_link(l, e->prev, SET_NEXT, e->key);
     else if (l->head == oldkey)
         l->head = e->key;
     else
         rc = VERR_NOT_FOUND;
     if (RT_SUCCESS(rc)) {
         if (e->next != VCI_LRU_NONE)
-            rc = set_link(l, e->next, SET_PREV, e->key, false);
+            rc = set_link(l, e->next, SET_PREV, e->key);
         else if (l->tail == oldkey)
             l->tail = e->key;
         else
@@ -167,22 +158,22 @@ int vci_lru_insert_after(vci_lru *l, uint64_t after, uint64_t key)
     if (!l->enabled)
         return VINF_SUCCESS;
     vci_extent a, x;
-    int rc = vci_tree_get(l->t, after, false, &a);
+    int rc = vci_tree_get(l->t, after, &a);
     if (RT_SUCCESS(rc))
-        rc = vci_tree_get(l->t, key, false, &x);
+        rc = vci_tree_get(l->t, key, &x);
     if (RT_FAILURE(rc))
         return settle(l, rc);
     x.prev = after;
     x.next = a.next;
-    rc = vci_tree_put(l->t, key, &x, false);
+    rc = vci_tree_put(l->t, key, &x);
     if (RT_SUCCESS(rc)) {
         if (a.next != VCI_LRU_NONE)
-            rc = set_link(l, a.next, SET_PREV, key, false);
+            rc = set_link(l, a.next, SET_PREV, key);
         else
             l->tail = key;
     }
     if (RT_SUCCESS(rc))
-        rc = set_link(l, after, SET_NEXT, key, false);
+        rc = set_link(l, after, SET_NEXT, key);
     l->dirty = true;
     return settle(l, rc);
 }
@@ -221,11 +212,11 @@ int vci_lru_apply_reads(vci_lru *l)
         l->rstart = (l->rstart + 1) % VCI_LRU_READS;
         l->nreads--;
         vci_extent e;
-        int rc = vci_tree_get(l->t, key, false, &e);
+        int rc = vci_tree_get(l->t, key, &e);
         if (rc == VERR_NOT_FOUND)
             continue; /* removed, or its key changed, since it was read */
         if (RT_SUCCESS(rc))
-            rc = vci_lru_touch(l, key, false);
+            rc = vci_lru_touch(l, key);
         if (RT_FAILURE(rc))
             vci_lru_disable(l);
     }

@@ -10,9 +10,6 @@
  * next write.  That is how every function here answers VERR_NOT_FOUND from
  * the tree: by disabling, and returning VINF_SUCCESS.
  *
- * With cached_only, vci_lru_touch reads nothing: it moves the extent only
- * when every node the move touches is cached, and otherwise does nothing.
- *
  * Read hits do not move anything when they happen (spec section 7): moving
  * an extent rewrites up to four extents through as many tree descents, and
  * a read must stay cheap and free of I/O.  vci_lru_note_read records the
@@ -61,7 +58,7 @@ int  vci_lru_push_head(vci_lru *l, uint64_t key);
  * own links are left as they are. */
 int  vci_lru_unlink(vci_lru *l, const vci_extent *e);
 /* Makes `key` the most recent. */
-int  vci_lru_touch(vci_lru *l, uint64_t key, bool cached_only);
+int  vci_lru_touch(vci_lru *l, uint64_t key);
 /* e (current copy, with its links) changed its key from oldkey to e->key:
  * points its neighbours (or head/tail) at the new key. */
 int  vci_lru_rekey(vci_lru *l, const vci_extent *e, uint64_t oldkey);

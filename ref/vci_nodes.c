@@ -360,7 +360,7 @@ static vci_node *take(vci_nodes *nc, node_slot *s, uint64_t addr, bool dirty)
     return &s->node;
 }
 
-int vci_nodes_get(vci_nodes *nc, uint64_t addr, bool cached_only, vci_node **out, bool *fresh)
+int vci_nodes_get(vci_nodes *nc, uint64_t addr, vci_node **out, bool *fresh)
 {
     if (fresh != NULL)
         *fresh = false;
@@ -372,9 +372,6 @@ int vci_nodes_get(vci_nodes *nc, uint64_t addr, bool cached_only, vci_node **out
         *out = &s->node;
         return VINF_SUCCESS;
     }
-    if (cached_only)
-        return VERR_NOT_FOUND;
-
     int rc = grab_slot(nc, &s);
     if (RT_FAILURE(rc))
         return rc;

@@ -16,8 +16,7 @@
  * (vci_tree also calls vci_nodes_changed when each change operation ends):
  * the check memo below relies on it.
  *
- * Status codes: VINF_SUCCESS; VERR_NOT_FOUND (cached_only and not cached);
- * VERR_VD_IMAGE_CORRUPTED (a node that fails decoding, or past the end of
+ * Status codes: VINF_SUCCESS; VERR_VD_IMAGE_CORRUPTED (a node that fails decoding, or past the end of
  * the file); VERR_NO_MEMORY; VERR_INTERNAL_ERROR (every slot pinned, or a
  * node created at an address already cached); I/O statuses of vci_io.
  */
@@ -39,8 +38,8 @@ void vci_nodes_destroy(vci_nodes *nc);
 void vci_nodes_set_root(vci_nodes *nc, uint64_t root);
 
 /* The node at addr, pinned.  *fresh (may be NULL) tells whether it was just
- * read from disk.  With cached_only, never reads: VERR_NOT_FOUND instead. */
-int  vci_nodes_get(vci_nodes *nc, uint64_t addr, bool cached_only, vci_node **out, bool *fresh);
+ * read from disk. */
+int  vci_nodes_get(vci_nodes *nc, uint64_t addr, vci_node **out, bool *fresh);
 /* A new empty node of `type` at addr (not yet on disk), pinned and dirty. */
 int  vci_nodes_create(vci_nodes *nc, uint64_t addr, uint8_t type, vci_node **out);
 void vci_nodes_unpin(vci_nodes *nc, vci_node *n);

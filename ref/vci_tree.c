@@ -108,11 +108,11 @@ static vci_ientry summary(const vci_node *n, uint64_t addr)
 }
 
 /* Builds the path to the leaf where key belongs. */
-static int descend(vci_tree *t, uint64_t key, bool cached_only, tpath *p)
+static int descend(vci_tree *t, uint64_t key, tpath *p)
 {
     vci_node *n;
     p->depth = 0;
-    int rc = vci_nodes_get(t->nc, t->root, cached_only, &n, NULL);
+    int rc = vci_nodes_get(t->nc, t->root, &n, NULL);
     if (RT_FAILURE(rc))
         return rc;
     p->lv[0].node = n;
@@ -135,7 +135,7 @@ static int descend(vci_tree *t, uint64_t key, bool cached_only, tpath *p)
         uint64_t lo = i > 0 ? pn->u.i.key[i - 1] + pn->u.i.count[i - 1] : lv->lo;
         lv->idx = i;
         vci_node *c;
-        rc = vci_nodes_get(t->nc, e.child, cached_only, &c, NULL);
+        rc = vci_nodes_get(t->nc, e.child, &c, NULL);
         if (RT_FAILURE(rc))
             goto out_release;
         tlevel *cl = &p->lv[p->depth];
@@ -184,11 +184,11 @@ static void path_fix(vci_tree *t, tpath *p, unsigned level)
  * level, the child against its entry and range).  Returns the leaf pinned,
  * with the bounds of its range (lo may be NULL).
  */
-static int find_leaf(vci_tree *t, uint64_t key, bool cached_only, vci_node **out, uint64_t *lo_out,
+static int find_leaf(vci_tree *t, uint64_t key, vci_node **out, uint64_t *lo_out,
                      uint64_t *hi_out)
 {
     vci_node *n;
-    int rc = vci_nodes_get(t->nc, t->root, cached_only, &n, NULL);
+    int rc = vci_nodes_get(t->nc, t->root, &n, NULL);
     if (RT_FAILURE(rc))
         return rc;
     uint64_t lo = 0, hi = VCI_VBLOCK_LIMIT;
@@ -208,7 +208,7 @@ static int find_leaf(vci_tree *t, uint64_t key, bool cached_only, vci_node **out
         uint64_t chi = i + 1 < n->n ? n->u.i.key[i + 1] : hi;
         uint64_t clo = i > 0 ? n->u.i.key[i - 1] + n->u.i.count[i - 1] : lo;
         vci_nodes_unpin(t->nc, n);
-        rc = vci_nodes_get(t->nc, e.child, cached_only, &n, NULL);
+        rc = vci_nodes_get(t->nc, e.child, &n, NULL);
         if (RT_FAILURE(rc))
             return rc;
         /* In a cache of many nodes the leaf is rarely in any CPU cache, and
@@ -227,12 +227,12 @@ static int find_leaf(vci_tree *t, uint64_t key, bool cached_only, vci_node **out
     return rc;
 }
 
-int vci_tree_lookup(vci_tree *t, uint64_t vb, bool cached_only, bool *found, vci_extent *ext,
+int vci_tree_lookup(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext,
                     uint64_t *next)
 {
     vci_node *n;
     uint64_t hi;
-    int rc = find_leaf(t, vb, cached_only, &n, NULL, &hi);
+    int rc = find_leaf(t, vb, &n, NULL, &hi);
     if (RT_FAILURE(rc))
         return rc;
     unsigned j = leaf_upper(n, vb); /* first extent with key > vb */
@@ -251,7 +251,7 @@ int vci_tree_find_ge(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext)
 {
     vci_node *n;
     uint64_t hi;
-    int rc = find_leaf(t, vb, false, &n, NULL, &hi);
+    int rc = find_leaf(t, vb, &n, NULL, &hi);
     if (RT_FAILURE(rc))
         return rc;
     unsigned j = leaf_upper(n, vb);
@@ -269,7 +269,7 @@ int vci_tree_find_ge(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext)
 
     /* The next leaf starts exactly at hi (keys are exact). */
     uint64_t hi2;
-    rc = find_leaf(t, hi, false, &n, NULL, &hi2);
+    rc = find_leaf(t, hi, &n, NULL, &hi2);
     if (RT_FAILURE(rc))
         return rc;
     if (n->n == 0 || n->u.l.key[0] != hi)
@@ -282,11 +282,11 @@ int vci_tree_find_ge(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext)
     return rc;
 }
 
-int vci_tree_get(vci_tree *t, uint64_t key, bool cached_only, vci_extent *ext)
+int vci_tree_get(vci_tree *t, uint64_t key, vci_extent *ext)
 {
     vci_node *n;
     uint64_t hi;
-    int rc = find_leaf(t, key, cached_only, &n, NULL, &hi);
+    int rc = find_leaf(t, key, &n, NULL, &hi);
     if (RT_FAILURE(rc))
         return rc;
     unsigned j = leaf_upper(n, key);
@@ -301,22 +301,12 @@ int vci_tree_get(vci_tree *t, uint64_t key, bool cached_only, vci_extent *ext)
 int vci_tree_is_empty(vci_tree *t, bool *empty)
 {
     vci_node *n;
-    int rc = vci_nodes_get(t->nc, t->root, false, &n, NULL);
+    int rc = vci_nodes_get(t->nc, t->root, &n, NULL);
     if (RT_FAILURE(rc))
         return rc;
     *empty = n->type == VCI_NODE_LEAF && n->n == 0;
     vci_nodes_unpin(t->nc, n);
     return VINF_SUCCESS;
-}
-
-bool vci_tree_path_cached(vci_tree *t, uint64_t key)
-{
-    vci_node *n;
-    uint64_t hi;
-    if (RT_FAILURE(find_leaf(t, key, true, &n, NULL, &hi)))
-        return false;
-    vci_nodes_unpin(t->nc, n);
-    return true;
 }
 
 /* ---- change in place --------------------------------------------------------- */
@@ -326,12 +316,12 @@ static bool extent_sane(const vci_extent *x)
     return x->count > 0 && x->key < VCI_VBLOCK_LIMIT && x->count <= VCI_VBLOCK_LIMIT - x->key;
 }
 
-int vci_tree_put(vci_tree *t, uint64_t oldkey, const vci_extent *nx, bool cached_only)
+int vci_tree_put(vci_tree *t, uint64_t oldkey, const vci_extent *nx)
 {
     if (!extent_sane(nx))
         return VERR_INTERNAL_ERROR;
     tpath p;
-    int rc = descend(t, oldkey, cached_only, &p);
+    int rc = descend(t, oldkey, &p);
     if (RT_FAILURE(rc))
         return rc;
     tlevel *leaf = &p.lv[p.depth - 1];
@@ -363,7 +353,7 @@ out_release:
 int vci_tree_insert_need(vci_tree *t, uint64_t key, unsigned *need)
 {
     tpath p;
-    int rc = descend(t, key, false, &p);
+    int rc = descend(t, key, &p);
     if (RT_FAILURE(rc))
         return rc;
     unsigned full = 0;
@@ -431,7 +421,7 @@ int vci_tree_insert(vci_tree *t, const vci_extent *x)
     if (!extent_sane(x))
         return VERR_INTERNAL_ERROR;
     tpath p;
-    int rc = descend(t, x->key, false, &p);
+    int rc = descend(t, x->key, &p);
     if (RT_FAILURE(rc))
         return rc;
 
@@ -557,7 +547,7 @@ static int merge_or_fix(vci_tree *t, tpath *p, unsigned level)
     const vci_ientry sev = vci_int_get(parent, si), *se = &sev;
     uint64_t shi = si + 1 < parent->n ? parent->u.i.key[si + 1] : pl->hi;
     vci_node *sib;
-    int rc = vci_nodes_get(t->nc, se->child, false, &sib, NULL);
+    int rc = vci_nodes_get(t->nc, se->child, &sib, NULL);
     if (RT_FAILURE(rc))
         return rc;
     tlevel sl = { .node = sib, .addr = se->child, .idx = 0, .lo = 0, .hi = shi };
@@ -596,7 +586,7 @@ static int merge_or_fix(vci_tree *t, tpath *p, unsigned level)
 int vci_tree_remove(vci_tree *t, uint64_t key)
 {
     tpath p;
-    int rc = descend(t, key, false, &p);
+    int rc = descend(t, key, &p);
     if (RT_FAILURE(rc))
         return rc;
     unsigned level = p.depth - 1;
@@ -640,7 +630,7 @@ int vci_tree_remove(vci_tree *t, uint64_t key)
     while (root->type == VCI_NODE_INTERNAL && root->n == 1) {
         vci_ientry e = vci_int_get(root, 0);
         vci_node *c;
-        rc = vci_nodes_get(t->nc, e.child, false, &c, NULL);
+        rc = vci_nodes_get(t->nc, e.child, &c, NULL);
         if (RT_FAILURE(rc))
             goto out_release;
         rc = vci_node_check_child(c, &e, VCI_VBLOCK_LIMIT, NULL, 0);
@@ -682,7 +672,7 @@ static int walk(walker *w, uint64_t addr, const vci_ientry *e, uint64_t hi, unsi
     if (++w->visits > w->max_visits)
         return VERR_VD_IMAGE_CORRUPTED;
     vci_node *n;
-    int rc = vci_nodes_get(w->t->nc, addr, false, &n, NULL);
+    int rc = vci_nodes_get(w->t->nc, addr, &n, NULL);
     if (RT_FAILURE(rc))
         return rc;
     rc = check_level(w->t, n, depth);

@@ -7,8 +7,8 @@
  * full vci_node_check_child unless the same node passed it against the same
  * entry with no node changed since), the depth limit and the leaf level,
  * and keeps internal keys exact and counts exact after it returns.
- * Operations pin nodes only while they run; queries (lookup, find_ge, get,
- * path_cached) keep only the node they are examining pinned and no path.
+ * Operations pin nodes only while they run; queries (lookup, find_ge, get)
+ * keep only the node they are examining pinned and no path.
  * Every change operation ends by moving the node cache's generation
  * (vci_nodes_changed).
  *
@@ -19,7 +19,7 @@
  * was reserved and not used.  Removals free nodes through the allocator.
  *
  * Status codes (each function lists its own): VINF_SUCCESS; VERR_NOT_FOUND
- * (no extent with that key; or cached_only and a node is not cached);
+ * (no extent with that key);
  * VERR_VD_IMAGE_CORRUPTED (a node breaks an invariant); VERR_TOO_MUCH_DATA
  * (an insert would need a ninth level); VERR_DISK_FULL (reserve: no room for
  * a node); VERR_INTERNAL_ERROR (a caller broke a precondition); VERR_NO_MEMORY
@@ -53,28 +53,25 @@ void vci_tree_init(vci_tree *t, vci_nodes *nc, vci_alloc *al, uint64_t root);
 /*
  * Finds the extent holding virtual block vb.  On a hit *found = true and
  * *ext is a copy of it; on a miss *next is the first cached virtual block
- * after vb (VCI_VBLOCK_LIMIT when none).  With cached_only it reads
- * nothing (VERR_NOT_FOUND if a node is missing).
+ * after vb (VCI_VBLOCK_LIMIT when none).
  */
-int  vci_tree_lookup(vci_tree *t, uint64_t vb, bool cached_only, bool *found, vci_extent *ext,
+int  vci_tree_lookup(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext,
                      uint64_t *next);
 /* The first extent whose end is after vb (the one holding vb, or the next
  * one); *found = false when there is none. */
 int  vci_tree_find_ge(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext);
 /* The extent whose key is exactly key: VINF_SUCCESS or VERR_NOT_FOUND. */
-int  vci_tree_get(vci_tree *t, uint64_t key, bool cached_only, vci_extent *ext);
+int  vci_tree_get(vci_tree *t, uint64_t key, vci_extent *ext);
 /* True when the tree holds no extent. */
 int  vci_tree_is_empty(vci_tree *t, bool *empty);
-/* True when every node on the path to key is in the node cache. */
-bool vci_tree_path_cached(vci_tree *t, uint64_t key);
 
 /*
  * Replaces the extent whose key is oldkey with *nx, in place.  nx may change
  * the key, count and address as long as it stays between its neighbours
  * (the caller guarantees nothing else overlaps it); VERR_INTERNAL_ERROR when
- * it visibly does not.  With cached_only it reads nothing.
+ * it visibly does not.
  */
-int  vci_tree_put(vci_tree *t, uint64_t oldkey, const vci_extent *nx, bool cached_only);
+int  vci_tree_put(vci_tree *t, uint64_t oldkey, const vci_extent *nx);
 
 /* Nodes an insert of key would create (0 .. depth+1); VERR_TOO_MUCH_DATA
  * when it would need a ninth level. */

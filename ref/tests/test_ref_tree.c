@@ -83,7 +83,7 @@ static int ins(tfix *f, uint64_t key, uint32_t count, uint64_t addr)
 static unsigned node_n(tfix *f, uint64_t addr)
 {
     vci_node *n;
-    if (RT_FAILURE(vci_nodes_get(f->nc, addr, false, &n, NULL)))
+    if (RT_FAILURE(vci_nodes_get(f->nc, addr, &n, NULL)))
         return 9999;
     unsigned r = n->n;
     vci_nodes_unpin(f->nc, n);
@@ -94,7 +94,7 @@ static vci_ientry root_entry(tfix *f, unsigned i)
 {
     vci_node *n;
     vci_ientry e = { 0, 0, 0 };
-    if (RT_SUCCESS(vci_nodes_get(f->nc, f->t.root, false, &n, NULL))) {
+    if (RT_SUCCESS(vci_nodes_get(f->nc, f->t.root, &n, NULL))) {
         if (n->type == VCI_NODE_INTERNAL && i < n->n)
             e = vci_int_get(n, i);
         vci_nodes_unpin(f->nc, n);
@@ -193,9 +193,9 @@ static void test_internal_split_at_204(void)
         bool found;
         vci_extent x;
         uint64_t next;
-        REQUIRE(vci_tree_lookup(&f.t, 3 * i + 1, false, &found, &x, &next) == VINF_SUCCESS);
+        REQUIRE(vci_tree_lookup(&f.t, 3 * i + 1, &found, &x, &next) == VINF_SUCCESS);
         CHECK(found && x.key == 3 * i && x.addr == DATA_BASE + 2 * i);
-        REQUIRE(vci_tree_lookup(&f.t, 3 * i + 2, false, &found, &x, &next) == VINF_SUCCESS);
+        REQUIRE(vci_tree_lookup(&f.t, 3 * i + 2, &found, &x, &next) == VINF_SUCCESS);
         CHECK(!found && next == (i == n ? VCI_VBLOCK_LIMIT : 3 * i + 3));
     }
     CHECK(vci_nodes_get_stats(f.nc).evictions > 0);
@@ -212,16 +212,16 @@ static void test_lookup_and_find_ge(void)
     bool found;
     vci_extent x;
     uint64_t next;
-    REQUIRE(vci_tree_lookup(&f.t, 5, false, &found, &x, &next) == VINF_SUCCESS);
+    REQUIRE(vci_tree_lookup(&f.t, 5, &found, &x, &next) == VINF_SUCCESS);
     CHECK(!found && next == 100);
-    REQUIRE(vci_tree_lookup(&f.t, 103, false, &found, &x, &next) == VINF_SUCCESS);
+    REQUIRE(vci_tree_lookup(&f.t, 103, &found, &x, &next) == VINF_SUCCESS);
     CHECK(found && x.key == 100 && x.count == 4);
-    REQUIRE(vci_tree_lookup(&f.t, 104, false, &found, &x, &next) == VINF_SUCCESS);
+    REQUIRE(vci_tree_lookup(&f.t, 104, &found, &x, &next) == VINF_SUCCESS);
     CHECK(!found && next == 110);
     /* The last extent of the first leaf (appends: 107 per leaf) and the
      * miss after it: the next key comes from the next leaf. */
     uint64_t last0 = 100 + 10 * 106;
-    REQUIRE(vci_tree_lookup(&f.t, last0 + 5, false, &found, &x, &next) == VINF_SUCCESS);
+    REQUIRE(vci_tree_lookup(&f.t, last0 + 5, &found, &x, &next) == VINF_SUCCESS);
     CHECK(!found && next == last0 + 10);
     REQUIRE(vci_tree_find_ge(&f.t, last0 + 5, &found, &x) == VINF_SUCCESS);
     CHECK(found && x.key == last0 + 10);
@@ -229,12 +229,11 @@ static void test_lookup_and_find_ge(void)
     CHECK(found && x.key == last0);
     REQUIRE(vci_tree_find_ge(&f.t, 100 + 10 * 299 + 4, &found, &x) == VINF_SUCCESS);
     CHECK(!found);
-    REQUIRE(vci_tree_lookup(&f.t, 100000, false, &found, &x, &next) == VINF_SUCCESS);
+    REQUIRE(vci_tree_lookup(&f.t, 100000, &found, &x, &next) == VINF_SUCCESS);
     CHECK(!found && next == VCI_VBLOCK_LIMIT);
-    REQUIRE(vci_tree_get(&f.t, 110, false, &x) == VINF_SUCCESS);
+    REQUIRE(vci_tree_get(&f.t, 110, &x) == VINF_SUCCESS);
     CHECK_EQ(x.addr, DATA_BASE + 4);
-    CHECK_EQ(vci_tree_get(&f.t, 111, false, &x), VERR_NOT_FOUND);
-    CHECK(vci_tree_path_cached(&f.t, 110));
+    CHECK_EQ(vci_tree_get(&f.t, 111, &x), VERR_NOT_FOUND);
     tfix_fini(&f);
 }
 
@@ -246,21 +245,21 @@ static void test_put_rules(void)
         REQUIRE(ins(&f, 10 * (uint64_t)i, 5, DATA_BASE + 5 * (uint64_t)i) == VINF_SUCCESS);
     vci_extent x = { .prev = 1, .next = 2, .key = 1072, .count = 3, .addr = DATA_BASE + 9999 };
     /* 1070 is the first extent of the second leaf: its parent key follows. */
-    REQUIRE(vci_tree_put(&f.t, 1070, &x, false) == VINF_SUCCESS);
+    REQUIRE(vci_tree_put(&f.t, 1070, &x) == VINF_SUCCESS);
     CHECK_EQ(root_entry(&f, 1).key, 1072);
     x.key = 1066;
     x.count = 9;
-    REQUIRE(vci_tree_put(&f.t, 1072, &x, false) == VINF_SUCCESS); /* grows at the front, down to 1065 */
+    REQUIRE(vci_tree_put(&f.t, 1072, &x) == VINF_SUCCESS); /* grows at the front, down to 1065 */
     CHECK_EQ(root_entry(&f, 1).key, 1066);
     x.key = 1064; /* would overlap 1060..1065 */
-    CHECK_EQ(vci_tree_put(&f.t, 1066, &x, false), VERR_INTERNAL_ERROR);
+    CHECK_EQ(vci_tree_put(&f.t, 1066, &x), VERR_INTERNAL_ERROR);
     x.key = 1066;
     x.count = 20; /* would overlap 1080 */
-    CHECK_EQ(vci_tree_put(&f.t, 1066, &x, false), VERR_INTERNAL_ERROR);
+    CHECK_EQ(vci_tree_put(&f.t, 1066, &x), VERR_INTERNAL_ERROR);
     x.count = 5;
-    CHECK_EQ(vci_tree_put(&f.t, 1067, &x, false), VERR_NOT_FOUND);
+    CHECK_EQ(vci_tree_put(&f.t, 1067, &x), VERR_NOT_FOUND);
     x.count = 0;
-    CHECK_EQ(vci_tree_put(&f.t, 1066, &x, false), VERR_INTERNAL_ERROR);
+    CHECK_EQ(vci_tree_put(&f.t, 1066, &x), VERR_INTERNAL_ERROR);
     vci_extent y = { .key = 1062, .count = 2, .addr = DATA_BASE + 20000 };
     CHECK_EQ(vci_tree_insert(&f.t, &y), VERR_INTERNAL_ERROR); /* overlaps 1060..1065 */
     CHECK_EQ(vci_nodes_pinned(f.nc), 0);
@@ -343,7 +342,7 @@ static void test_merge_and_collapse(void)
     bool found;
     vci_extent x;
     uint64_t next;
-    REQUIRE(vci_tree_lookup(&f.t, 1061, false, &found, &x, &next) == VINF_SUCCESS);
+    REQUIRE(vci_tree_lookup(&f.t, 1061, &found, &x, &next) == VINF_SUCCESS);
     CHECK(found && x.key == 1060);
     CHECK_EQ(vci_nodes_pinned(f.nc), 0);
     tfix_fini(&f);
@@ -384,11 +383,11 @@ static void test_cycles_and_depth(void)
     bool found;
     vci_extent x;
     uint64_t next;
-    CHECK_EQ(vci_tree_lookup(&t, 52, false, &found, &x, &next), VERR_VD_IMAGE_CORRUPTED);
+    CHECK_EQ(vci_tree_lookup(&t, 52, &found, &x, &next), VERR_VD_IMAGE_CORRUPTED);
     CHECK_EQ(vci_nodes_pinned(f.nc), 0);
     /* Eight levels are fine: start two levels lower (7 internal + leaf). */
     vci_tree_init(&t, f.nc, f.a, base + 16);
-    REQUIRE(vci_tree_lookup(&t, 52, false, &found, &x, &next) == VINF_SUCCESS);
+    REQUIRE(vci_tree_lookup(&t, 52, &found, &x, &next) == VINF_SUCCESS);
     CHECK(found && x.key == 50);
     CHECK_EQ(t.height, 8);
     unsigned need;
@@ -403,7 +402,7 @@ static void test_cycles_and_depth(void)
     vci_int_set(&n, 0, &(vci_ientry){ .key = 0, .count = 10, .child = 3000 });
     REQUIRE(put_node(&f, 3000, &n) == VINF_SUCCESS);
     vci_tree_init(&t, f.nc, f.a, 3000);
-    CHECK_EQ(vci_tree_lookup(&t, 1, false, &found, &x, &next), VERR_VD_IMAGE_CORRUPTED);
+    CHECK_EQ(vci_tree_lookup(&t, 1, &found, &x, &next), VERR_VD_IMAGE_CORRUPTED);
     /* A leaf below an internal node but at the wrong depth. */
     memset(&n, 0, sizeof(n));
     n.type = VCI_NODE_INTERNAL;
@@ -423,8 +422,8 @@ static void test_cycles_and_depth(void)
                                .addr = DATA_BASE + 10 });
     REQUIRE(put_node(&f, 4008, &n) == VINF_SUCCESS);
     vci_tree_init(&t, f.nc, f.a, 3100);
-    REQUIRE(vci_tree_lookup(&t, 52, false, &found, &x, &next) == VINF_SUCCESS);
-    CHECK_EQ(vci_tree_lookup(&t, 61, false, &found, &x, &next), VERR_VD_IMAGE_CORRUPTED);
+    REQUIRE(vci_tree_lookup(&t, 52, &found, &x, &next) == VINF_SUCCESS);
+    CHECK_EQ(vci_tree_lookup(&t, 61, &found, &x, &next), VERR_VD_IMAGE_CORRUPTED);
     CHECK_EQ(vci_nodes_pinned(f.nc), 0);
     tfix_fini(&f);
 }
