@@ -670,6 +670,57 @@ static void test_mem_put_peek(void)
     CHECK_EQ(vdc_fs_mem_put(NULL, "p", "a", 1), VERR_NOT_SUPPORTED);
 }
 
+/* vdc_fs_mem_clear: an emptied fs is as new (names, space, clock), pooled
+ * pages never show their old bytes, and open handles are released. */
+static void test_mem_clear(void)
+{
+    const uint64_t max = 4 * 65536;
+    int64_t t_new = 0, t_again = 0;
+    vdc_fs *fs = vdc_fs_mem_new(max, 0);
+    REQUIRE(fs != NULL);
+    vdc_file *f = xopen(fs, "first", RW_CREATE);
+    REQUIRE(f != NULL);
+    CHECK_EQ(fs->ops->mtime(fs, "first", &t_new), VINF_SUCCESS);
+    CHECK_EQ(put_pattern(f, 23, 0, 150000), VINF_SUCCESS);
+    fs->ops->close(f);
+    CHECK_EQ(vdc_fs_mem_put(fs, "second", "abc", 3), VINF_SUCCESS);
+    vdc_file *left_open = xopen(fs, "second", RO_OPEN);
+    CHECK(left_open != NULL);
+    CHECK(free_of(fs) < (int64_t)max);
+
+    CHECK_EQ(vdc_fs_mem_clear(fs), VINF_SUCCESS); /* closes left_open */
+    CHECK_EQ(vdc_fs_mem_peek(fs, "first", 0, NULL, 0), VERR_FILE_NOT_FOUND);
+    CHECK_EQ(vdc_fs_mem_peek(fs, "second", 0, NULL, 0), VERR_FILE_NOT_FOUND);
+    CHECK_EQ(free_of(fs), (int64_t)max);
+
+    /* The same name again: a new file, zeros where the old one had data
+     * (its pages went to the pool), the clock started over. */
+    f = xopen(fs, "first", RW_CREATE);
+    REQUIRE(f != NULL);
+    CHECK_EQ(fs->ops->mtime(fs, "first", &t_again), VINF_SUCCESS);
+    CHECK_EQ(t_again, t_new);
+    CHECK_EQ(size_of(f), 0);
+    CHECK_EQ(fs->ops->set_size(f, 150000), VINF_SUCCESS);
+    CHECK(has_zeros(f, 0, 150000));
+    CHECK_EQ(put_pattern(f, 24, 1000, 140000), VINF_SUCCESS);
+    CHECK(has_pattern(f, 24, 1000, 140000));
+    CHECK(has_zeros(f, 0, 1000));
+    CHECK_EQ(free_of(fs), (int64_t)(max - 3 * 65536));
+    fs->ops->close(f);
+    /* Twice in a row, and on an empty fs, is fine. */
+    CHECK_EQ(vdc_fs_mem_clear(fs), VINF_SUCCESS);
+    CHECK_EQ(vdc_fs_mem_clear(fs), VINF_SUCCESS);
+    CHECK_EQ(free_of(fs), (int64_t)max);
+    vdc_fs_destroy(fs);
+
+    /* Not a memory fs. */
+    fs = vdc_fs_posix_new("/nonexistent-vdcc");
+    REQUIRE(fs != NULL);
+    CHECK_EQ(vdc_fs_mem_clear(fs), VERR_NOT_SUPPORTED);
+    vdc_fs_destroy(fs);
+    CHECK_EQ(vdc_fs_mem_clear(NULL), VERR_NOT_SUPPORTED);
+}
+
 static void test_mem_many_files(void)
 {
     vdc_fs *fs = vdc_fs_mem_new(0, 0);
@@ -762,5 +813,5 @@ CHECK_MAIN(FS_CASES(roundtrip), FS_CASES(open_actions), FS_CASES(open_invalid), 
            FS_CASES(set_size_and_allocate), FS_CASES(remove_files), FS_CASES(rename_files),
            FS_CASES(mtime_and_free_space), FS_CASES(random_model), FS_CASES(destroy_with_open_handles),
            CHECK_CASE(test_mem_sparse_and_limits), CHECK_CASE(test_mem_defaults),
-           CHECK_CASE(test_mem_put_peek), CHECK_CASE(test_mem_many_files), CHECK_CASE(test_posix_paths),
+           CHECK_CASE(test_mem_put_peek), CHECK_CASE(test_mem_clear), CHECK_CASE(test_mem_many_files), CHECK_CASE(test_posix_paths),
            CHECK_CASE(test_errno_mapping))
