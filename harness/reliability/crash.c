@@ -67,6 +67,8 @@ typedef struct cchk {
     bool                      none_set, none_failed;
     vdc_crash_state           none_cs;
     uint64_t                  none_no;
+    hitset                    cref;      /* the hits after a clean close right after its flush */
+    bool                      cref_set;
     bool                      lossy;     /* this point is counted as losing data */
     uint64_t                  wlogged;   /* FLUSH-2 warnings logged */
 } cchk;
@@ -429,14 +431,79 @@ static bool flush_point(cchk *c, uint64_t k)
     return c->fpi < c->nfpts && c->fpts[c->fpi] == k;
 }
 
+/*
+ * FLUSH-2's second reference (crash.h): the hits of the image that a clean
+ * close right after the current flush point's flush leaves.  The
+ * workload's ops up to and including that flush run again on fresh
+ * storage, the instance is closed, and the image is opened read-only and
+ * read back.  Not set with an injected fault (the rerun would not fail the
+ * same way) or when the rerun fails.  A lie in that image is a violation
+ * of the state being checked (READ-1; nothing else would see it).
+ */
+static void close_ref(cchk *c)
+{
+    c->cref.n = 0;
+    c->cref.oom = false;
+    c->cref_set = false;
+    if (c->o->fault_nth != 0 || c->fpi >= c->nfpts)
+        return;
+    const vdc_wl_call *fl = &c->wl->calls[c->fcall[c->fpi]];
+    vdc_workload pw = *c->o->w;
+    pw.n = (size_t)fl->op + 1 < pw.n ? (size_t)fl->op + 1 : pw.n;
+    vdc_wl_result res;
+    memset(&res, 0, sizeof res);
+    vdc_fs *mem = vdc_fs_mem_new((uint64_t)1 << 30, 0);
+    if (mem == NULL)
+        return;
+    vdc_wl_opts wo = { .be = c->o->be, .fs = mem, .heartbeat = c->o->heartbeat };
+    int rc = vdc_wl_run(&pw, &wo, &res);
+    if (RT_FAILURE(rc) || res.violations != 0 || res.model == NULL)
+        goto out_free_run;
+    vdc_host *host = vdc_host_new(mem);
+    if (host == NULL)
+        goto out_free_run;
+    void *bd = NULL;
+    rc = c->o->be->pfnOpen(pw.name, VD_OPEN_FLAGS_READONLY, vdc_host_disk_ifs(host), vdc_host_image_ifs(host),
+                           &bd);
+    if (RT_SUCCESS(rc)) {
+        char msg[512];
+        uint64_t v = 0;
+        msg[0] = '\0';
+        vdc_rc_stats st = { .scratch = c->rst.scratch, .on_hit = hits_add, .hit_user = &c->cref };
+        vdc_wl_read_all(c->o->be, bd, host, &pw, res.model, NULL, VDC_RC_TOLERATE, &v, msg, sizeof msg, &st);
+        (void)c->o->be->pfnClose(bd, false);
+        if (v != 0)
+            sviol(c, "READ-1: the image closed cleanly right after op %u (flush), reopened read-only: %s",
+                  fl->op + 1, msg);
+        else
+            c->cref_set = true;
+    }
+    vdc_host_free(host);
+out_free_run:
+    vdc_wl_result_free(&res);
+    vdc_fs_destroy(mem);
+}
+
 /* Judges state `no` of the current flush point (its hits s, failed: its
- * read-only open failed) against the all-applied state's hits. */
+ * read-only open failed) against both references: the all-applied state's
+ * hits and those after a clean close right after the flush. */
 static void flush2_judge(cchk *c, const vdc_crash_state *cs, uint64_t no, const hitset *s, bool failed)
 {
-    uint64_t off, len;
-    if (c->ref.n == 0 || c->ref.oom || s->oom)
+    uint64_t off = 0, len = 0, lost = 0;
+    const char *against = "the state with every pending write applied";
+    if (s->oom)
         return;
-    uint64_t lost = hits_lost(&c->ref, s, &off, &len);
+    if (c->ref.n != 0 && !c->ref.oom)
+        lost = hits_lost(&c->ref, s, &off, &len);
+    if (c->cref_set && c->cref.n != 0 && !c->cref.oom) {
+        uint64_t off2, len2, lost2 = hits_lost(&c->cref, s, &off2, &len2);
+        if (lost2 > lost) {
+            lost = lost2;
+            off = off2;
+            len = len2;
+            against = "the image a clean close right after the flush leaves";
+        }
+    }
     if (lost == 0)
         return;
     c->r->flush_loss_states++;
@@ -453,16 +520,16 @@ static void flush2_judge(cchk *c, const vdc_crash_state *cs, uint64_t no, const 
         describe_point(c, cs->point, where, sizeof where);
     if (failed)
         snprintf(msg, sizeof msg,
-                 "FLUSH-2: state %llu: point %llu %s, %s state (%u pending): the read-only open fails, while the "
-                 "state with every pending write applied serves %llu byte(s) of hits (first [%llu, +%llu))",
+                 "FLUSH-2: state %llu: point %llu %s, %s state (%u pending): the read-only open fails, while "
+                 "%s serves %llu byte(s) of hits (first [%llu, +%llu))",
                  (unsigned long long)no, (unsigned long long)cs->point, where, vdc_crash_kind_name(cs->kind),
-                 cs->pending, (unsigned long long)lost, (unsigned long long)off, (unsigned long long)len);
+                 cs->pending, against, (unsigned long long)lost, (unsigned long long)off, (unsigned long long)len);
     else
         snprintf(msg, sizeof msg,
                  "FLUSH-2: state %llu: point %llu %s, %s state (%u pending): [%llu, +%llu) misses here but hits "
-                 "in the state with every pending write applied (%llu byte(s) lost in all)",
+                 "in %s (%llu byte(s) lost in all)",
                  (unsigned long long)no, (unsigned long long)cs->point, where, vdc_crash_kind_name(cs->kind),
-                 cs->pending, (unsigned long long)off, (unsigned long long)len, (unsigned long long)lost);
+                 cs->pending, (unsigned long long)off, (unsigned long long)len, against, (unsigned long long)lost);
     if (c->r->flush_first[0] == '\0')
         snprintf(c->r->flush_first, sizeof c->r->flush_first, "%s", msg);
     unsigned max = c->o->max_logged != 0 ? c->o->max_logged : 10;
@@ -478,6 +545,7 @@ static void flush2_state(cchk *c, const vdc_crash_state *cs, uint64_t no)
     if (c->fpoint != cs->point) {
         c->fpoint = cs->point;
         c->ref_set = c->none_set = c->lossy = false;
+        close_ref(c);
     }
     switch (cs->kind) {
     case VDC_CRASH_NONE:
@@ -711,6 +779,7 @@ int vdc_crashtest_run(const vdc_crashtest_opts *o, vdc_crashtest_result *r)
     free(c.hits.v);
     free(c.ref.v);
     free(c.none.v);
+    free(c.cref.v);
     r->hits = c.rst.hits;
     r->misses = c.rst.misses;
     r->read_errors = c.rst.errors;

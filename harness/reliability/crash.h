@@ -49,15 +49,20 @@
  * flush call completed (its last storage event), before the next call's
  * first; the points of every successful flush are visited besides the
  * selected ones (at most max_points of them when that bounds the points,
- * spread evenly).  There the state with every pending change applied is
- * what the backend wrote before its flush returned, so every other state
- * of that point (a pending write lost, torn, ...) should serve the same
- * read hits: a byte range the all-applied state hits (in its read-only
- * open) but another state misses, or a state that does not open while the
- * all-applied one hits, is a loss.  A backend whose flush leaves nothing
- * pending has one state at each flush point, and no loss.  Counted per
- * flush point (flush_lossy), with the losing states and the first loss
- * explained.
+ * spread evenly).  Every state of that point (a pending write lost, torn,
+ * ...) should serve the read hits of two references: the state with every
+ * pending change applied (what the backend wrote before its flush
+ * returned), and the image a clean close right after the flush leaves
+ * (the workload's ops up to the flush run again on fresh storage, then
+ * closed: what the backend itself would keep).  The second catches a
+ * flush that writes nothing at all, after which the all-applied state
+ * lacks the data as well.  A byte range a reference hits (in a read-only
+ * open) but the state misses, or a state that does not open while a
+ * reference hits, is a loss.  A backend whose flush makes durable all it
+ * would write at close has one state at each flush point, and no loss.
+ * Counted per flush point (flush_lossy), with the losing states and the
+ * first loss explained.  (The clean-close reference is not built when a
+ * fault is injected: the rerun would not fail the same way.)
  *
  * No global state; one run per thread.
  */

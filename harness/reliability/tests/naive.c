@@ -18,7 +18,7 @@
 #define NV_HDR      512u
 #define NV_MAX_SLOTS 65536u
 
-enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY };
+enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY, V_IDLE };
 
 typedef struct nv {
     int               variant;
@@ -29,7 +29,7 @@ typedef struct nv {
     uint64_t          capacity;
     RTUUID            uuid, mod;
     uint64_t         *idx;
-    bool              idx_dirty; /* lazy: the index in memory differs from the file's */
+    bool              idx_dirty; /* lazy, idle: the index in memory differs from the file's */
 } nv;
 
 static void le64(uint8_t *p, uint64_t v)
@@ -253,6 +253,7 @@ VARIANT(V_NAIVE, naive)
 VARIANT(V_SLOPPY, sloppy)
 VARIANT(V_CRASHY, crashy)
 VARIANT(V_LAZY, lazy)
+VARIANT(V_IDLE, idle)
 
 static int nv_flush_st(nv *n)
 {
@@ -345,7 +346,7 @@ static int nv_write(void *bd, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *pcb
     rc = meta_write(n, data_start(n->nslots) + 512ull * slot, buf, 512);
     if (RT_FAILURE(rc))
         return rc;
-    if (n->variant == V_LAZY) {
+    if (n->variant == V_LAZY || n->variant == V_IDLE) {
         n->idx[slot] = v + 1;
         n->idx_dirty = true;
         *pcb = 512;
@@ -368,6 +369,8 @@ static int nv_flush(void *bd, PVDIOCTX ctx)
         return VERR_INVALID_PARAMETER;
     if (n->flags & VD_OPEN_FLAGS_READONLY)
         return VINF_SUCCESS;
+    if (n->variant == V_IDLE)
+        return VINF_SUCCESS; /* the defect: the index waits for close */
     int rc = nv_flush_st(n);
     if (RT_SUCCESS(rc) && n->variant == V_LAZY)
         rc = nv_write_index(n);
@@ -496,3 +499,4 @@ VTABLE(rel_naive_backend, "naive", naive)
 VTABLE(rel_sloppy_backend, "sloppy", sloppy)
 VTABLE(rel_crashy_backend, "crashy", crashy)
 VTABLE(rel_lazy_backend, "lazy", lazy)
+VTABLE(rel_idle_backend, "idle", idle)

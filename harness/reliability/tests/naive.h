@@ -21,6 +21,11 @@
  *                       right after a successful flush loses what was written
  *                       since the flush before (FLUSH-2 quality warnings),
  *                       though it never lies while no slot is reused.
+ *   rel_idle_backend    the same, but flush does nothing at all (the index
+ *                       is written only at close): a crash right after a
+ *                       flush loses everything written since the open,
+ *                       which only the clean-close reference of FLUSH-2
+ *                       sees (the all-applied state lacks it too).
  * Contract: spec/contract.md, except for the defects above.
  */
 #ifndef VDCC_HARNESS_RELIABILITY_TESTS_NAIVE_H
@@ -32,5 +37,6 @@ extern const VDCACHEBACKEND rel_naive_backend;
 extern const VDCACHEBACKEND rel_sloppy_backend;
 extern const VDCACHEBACKEND rel_crashy_backend;
 extern const VDCACHEBACKEND rel_lazy_backend;
+extern const VDCACHEBACKEND rel_idle_backend;
 
 #endif

@@ -426,6 +426,16 @@ static void test_flush2(void)
     CHECK(strstr(r.flush_first, "[0, +4096) misses here but hits in the state with every pending write applied") != NULL);
     if (r.flush_first[0] != '\0')
         printf("# lazy: %s\n", r.flush_first);
+    /* A flush that writes nothing: the all-applied state lacks the data
+     * too, so only the clean-close reference shows the loss. */
+    flush_run(&rel_idle_backend, false, &r);
+    CHECK_EQ(r.violations + r.workload_violations, 0);
+    CHECK_EQ(r.flush_points, 2);
+    CHECK_EQ(r.flush_lossy, 2);
+    CHECK(strstr(r.flush_first, "misses here but hits in the image a clean close right after the flush leaves")
+          != NULL);
+    if (r.flush_first[0] != '\0')
+        printf("# idle: %s\n", r.flush_first);
     /* Off: only the sampled points, no warning. */
     flush_run(&rel_lazy_backend, true, &r);
     CHECK_EQ(r.points, 2);
