@@ -88,15 +88,20 @@ esac
 root=$(cd "$(dirname "$0")/.." && pwd) || exit 2
 [ -n "$equiv" ] || equiv=$root/tools/mutate-equivalent
 [ -r "$equiv" ] || { echo "tools/mutate.sh: cannot read the equivalent list '$equiv'" >&2; exit 2; }
-# is_equivalent FILE KIND LINE-TEXT PREV-TEXT: whether the list names this
-# mutant.  List lines: FILE<TAB>KIND<TAB>the line, trimmed<TAB>the nearest
-# non-blank line above it, trimmed, or *<TAB>reason.
+# is_equivalent FILE KIND LINE-TEXT PREV-TEXT OCC: whether the list names
+# this mutant.  List lines: FILE<TAB>KIND or KIND#OCC (that occurrence on
+# the line only)<TAB>the line, trimmed<TAB>the nearest non-blank line above
+# it, trimmed, or *<TAB>reason.
 is_equivalent() {
     # Through the environment: awk -v would interpret backslashes ('\0').
-    EQ_F=$1 EQ_K=$2 EQ_T=$3 EQ_P=$4 awk -F'\t' '
+    EQ_F=$1 EQ_K=$2 EQ_T=$3 EQ_P=$4 EQ_O=$5 awk -F'\t' '
         /^#/ || NF < 5 { next }
-        $1 == ENVIRON["EQ_F"] && $2 == ENVIRON["EQ_K"] && $3 == ENVIRON["EQ_T"] \
-            && ($4 == "*" || $4 == ENVIRON["EQ_P"]) { found = 1 }
+        {
+            k = $2; o = ""
+            if (index(k, "#") > 0) { o = substr(k, index(k, "#") + 1); k = substr(k, 1, index(k, "#") - 1) }
+        }
+        $1 == ENVIRON["EQ_F"] && k == ENVIRON["EQ_K"] && (o == "" || o == ENVIRON["EQ_O"]) \
+            && $3 == ENVIRON["EQ_T"] && ($4 == "*" || $4 == ENVIRON["EQ_P"]) { found = 1 }
         END { exit !found }' "$equiv"
 }
 awkprog=$root/tools/mutate.awk
@@ -133,7 +138,8 @@ sample=$(sed '/^$/d' <<<"$sample" | sort -t$'\t' -k1,1 -k2,2n -k3,3 -k4,4n)
 total=$(wc -l <<<"$sample")
 echo "tools/mutate.sh: $(wc -l <<<"$sites") sites in $(wc -w <<<"$files") files; $total mutants sampled (seed $seed)"
 if [ "$list" = 1 ]; then
-    cut -f1,2,5 <<<"$sample" | sed 's/\t/:/; s/\t/  /'
+    # The occurrence is named when the line has several sites of that kind.
+    awk -F'\t' '{ printf "%s:%s  %s%s\n", $1, $2, $5, ($4 > 1 ? " (occurrence " $4 ")" : "") }' <<<"$sample"
     exit 0
 fi
 
@@ -193,11 +199,12 @@ killed=0 warned=0 survived=0 nocompile=0 equivalent=0 wrong_equiv=0 i=0
 survivors="" equivalents=""
 while IFS=$'\t' read -r f line kind occ desc; do
     i=$((i + 1))
+    [ "$occ" -gt 1 ] && desc="$desc (occurrence $occ)"
     orig="$W/.mutate-orig/$(basename "$f")"
     text=$(sed -n "${line}p" "$orig" | sed 's/^[ \t]*//; s/[ \t]*$//')
     prev=$(head -n $((line - 1)) "$orig" | sed 's/^[ \t]*//; s/[ \t]*$//' | sed '/^$/d' | tail -n 1)
     listed=0
-    is_equivalent "$f" "$kind" "$text" "$prev" && listed=1
+    is_equivalent "$f" "$kind" "$text" "$prev" "$occ" && listed=1
     (cd "$W" && awk -v mode=apply -v line="$line" -v kind="$kind" -v occ="$occ" -f "$awkprog" "$orig" >"$f.mut") \
         && mv "$W/$f.mut" "$W/$f"
     if cmp -s "$orig" "$W/$f"; then
