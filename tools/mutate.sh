@@ -174,9 +174,25 @@ if ! (cd "$W" && ninja -j2 $all_bins >"$W/.mutate-build.log" 2>&1); then
     tail -n 20 "$W/.mutate-build.log" >&2
     exit 1
 fi
-conform() { # binary options...: runs conform, its output in .mutate-conform.log
-    local bin=$1; shift
-    (cd "$W" && timeout 1200 "$bin" conform --jobs 2 --timeout 10 "$@" >"$W/.mutate-conform.log" 2>&1)
+# conform binary options...: runs conform, its output in .mutate-conform.log.
+# With first_fail=1 (the mutants' runs) it is stopped at its first failing
+# test point: that alone kills the mutant, and a mutant that hangs every
+# trace would otherwise wait out each one's timeout.  (SIGTERM reaches vdcc
+# through timeout; vdcc ends its children and exits.)
+conform() {
+    local bin=$1 pid; shift
+    (cd "$W" && exec timeout 1200 "$bin" conform --jobs 2 --timeout 10 "$@" >"$W/.mutate-conform.log" 2>&1) &
+    pid=$!
+    if [ "${first_fail:-0}" = 1 ]; then
+        while kill -0 "$pid" 2>/dev/null; do
+            if grep -qE '^not ok' "$W/.mutate-conform.log" 2>/dev/null; then
+                kill -TERM "$pid" 2>/dev/null
+                break
+            fi
+            sleep 0.5
+        done
+    fi
+    wait "$pid"
 }
 # Quality warnings (SHOULD clauses: a cache that forgets more than it must)
 # of a conform run, from its "# N quality warnings" line.
@@ -221,7 +237,7 @@ while IFS=$'\t' read -r f line kind occ desc; do
             break # a later stage that does not build: judged by the earlier ones
         fi
         # shellcheck disable=SC2046
-        conform "$bin" $(stage_opts "$st")
+        first_fail=1 conform "$bin" $(stage_opts "$st")
         if grep -qE '^not ok' "$W/.mutate-conform.log" || ! grep -q ' passed, 0 failed' "$W/.mutate-conform.log"; then
             verdict="KILLED"
             first=$(grep -m1 -E '^not ok' "$W/.mutate-conform.log" | sed 's/^not ok [0-9]* - //')
