@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# tools/gen-eviction-traces.sh - writes the two generated READ-7 traces of
-# corpus/conformance (too long to keep by hand):
+# tools/gen-eviction-traces.sh - writes the generated traces of
+# corpus/conformance that are too long to keep by hand:
 #   x-eviction-rekey.trace       eviction order after an extent's start moves
+#                                (READ-7)
 #   x-eviction-many-reads.trace  read recency over more reads than a small
-#                                bookkeeping structure holds
+#                                bookkeeping structure holds (READ-7)
+#   x-reopen-verify.trace        a multi-level index with gaps in its
+#                                allocation, kept across a read-write reopen
+#                                and a first write (CLOSE-3)
+#   x-reopen-holes.trace         the same for data with discarded holes of
+#                                every length from 8 to 18 extents
 # Usage: tools/gen-eviction-traces.sh [DIR]   (default corpus/conformance)
 # The output depends on nothing but this script.
 set -eu
@@ -86,5 +92,86 @@ HDR
     echo "close c0 -> OK"
 }
 
+reverify() {
+    local n=300 k
+    cat <<HDR
+vdcc-trace 1
+name x-reopen-verify
+requires CREATE_DYNAMIC
+clauses CLOSE-3 READ-1 WRITE-4
+# What a clean close kept survives a read-write reopen and its first
+# write (CLOSE-3).  $n separate 4 KiB extents make an index of more than
+# one level; eight 64 KiB writes follow (a cache may place large data on
+# aligned boundaries, leaving free gaps between used space).  After the
+# reopen the first write is where a cache that checks its metadata
+# before changing it does so (VCI: section 11's first-change proof); an
+# image it wrote itself and closed cleanly must pass, so everything is
+# still served afterwards.  Every hit is the last data written (READ-1).
+create c0 file=c0.cache size=64M -> OK
+HDR
+    for k in $(seq 0 $((n - 1))); do
+        echo "vdwrite c0 off=$((k * 16))K len=4K data=pattern:$((4000 + k)) clause=WRITE-4 -> OK"
+    done
+    for k in $(seq 0 7); do
+        echo "vdwrite c0 off=$((10240 + k * 192))K len=64K data=pattern:$((4500 + k)) clause=WRITE-4 -> OK"
+    done
+    echo "flush c0 -> OK"
+    echo "close c0 -> OK"
+    echo "open c0 file=c0.cache -> OK"
+    echo "vdwrite c0 off=51200K len=4K data=pattern:4600 clause=WRITE-4 -> OK"
+    for k in $(seq 0 $((n - 1))); do
+        echo "vdread c0 off=$((k * 16))K len=4K -> hit|miss data=pattern:$((4000 + k)) should=hit clause=CLOSE-3"
+    done
+    for k in $(seq 0 7); do
+        echo "vdread c0 off=$((10240 + k * 192))K len=64K -> hit|miss data=pattern:$((4500 + k)) should=hit clause=CLOSE-3"
+    done
+    echo "vdread c0 off=51200K len=4K -> hit|miss data=pattern:4600 should=hit clause=READ-1"
+    echo "close c0 -> OK"
+}
+
+holes() {
+    local n=200 k r pos
+    cat <<HDR
+vdcc-trace 1
+name x-reopen-holes
+requires CREATE_DYNAMIC DISCARD
+clauses CLOSE-3 DISCARD-1 READ-1 WRITE-4
+# What a clean close kept survives a read-write reopen and its first
+# write (CLOSE-3), after discards left holes in the cache's space: $n
+# neighbouring 4 KiB writes, then runs of 8, 9, ... 18 of them discarded,
+# one kept between runs.  Free runs of many lengths between used space
+# are where a scan of the allocation (VCI: section 11's first-change
+# proof skips free stretches quickly) can go wrong by one.  Discarded
+# ranges miss (DISCARD-1); everything else is served after the reopen.
+create c0 file=c0.cache size=8M -> OK
+HDR
+    for k in $(seq 0 $((n - 1))); do
+        echo "vdwrite c0 off=$((k * 4))K len=4K data=pattern:$((5000 + k)) clause=WRITE-4 -> OK"
+    done
+    pos=1
+    for r in $(seq 8 18); do
+        echo "discard c0 off=$((pos * 4))K len=$((r * 4))K -> OK clause=DISCARD-1"
+        pos=$((pos + r + 1))
+    done
+    echo "flush c0 -> OK"
+    echo "close c0 -> OK"
+    echo "open c0 file=c0.cache -> OK"
+    echo "vdwrite c0 off=4096K len=4K data=pattern:5900 clause=WRITE-4 -> OK"
+    pos=1
+    echo "vdread c0 off=0 len=4K -> hit|miss data=pattern:5000 should=hit clause=CLOSE-3"
+    for r in $(seq 8 18); do
+        echo "vdread c0 off=$((pos * 4))K len=$((r * 4))K -> miss clause=DISCARD-1"
+        pos=$((pos + r + 1))
+        echo "vdread c0 off=$(((pos - 1) * 4))K len=4K -> hit|miss data=pattern:$((5000 + pos - 1)) should=hit clause=CLOSE-3"
+    done
+    for k in $(seq "$pos" $((n - 1))); do
+        echo "vdread c0 off=$((k * 4))K len=4K -> hit|miss data=pattern:$((5000 + k)) should=hit clause=CLOSE-3"
+    done
+    echo "vdread c0 off=4096K len=4K -> hit|miss data=pattern:5900 should=hit clause=READ-1"
+    echo "close c0 -> OK"
+}
+
 rekey >"$dir/x-eviction-rekey.trace"
+holes >"$dir/x-reopen-holes.trace"
 ring >"$dir/x-eviction-many-reads.trace"
+reverify >"$dir/x-reopen-verify.trace"
