@@ -58,15 +58,15 @@ static int set_link(vci_lru *l, uint64_t key, int which, uint64_t value)
     return vci_tree_put(l->t, key, &e);
 }
 
-static int push_head(vci_lru *l, uint64_t key)
+/* Links the extent *e (a current copy, not in the list) in as the most
+ * recent.  Only its links are rewritten, so a copy taken before its
+ * neighbours were relinked (vci_lru_touch) is still good. */
+static int push_head_ext(vci_lru *l, vci_extent *e)
 {
-    vci_extent e;
-    int rc = vci_tree_get(l->t, key, &e);
-    if (RT_FAILURE(rc))
-        return rc;
-    e.prev = VCI_LRU_NONE;
-    e.next = l->head;
-    rc = vci_tree_put(l->t, key, &e);
+    uint64_t key = e->key;
+    e->prev = VCI_LRU_NONE;
+    e->next = l->head;
+    int rc = vci_tree_put(l->t, key, e);
     if (RT_FAILURE(rc))
         return rc;
     if (l->head != VCI_LRU_NONE) {
@@ -79,6 +79,13 @@ static int push_head(vci_lru *l, uint64_t key)
     l->head = key;
     l->dirty = true;
     return VINF_SUCCESS;
+}
+
+static int push_head(vci_lru *l, uint64_t key)
+{
+    vci_extent e;
+    int rc = vci_tree_get(l->t, key, &e);
+    return RT_SUCCESS(rc) ? push_head_ext(l, &e) : rc;
 }
 
 static int unlink_ext(vci_lru *l, const vci_extent *e)
@@ -126,7 +133,7 @@ int vci_lru_touch(vci_lru *l, uint64_t key)
         return settle(l, rc);
     rc = unlink_ext(l, &e);
     if (RT_SUCCESS(rc))
-        rc = push_head(l, key);
+        rc = push_head_ext(l, &e); /* no second lookup: e itself did not change */
     return settle(l, rc);
 }
 
