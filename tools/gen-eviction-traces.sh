@@ -15,6 +15,12 @@
 set -eu
 dir=${1:-$(dirname "$0")/../corpus/conformance}
 
+# w OFF LEN SEED: a VD-style write of pattern SEED.
+w() { echo "vdwrite c0 off=$1 len=$2 data=pattern:$3 clause=WRITE-4 -> OK"; }
+# r OFF LEN SEED [EXTRA]: a VD-style read that may hit pattern SEED or miss;
+# EXTRA (e.g. " should=hit clause=READ-7") is appended as it is.
+r() { echo "vdread c0 off=$1 len=$2 -> hit|miss data=pattern:$3${4:-}"; }
+
 rekey() {
     cat <<'HDR'
 vdcc-trace 1
@@ -33,21 +39,21 @@ clauses READ-1 READ-7 WRITE-4
 create c0 file=c0.cache size=256K -> OK
 HDR
     for i in $(seq 0 14); do
-        echo "vdwrite c0 off=$((i * 1024))K len=16K data=pattern:$((600 + i)) clause=WRITE-4 -> OK"
+        w "$((i * 1024))K" 16K "$((600 + i))"
     done
-    echo "vdwrite c0 off=1024K len=4K data=pattern:620 clause=WRITE-4 -> OK"
-    echo "vdread c0 off=0 len=16K -> hit|miss data=pattern:600 should=hit clause=READ-7"
+    w "1024K" 4K "620"
+    r "0" 16K "600" " should=hit clause=READ-7"
     for j in 0 1 2 3; do
-        echo "vdwrite c0 off=$(((20 + j) * 1024))K len=16K data=pattern:$((630 + j)) clause=WRITE-4 -> OK"
+        w "$(((20 + j) * 1024))K" 16K "$((630 + j))"
     done
-    echo "vdread c0 off=0 len=16K -> hit|miss data=pattern:600 should=hit clause=READ-7"
+    r "0" 16K "600" " should=hit clause=READ-7"
     for j in 0 1 2 3; do
-        echo "vdread c0 off=$(((20 + j) * 1024))K len=16K -> hit|miss data=pattern:$((630 + j)) should=hit clause=READ-7"
+        r "$(((20 + j) * 1024))K" 16K "$((630 + j))" " should=hit clause=READ-7"
     done
     echo "vdread c0 off=1024K len=16K -> hit|miss data=pattern:620@1024K+4K,pattern:601@1028K+12K clause=READ-1"
     for i in $(seq 2 14); do
         if [ "$i" -ge 10 ]; then tail=" should=hit clause=READ-7"; else tail=" clause=READ-1"; fi
-        echo "vdread c0 off=$((i * 1024))K len=16K -> hit|miss data=pattern:$((600 + i))$tail"
+        r "$((i * 1024))K" 16K "$((600 + i))" "$tail"
     done
     echo "flush c0 -> OK"
     echo "close c0 -> OK"
@@ -71,22 +77,22 @@ clauses READ-1 READ-7 WRITE-4
 create c0 file=c0.cache size=4608K -> OK
 HDR
     for i in $(seq 0 $((n - 1))); do
-        echo "vdwrite c0 off=$((i * 64))K len=4K data=pattern:$((1000 + i)) clause=WRITE-4 -> OK"
+        w "$((i * 64))K" 4K "$((1000 + i))"
     done
     for i in $(seq 0 $((n - 1))); do
-        echo "vdread c0 off=$((i * 64))K len=4K -> hit|miss data=pattern:$((1000 + i))"
+        r "$((i * 64))K" 4K "$((1000 + i))"
     done
     for j in $(seq 0 $((q - 1))); do
-        echo "vdwrite c0 off=$((base + j * 64))K len=4K data=pattern:$((3000 + j)) clause=WRITE-4 -> OK"
+        w "$((base + j * 64))K" 4K "$((3000 + j))"
     done
     for i in $(seq $((n - 80)) $((n - 1))); do
-        echo "vdread c0 off=$((i * 64))K len=4K -> hit|miss data=pattern:$((1000 + i)) should=hit clause=READ-7"
+        r "$((i * 64))K" 4K "$((1000 + i))" " should=hit clause=READ-7"
     done
     for j in $(seq $((q - 20)) $((q - 1))); do
-        echo "vdread c0 off=$((base + j * 64))K len=4K -> hit|miss data=pattern:$((3000 + j)) should=hit clause=READ-7"
+        r "$((base + j * 64))K" 4K "$((3000 + j))" " should=hit clause=READ-7"
     done
     for i in $(seq 0 7 $((n - 81))); do
-        echo "vdread c0 off=$((i * 64))K len=4K -> hit|miss data=pattern:$((1000 + i)) clause=READ-1"
+        r "$((i * 64))K" 4K "$((1000 + i))" " clause=READ-1"
     done
     echo "flush c0 -> OK"
     echo "close c0 -> OK"
@@ -110,27 +116,27 @@ clauses CLOSE-3 READ-1 WRITE-4
 create c0 file=c0.cache size=64M -> OK
 HDR
     for k in $(seq 0 $((n - 1))); do
-        echo "vdwrite c0 off=$((k * 16))K len=4K data=pattern:$((4000 + k)) clause=WRITE-4 -> OK"
+        w "$((k * 16))K" 4K "$((4000 + k))"
     done
     for k in $(seq 0 7); do
-        echo "vdwrite c0 off=$((10240 + k * 192))K len=64K data=pattern:$((4500 + k)) clause=WRITE-4 -> OK"
+        w "$((10240 + k * 192))K" 64K "$((4500 + k))"
     done
     echo "flush c0 -> OK"
     echo "close c0 -> OK"
     echo "open c0 file=c0.cache -> OK"
-    echo "vdwrite c0 off=51200K len=4K data=pattern:4600 clause=WRITE-4 -> OK"
+    w "51200K" 4K "4600"
     for k in $(seq 0 $((n - 1))); do
-        echo "vdread c0 off=$((k * 16))K len=4K -> hit|miss data=pattern:$((4000 + k)) should=hit clause=CLOSE-3"
+        r "$((k * 16))K" 4K "$((4000 + k))" " should=hit clause=CLOSE-3"
     done
     for k in $(seq 0 7); do
-        echo "vdread c0 off=$((10240 + k * 192))K len=64K -> hit|miss data=pattern:$((4500 + k)) should=hit clause=CLOSE-3"
+        r "$((10240 + k * 192))K" 64K "$((4500 + k))" " should=hit clause=CLOSE-3"
     done
-    echo "vdread c0 off=51200K len=4K -> hit|miss data=pattern:4600 should=hit clause=READ-1"
+    r "51200K" 4K "4600" " should=hit clause=READ-1"
     echo "close c0 -> OK"
 }
 
 holes() {
-    local n=200 k r pos
+    local n=200 k run pos
     cat <<HDR
 vdcc-trace 1
 name x-reopen-holes
@@ -146,28 +152,28 @@ clauses CLOSE-3 DISCARD-1 READ-1 WRITE-4
 create c0 file=c0.cache size=8M -> OK
 HDR
     for k in $(seq 0 $((n - 1))); do
-        echo "vdwrite c0 off=$((k * 4))K len=4K data=pattern:$((5000 + k)) clause=WRITE-4 -> OK"
+        w "$((k * 4))K" 4K "$((5000 + k))"
     done
     pos=1
-    for r in $(seq 8 18); do
-        echo "discard c0 off=$((pos * 4))K len=$((r * 4))K -> OK clause=DISCARD-1"
-        pos=$((pos + r + 1))
+    for run in $(seq 8 18); do
+        echo "discard c0 off=$((pos * 4))K len=$((run * 4))K -> OK clause=DISCARD-1"
+        pos=$((pos + run + 1))
     done
     echo "flush c0 -> OK"
     echo "close c0 -> OK"
     echo "open c0 file=c0.cache -> OK"
-    echo "vdwrite c0 off=4096K len=4K data=pattern:5900 clause=WRITE-4 -> OK"
+    w "4096K" 4K "5900"
     pos=1
-    echo "vdread c0 off=0 len=4K -> hit|miss data=pattern:5000 should=hit clause=CLOSE-3"
-    for r in $(seq 8 18); do
-        echo "vdread c0 off=$((pos * 4))K len=$((r * 4))K -> miss clause=DISCARD-1"
-        pos=$((pos + r + 1))
-        echo "vdread c0 off=$(((pos - 1) * 4))K len=4K -> hit|miss data=pattern:$((5000 + pos - 1)) should=hit clause=CLOSE-3"
+    r "0" 4K "5000" " should=hit clause=CLOSE-3"
+    for run in $(seq 8 18); do
+        echo "vdread c0 off=$((pos * 4))K len=$((run * 4))K -> miss clause=DISCARD-1"
+        pos=$((pos + run + 1))
+        r "$(((pos - 1) * 4))K" 4K "$((5000 + pos - 1))" " should=hit clause=CLOSE-3"
     done
     for k in $(seq "$pos" $((n - 1))); do
-        echo "vdread c0 off=$((k * 4))K len=4K -> hit|miss data=pattern:$((5000 + k)) should=hit clause=CLOSE-3"
+        r "$((k * 4))K" 4K "$((5000 + k))" " should=hit clause=CLOSE-3"
     done
-    echo "vdread c0 off=4096K len=4K -> hit|miss data=pattern:5900 should=hit clause=READ-1"
+    r "4096K" 4K "5900" " should=hit clause=READ-1"
     echo "close c0 -> OK"
 }
 
