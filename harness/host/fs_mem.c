@@ -159,7 +159,9 @@ static size_t lower_bound(const mem_node *n, uint64_t ci)
 }
 
 /* Zeros to compare with, so that a zero check is a memcmp per page rather
- * than a comparison per byte (which coverage instrumentation traces). */
+ * than a comparison per byte (a page at a time, and each byte access
+ * costs under the sanitizers; the fuzz builds leave this file without
+ * coverage instrumentation, fuzz/judge.ignorelist). */
 static const uint8_t zero_page[PAGE_SIZE];
 
 static bool all_zero(const uint8_t *p, size_t cb)
