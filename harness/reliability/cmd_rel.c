@@ -101,7 +101,7 @@ enum {
     O_BACKEND = 1, O_NAME, O_SEED, O_OPS, O_CAPACITY, O_VSIZE, O_MAX_WRITE, O_FIXED, O_NO_ISOLATE, O_TIMEOUT,
     O_NO_DEEP, O_HELP,
     /* crashtest */
-    O_RANDOM, O_MAX_POINTS, O_MAX_STATES, O_MAX_SINGLE, O_MAX_TEARS, O_FIRST, O_LAST, O_STRIDE, O_REQUIRE_OPEN, O_ALLOW_OPEN_FAIL,
+    O_RANDOM, O_MAX_POINTS, O_MAX_ALLOC_POINTS, O_MAX_STATES, O_MAX_SINGLE, O_MAX_TEARS, O_FIRST, O_LAST, O_STRIDE, O_REQUIRE_OPEN, O_ALLOW_OPEN_FAIL,
     O_SAVE, O_VERBOSE, O_FAULT_AT, O_FAULT_KIND, O_FAULT_MODE,
     /* faults */
     O_KIND, O_MODES
@@ -169,7 +169,7 @@ static bool parse_modes(const char *cmd, const char *s, unsigned *out)
     strcpy(buf, s);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
         unsigned b = 0;
-        for (unsigned x = 1; x <= VDC_FMODE_FULL_STUCK; x <<= 1)
+        for (unsigned x = 1; x <= VDC_FMODE_LAST; x <<= 1)
             if (strcmp(tok, vdc_fmode_name(x)) == 0)
                 b = x;
         if (b == 0) {
@@ -324,9 +324,12 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
                 return VDCC_EXIT_USAGE;
             break;
         case O_FAULT_MODE:
-            if (!parse_modes(cmd, val, &fmode) || (fmode & (fmode - 1)) != 0) {
+            if (!parse_modes(cmd, val, &fmode) || (fmode & (fmode - 1)) != 0 || (fmode & VDC_FMODE_ALLOC) != 0) {
                 if (fmode & (fmode - 1))
                     vdc_usage_error(cmd, "--fault-mode takes one mode");
+                else if (fmode & VDC_FMODE_ALLOC)
+                    vdc_usage_error(cmd, "--fault-mode: '%s' is not a storage fault (io, io-stuck, full, full-stuck)",
+                                    val);
                 return VDCC_EXIT_USAGE;
             }
             break;
@@ -411,23 +414,27 @@ static void faults_usage(FILE *f)
     fprintf(f, "usage: vdcc faults [OPTIONS] [TRACE]\n"
                "\n"
                "Runs a workload (TRACE, or a seeded random one) once to count its storage\n"
-               "operations, then once per operation N and fault mode with that operation\n"
-               "failing, and checks: every call has a legal shape, no read returns data\n"
-               "that was not the last written (a failed write's data counts as possibly\n"
-               "written), no host misuse or leaked storage, no crash or hang; after the\n"
-               "fault is cleared, reopening fails cleanly or serves only such data,\n"
-               "closes, and passes the deep check (VCI).  Prints the counts; exits 1 on\n"
-               "any violation.\n"
+               "operations and the backend's allocations, then once per operation N and\n"
+               "fault mode with that operation failing (storage modes), or per allocation\n"
+               "N with it failing (nomem modes), and checks: every call has a legal shape,\n"
+               "no read returns data that was not the last written (a failed write's data\n"
+               "counts as possibly written), no host misuse, leaked storage or leaked\n"
+               "allocation, no crash or hang; after the fault is cleared, reopening fails\n"
+               "cleanly or serves only such data, closes, and passes the deep check (VCI).\n"
+               "Allocations are seen only in backends built into vdcc (ref); a plugin's\n"
+               "give no nomem points.  Prints the counts; exits 1 on any violation.\n"
                "\n"
                "Options:\n%s"
                "  --kind K        which operations are numbered: any (default), open, read,\n"
                "                  write, flush, size, name, stat\n"
-               "  --modes LIST    comma-separated: io, io-stuck, full, full-stuck (default all)\n"
-               "  --first N       first operation number tried (1-based)\n"
-               "  --last N        last operation number tried\n"
-               "  --stride N      try every Nth operation\n"
+               "  --modes LIST    comma-separated: io, io-stuck, full, full-stuck (storage),\n"
+               "                  nomem, nomem-stuck (allocations) (default all)\n"
+               "  --first N       first operation (or allocation) number tried (1-based)\n"
+               "  --last N        last operation (or allocation) number tried\n"
+               "  --stride N      try every Nth operation (or allocation)\n"
                "  --max-points N  of the operations selected, try at most N, spread evenly\n"
                "                  (deterministic; each in every mode)\n"
+               "  --max-alloc-points N  the same for allocations (default: --max-points)\n"
                "  --verbose N     explain up to N violations (default 10)\n"
                "\n%s",
             common_help, vdc_backend_help);
@@ -439,7 +446,7 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
         COMMON_OPTS,
         { O_KIND, "kind", 0, true }, { O_MODES, "modes", 0, true }, { O_FIRST, "first", 0, true },
         { O_LAST, "last", 0, true }, { O_STRIDE, "stride", 0, true }, { O_VERBOSE, "verbose", 0, true },
-        { O_MAX_POINTS, "max-points", 0, true },
+        { O_MAX_POINTS, "max-points", 0, true }, { O_MAX_ALLOC_POINTS, "max-alloc-points", 0, true },
         { 0 },
     };
     const char *cmd = "faults";
@@ -489,6 +496,10 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
             if (!vdc_parse_uint(cmd, "--max-points", val, 1, UINT64_MAX, &fo.max_points))
                 return VDCC_EXIT_USAGE;
             break;
+        case O_MAX_ALLOC_POINTS:
+            if (!vdc_parse_uint(cmd, "--max-alloc-points", val, 1, UINT64_MAX, &fo.max_alloc_points))
+                return VDCC_EXIT_USAGE;
+            break;
         case O_VERBOSE:
             if (!vdc_parse_uint(cmd, "--verbose", val, 0, 1000000, &verbose))
                 return VDCC_EXIT_USAGE;
@@ -526,8 +537,12 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
         ex = VDCC_EXIT_FAIL;
         goto out_free;
     }
-    printf("storage operations (%s): %llu; without faults: %llu violation(s)\n", vdc_fault_kind_name(fo.kind),
-           (unsigned long long)r.ops, (unsigned long long)r.clean_violations);
+    printf("storage operations (%s): %llu; backend allocations: %llu%s; without faults: %llu violation(s)\n",
+           vdc_fault_kind_name(fo.kind), (unsigned long long)r.ops, (unsigned long long)r.allocs,
+           r.allocs == 0 && (fo.modes == 0 || (fo.modes & VDC_FMODE_ALLOC) != 0)
+               ? " (not visible: only backends built into vdcc are counted; no nomem points)"
+               : "",
+           (unsigned long long)r.clean_violations);
     printf("fault points tried: %llu (fired %llu), backend calls failed: %llu\n", (unsigned long long)r.points,
            (unsigned long long)r.fired, (unsigned long long)r.failed_calls);
     printf("reopen after clearing: %llu ok / %llu failed cleanly\n", (unsigned long long)r.reopen_ok,

@@ -3,8 +3,9 @@
  *
  * Contract: faults.h.  Statuses: VINF_SUCCESS, VERR_INVALID_PARAMETER,
  * VERR_NO_MEMORY, VERR_GENERAL_FAILURE (fork, isolated only).  Checks
- * spec/contract.md HOST-1, HOST-2, HOST-3, READ-1..5, WRITE-1, CLOSE-1 and
- * the "last data written" rule under storage failures.
+ * spec/contract.md HOST-1, HOST-2, HOST-3, HOST-4, READ-1..5, WRITE-1,
+ * CLOSE-1 and the "last data written" rule under storage and allocation
+ * failures.
  */
 #include "faults.h"
 
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../host/alloc_hook.h"
 #include "../host/host.h"
 #include "../host/status.h"
 #include "isolate.h"
@@ -30,6 +32,8 @@ const char *vdc_fmode_name(unsigned mode)
     case VDC_FMODE_IO_STUCK: return "io-stuck";
     case VDC_FMODE_FULL: return "full";
     case VDC_FMODE_FULL_STUCK: return "full-stuck";
+    case VDC_FMODE_NOMEM: return "nomem";
+    case VDC_FMODE_NOMEM_STUCK: return "nomem-stuck";
     }
     return "?";
 }
@@ -106,6 +110,16 @@ static void reopen_check(const vdc_faults_opts *o, vdc_faults_result *r, vdc_fs 
     vdc_host_free(host);
 }
 
+/* HOST-3 through the allocator's balance (alloc_hook.h): zero for a
+ * backend whose allocations are not visible. */
+static void leak_check(int64_t live0, const char *when, point_out *p)
+{
+    int64_t d = vdc_alloc_hook_live() - live0;
+    if (d != 0)
+        pviol(p, "HOST-3: %lld backend allocation(s) %s %s", (long long)(d < 0 ? -d : d),
+              d > 0 ? "still live" : "freed twice or not its own", when);
+}
+
 /* Runs one fault point; returns VINF_SUCCESS or VERR_NO_MEMORY. */
 static int run_point(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t n, unsigned mode, uint8_t *scratch,
                      point_out *p)
@@ -113,6 +127,8 @@ static int run_point(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t n,
     vdc_wl_result wl;
     int status, rc;
     unsigned flags;
+    bool nomem = (mode & VDC_FMODE_ALLOC) != 0;
+    int64_t live0 = vdc_alloc_hook_live();
     vdc_fs *mem = vdc_fs_mem_new((uint64_t)1 << 30, 0);
     if (mem == NULL)
         return VERR_NO_MEMORY;
@@ -121,13 +137,18 @@ static int run_point(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t n,
         vdc_fs_destroy(mem);
         return VERR_NO_MEMORY;
     }
-    vdc_fmode_arm(mode, &status, &flags);
-    vdc_fs_fault_arm(fault, o->kind, n, status, flags);
+    if (nomem) {
+        vdc_alloc_hook_arm(n, mode == VDC_FMODE_NOMEM_STUCK);
+    } else {
+        vdc_fmode_arm(mode, &status, &flags);
+        vdc_fs_fault_arm(fault, o->kind, n, status, flags);
+    }
     vdc_wl_opts wo = { .be = o->be, .fs = fault, .tolerate_errors = true, .heartbeat = o->heartbeat };
     rc = vdc_wl_run(o->w, &wo, &wl);
+    vdc_alloc_hook_disarm();
     if (RT_SUCCESS(rc)) {
         r->points++;
-        r->fired += vdc_fs_fault_fired(fault) != 0;
+        r->fired += (nomem ? vdc_alloc_hook_fired() : vdc_fs_fault_fired(fault)) != 0;
         r->failed_calls += wl.failed_calls;
         if (wl.violations != 0) {
             p->viol += wl.violations - 1;
@@ -135,6 +156,7 @@ static int run_point(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t n,
         }
         vdc_fs_fault_clear(fault);
         reopen_check(o, r, mem, wl.model, scratch, p);
+        leak_check(live0, "after the workload and the reopen closed every instance", p);
     }
     vdc_wl_result_free(&wl);
     vdc_fs_destroy(fault);
@@ -142,10 +164,12 @@ static int run_point(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t n,
     return rc;
 }
 
-/* The clean run: counts operations and judges the workload itself. */
+/* The clean run: counts operations and allocations, and judges the
+ * workload itself. */
 static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r)
 {
     vdc_wl_result wl;
+    int64_t live0 = vdc_alloc_hook_live();
     vdc_fs *mem = vdc_fs_mem_new((uint64_t)1 << 30, 0);
     if (mem == NULL)
         return VERR_NO_MEMORY;
@@ -155,14 +179,24 @@ static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r)
         return VERR_NO_MEMORY;
     }
     vdc_wl_opts wo = { .be = o->be, .fs = fault, .heartbeat = o->heartbeat };
+    vdc_alloc_hook_arm(0, false);
     int rc = vdc_wl_run(o->w, &wo, &wl);
+    vdc_alloc_hook_disarm();
     if (RT_SUCCESS(rc)) {
+        point_out p;
+        memset(&p, 0, sizeof p);
         r->ops = vdc_fs_fault_count(fault, o->kind);
-        r->clean_violations = wl.violations;
+        r->allocs = vdc_alloc_hook_count();
         if (wl.violations != 0) {
-            snprintf(r->first, sizeof r->first, "the workload without faults: %s", wl.first);
+            p.viol += wl.violations - 1;
+            pviol(&p, "%s", wl.first);
+        }
+        leak_check(live0, "after the workload closed every instance", &p);
+        r->clean_violations = p.viol;
+        if (p.viol != 0) {
+            snprintf(r->first, sizeof r->first, "the workload without faults: %s", p.msg);
             if (o->log != NULL)
-                fprintf(o->log, "violation: without faults: %s\n", wl.first);
+                fprintf(o->log, "violation: without faults: %s\n", p.msg);
         }
     }
     vdc_wl_result_free(&wl);
@@ -171,21 +205,72 @@ static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r)
     return rc;
 }
 
-static unsigned mode_list(unsigned modes, unsigned out[4])
+/* The VDC_FMODE_* bits of `modes` (0: all) within `group`, in order. */
+static unsigned mode_list(unsigned modes, unsigned group, unsigned out[6])
 {
     unsigned n = 0;
     if (modes == 0)
         modes = VDC_FMODE_ALL;
-    for (unsigned b = 1; b <= VDC_FMODE_FULL_STUCK; b <<= 1)
-        if (modes & b)
+    for (unsigned b = 1; b <= VDC_FMODE_LAST; b <<= 1)
+        if (modes & group & b)
             out[n++] = b;
     return n;
 }
 
+/* What one sweep over a numbering (storage operations or allocations)
+ * shares with the next. */
+typedef struct sweep_ctx {
+    uint8_t *scratch;
+    uint64_t item, logged;
+} sweep_ctx;
+
+/* The points of the modes of `group` over numbers 1..total. */
+static int sweep_group(const vdc_faults_opts *o, vdc_faults_result *r, sweep_ctx *sc, unsigned group,
+                       uint64_t total)
+{
+    unsigned modes[6], nmodes = mode_list(o->modes, group, modes);
+    const char *what = group == VDC_FMODE_ALLOC ? "backend allocation" : vdc_fault_kind_name(o->kind);
+    const char *unit = group == VDC_FMODE_ALLOC ? "" : " operation";
+    uint64_t first = o->first != 0 ? o->first : 1;
+    uint64_t last = o->last != 0 && o->last < total ? o->last : total;
+    uint64_t stride = o->stride > 1 ? o->stride : 1;
+    uint64_t nsel = last >= first ? (last - first) / stride + 1 : 0;
+    uint64_t maxp = group == VDC_FMODE_ALLOC && o->max_alloc_points != 0 ? o->max_alloc_points : o->max_points;
+
+    if (nmodes == 0)
+        return VINF_SUCCESS;
+    for (uint64_t n = first; n <= last; n += stride) {
+        uint64_t si = (n - first) / stride;
+        if (maxp != 0 && nsel > maxp && (si * maxp) / nsel == ((si + 1) * maxp) / nsel)
+            continue; /* not among the evenly spread sample */
+        for (unsigned m = 0; m < nmodes; m++, sc->item++) {
+            point_out p;
+            if (sc->item < o->skip_points)
+                continue;
+            if (o->progress != NULL)
+                *o->progress = sc->item + 1;
+            if (o->heartbeat != NULL)
+                (*o->heartbeat)++;
+            memset(&p, 0, sizeof p);
+            int rc = run_point(o, r, n, modes[m], sc->scratch, &p);
+            if (RT_FAILURE(rc))
+                return rc;
+            if (p.viol == 0)
+                continue;
+            r->violations += p.viol;
+            if (r->first[0] == '\0')
+                snprintf(r->first, sizeof r->first, "fault at %s%s %llu, mode %s: %s", what, unit,
+                         (unsigned long long)n, vdc_fmode_name(modes[m]), p.msg);
+            if (o->log != NULL && sc->logged++ < (o->max_logged != 0 ? o->max_logged : 10))
+                fprintf(o->log, "violation: fault at %s%s %llu, mode %s: %s\n", what, unit,
+                        (unsigned long long)n, vdc_fmode_name(modes[m]), p.msg);
+        }
+    }
+    return VINF_SUCCESS;
+}
+
 int vdc_faults_run(const vdc_faults_opts *o, vdc_faults_result *r)
 {
-    unsigned modes[4], nmodes;
-    uint64_t logged = 0;
     int rc;
 
     if (r == NULL)
@@ -194,51 +279,17 @@ int vdc_faults_run(const vdc_faults_opts *o, vdc_faults_result *r)
     if (o == NULL || o->be == NULL || o->w == NULL || (unsigned)o->kind >= VDC_FAULT_KINDS_
         || (o->modes & ~VDC_FMODE_ALL) != 0)
         return VERR_INVALID_PARAMETER;
-    nmodes = mode_list(o->modes, modes);
     rc = clean_run(o, r);
     if (RT_FAILURE(rc))
         return rc;
-
-    uint64_t first = o->first != 0 ? o->first : 1;
-    uint64_t last = o->last != 0 && o->last < r->ops ? o->last : r->ops;
-    uint64_t stride = o->stride > 1 ? o->stride : 1;
-    uint64_t item = 0;
-    uint8_t *scratch = malloc(VDC_RC_SCRATCH);
-    if (scratch == NULL)
+    sweep_ctx sc = { .scratch = malloc(VDC_RC_SCRATCH) };
+    if (sc.scratch == NULL)
         return VERR_NO_MEMORY;
-    uint64_t nsel = last >= first ? (last - first) / stride + 1 : 0;
-    for (uint64_t n = first; n <= last; n += stride) {
-        uint64_t si = (n - first) / stride;
-        if (o->max_points != 0 && nsel > o->max_points
-            && (si * o->max_points) / nsel == ((si + 1) * o->max_points) / nsel)
-            continue; /* not among the evenly spread sample */
-        for (unsigned m = 0; m < nmodes; m++, item++) {
-            point_out p;
-            if (item < o->skip_points)
-                continue;
-            if (o->progress != NULL)
-                *o->progress = item + 1;
-            if (o->heartbeat != NULL)
-                (*o->heartbeat)++;
-            memset(&p, 0, sizeof p);
-            rc = run_point(o, r, n, modes[m], scratch, &p);
-            if (RT_FAILURE(rc)) {
-                free(scratch);
-                return rc;
-            }
-            if (p.viol == 0)
-                continue;
-            r->violations += p.viol;
-            if (r->first[0] == '\0')
-                snprintf(r->first, sizeof r->first, "fault at %s operation %llu, mode %s: %s",
-                         vdc_fault_kind_name(o->kind), (unsigned long long)n, vdc_fmode_name(modes[m]), p.msg);
-            if (o->log != NULL && logged++ < (o->max_logged != 0 ? o->max_logged : 10))
-                fprintf(o->log, "violation: fault at %s operation %llu, mode %s: %s\n",
-                        vdc_fault_kind_name(o->kind), (unsigned long long)n, vdc_fmode_name(modes[m]), p.msg);
-        }
-    }
-    free(scratch);
-    return VINF_SUCCESS;
+    rc = sweep_group(o, r, &sc, VDC_FMODE_STORAGE, r->ops);
+    if (RT_SUCCESS(rc))
+        rc = sweep_group(o, r, &sc, VDC_FMODE_ALLOC, r->allocs);
+    free(sc.scratch);
+    return rc;
 }
 
 /* ---- isolation ----------------------------------------------------------- */
@@ -291,6 +342,7 @@ int vdc_faults_run_isolated(const vdc_faults_opts *o, unsigned timeout_ms, vdc_f
         const vdc_faults_result *fr = &job.sh->res;
         if (first_child) {
             r->ops = fr->ops;
+            r->allocs = fr->allocs;
             r->clean_violations = fr->clean_violations;
             first_child = false;
         }

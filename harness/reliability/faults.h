@@ -4,12 +4,17 @@
  *
  * For fault point (N, mode), the workload (workload.h) runs on a fault fs
  * (fs_fault.h) over a fresh memory fs, armed so that the Nth operation of
- * the chosen kind (default: any kind) fails, in one of four modes:
+ * the chosen kind (default: any kind) fails, in one of these modes:
  *   io        VERR_DISK_IO_ERROR, that operation only; a failing write
  *             leaves its leading half on disk (VDC_FAULT_TORN)
  *   io-stuck  VERR_DISK_IO_ERROR from the Nth operation on (persistent), torn
  *   full      VERR_DISK_FULL, that operation only
  *   full-stuck VERR_DISK_FULL from the Nth on
+ * or, numbering the backend's allocations instead of storage operations
+ * (harness/host/alloc_hook.h; built-in backends only, a plugin's
+ * allocations are invisible and give no points):
+ *   nomem     the Nth allocation returns NULL
+ *   nomem-stuck every allocation from the Nth on returns NULL
  * and is judged:
  *  - during the run (driver in tolerant mode): every call has a legal shape,
  *    every read hit returns acceptable data (a failed write's data counts
@@ -18,7 +23,9 @@
  *  - after the run, with the fault cleared: a read-write reopen succeeds or
  *    fails cleanly (no storage left open); what opens serves only
  *    acceptable data across the workload's range, closes successfully, and
- *    passes the deep check when one is given.
+ *    passes the deep check when one is given;
+ *  - at the end of the point (and of the clean run): every allocation the
+ *    backend made has been freed (alloc_hook.h's live balance; HOST-3).
  * A crash, hang or leak shows when the sweep runs isolated (isolate.h):
  * the point is a violation and the sweep goes on.  In-process, a crash
  * takes the process down and leaks show in LeakSanitizer's exit report.
@@ -40,7 +47,12 @@
 #define VDC_FMODE_IO_STUCK    0x2u
 #define VDC_FMODE_FULL        0x4u
 #define VDC_FMODE_FULL_STUCK  0x8u
-#define VDC_FMODE_ALL         0xFu
+#define VDC_FMODE_NOMEM       0x10u  /* the Nth backend allocation fails */
+#define VDC_FMODE_NOMEM_STUCK 0x20u  /* every one from the Nth on fails */
+#define VDC_FMODE_STORAGE     0x0Fu
+#define VDC_FMODE_ALLOC       0x30u
+#define VDC_FMODE_ALL         0x3Fu
+#define VDC_FMODE_LAST        VDC_FMODE_NOMEM_STUCK
 
 typedef struct vdc_faults_opts {
     const VDCACHEBACKEND *be;
@@ -49,11 +61,14 @@ typedef struct vdc_faults_opts {
     void                 *deep_user;
     unsigned              modes;        /* VDC_FMODE_* bits; 0: all */
     vdc_fault_kind        kind;         /* which operations are numbered (VDC_FAULT_ANY for all) */
-    uint64_t              first, last;  /* operation numbers (1-based) tried; 0, 0: all */
+    uint64_t              first, last;  /* operation numbers (1-based) tried; 0, 0: all
+                                         * (allocation numbers for the nomem modes) */
     uint64_t              stride;       /* every stride-th; 0 or 1: all */
     uint64_t              max_points;   /* at most this many of the selected operation
                                          * numbers, spread evenly as vdc_crash_opts'
                                          * max_points does (last one kept); 0: all */
+    uint64_t              max_alloc_points; /* the same for the nomem modes' allocation
+                                         * numbers; 0: as max_points */
     FILE                 *log;          /* violations explained (may be NULL) */
     unsigned              max_logged;   /* 0: 10 */
     /* Isolation support. */
@@ -64,6 +79,7 @@ typedef struct vdc_faults_opts {
 
 typedef struct vdc_faults_result {
     uint64_t ops;            /* operations of the kind in the clean run */
+    uint64_t allocs;         /* backend allocations in the clean run (0: none seen) */
     uint64_t clean_violations;
     uint64_t points;         /* fault points run */
     uint64_t fired;          /* ... where the fault did fire */
@@ -90,7 +106,8 @@ int vdc_faults_run_isolated(const vdc_faults_opts *o, unsigned timeout_ms, vdc_f
 /* The vdc_fs_fault_arm status and flags of one VDC_FMODE_* bit. */
 void vdc_fmode_arm(unsigned mode, int *status, unsigned *flags);
 
-/* "io", "io-stuck", "full", "full-stuck" for one VDC_FMODE_* bit. */
+/* "io", "io-stuck", "full", "full-stuck", "nomem", "nomem-stuck" for one
+ * VDC_FMODE_* bit. */
 const char *vdc_fmode_name(unsigned mode);
 
 #endif /* VDCC_HARNESS_RELIABILITY_FAULTS_H */

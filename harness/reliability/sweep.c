@@ -22,11 +22,11 @@
 void vdc_sweep_bounds_for(unsigned records, uint64_t bytes, vdc_sweep_bounds *b)
 {
     if (records > 1000 || bytes > BIG_WORKLOAD) {
-        *b = (vdc_sweep_bounds){ 4, 6, 1, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK };
+        *b = (vdc_sweep_bounds){ 4, 6, 1, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_NOMEM, 4 };
     } else if (records > 300) {
-        *b = (vdc_sweep_bounds){ 6, 6, 2, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK };
+        *b = (vdc_sweep_bounds){ 6, 6, 2, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_NOMEM, 8 };
     } else {
-        *b = (vdc_sweep_bounds){ 10, 8, 4, VDC_FMODE_ALL };
+        *b = (vdc_sweep_bounds){ 10, 8, 4, VDC_FMODE_ALL, 32 };
     }
 }
 
@@ -50,7 +50,7 @@ void vdc_sweep_fault_args(const vdc_sweep_bounds *b, char *buf, size_t cb)
     char modes[64];
     size_t n = 0;
     modes[0] = '\0';
-    for (unsigned m = 1; m <= VDC_FMODE_FULL_STUCK; m <<= 1) {
+    for (unsigned m = 1; m <= VDC_FMODE_LAST; m <<= 1) {
         if (!(b->fault_modes & m))
             continue;
         int w = snprintf(modes + n, sizeof modes - n, "%s%s", n ? "," : "", vdc_fmode_name(m));
@@ -58,10 +58,11 @@ void vdc_sweep_fault_args(const vdc_sweep_bounds *b, char *buf, size_t cb)
             n += (size_t)w;
     }
     if (b->fault_modes == VDC_FMODE_ALL || b->fault_modes == 0)
-        snprintf(buf, cb, "--max-points %llu --no-deep-check", (unsigned long long)b->fault_points);
+        snprintf(buf, cb, "--max-points %llu --max-alloc-points %llu --no-deep-check",
+                 (unsigned long long)b->fault_points, (unsigned long long)b->alloc_points);
     else
-        snprintf(buf, cb, "--max-points %llu --modes %s --no-deep-check", (unsigned long long)b->fault_points,
-                 modes);
+        snprintf(buf, cb, "--max-points %llu --max-alloc-points %llu --modes %s --no-deep-check",
+                 (unsigned long long)b->fault_points, (unsigned long long)b->alloc_points, modes);
 }
 
 static bool is_upper(char c)
@@ -174,6 +175,7 @@ int vdc_sweep_faults(const VDCACHEBACKEND *be, const vdc_workload *w, const vdc_
         .modes = b->fault_modes,
         .kind = VDC_FAULT_ANY,
         .max_points = b->fault_points,
+        .max_alloc_points = b->alloc_points,
         .heartbeat = heartbeat,
     };
     vdc_faults_result fr;

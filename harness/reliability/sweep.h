@@ -17,10 +17,20 @@
  * fault point reruns the whole workload:
  *
  *   records     crash points  states per point  fault points  fault modes
- *   ..300       10            8                 4             all four
+ *   ..300       10            8                 4             all four storage
  *   301..1000   6             6                 2             io, full-stuck
  *   1001.., or
  *   > 128 MiB   4             6                 1             io, full-stuck
+ *
+ * and allocation failures (faults.h nomem modes; only a backend built into
+ * vdcc shows its allocations, others give no points), each allocation
+ * point rerunning the workload like a fault point:
+ *
+ *   records     allocation points   modes
+ *   ..300       32                  nomem, nomem-stuck
+ *   301..1000   8                   nomem
+ *   1001.., or
+ *   > 128 MiB   4                   nomem
  *
  * Everything else is `vdcc crashtest`'s and `vdcc faults`'s default (crash.h
  * VDC_CT_*: seed 1, 16 random states, 64 single writes, 8 tears per write;
@@ -49,7 +59,8 @@ typedef struct vdc_sweep_bounds {
     uint64_t crash_points;   /* --max-points of vdcc crashtest */
     unsigned crash_states;   /* --max-states-per-point */
     uint64_t fault_points;   /* --max-points of vdcc faults */
-    unsigned fault_modes;    /* VDC_FMODE_* bits (faults.h) */
+    unsigned fault_modes;    /* VDC_FMODE_* bits (faults.h), storage and nomem */
+    uint64_t alloc_points;   /* --max-alloc-points of vdcc faults */
 } vdc_sweep_bounds;
 
 /* The bounds for a trace of `records` records whose workload moves

@@ -277,7 +277,7 @@ if why=$(tap_ok "$naive_out"); then ok "TAP of a sweep failure is well-formed"; 
 run "$V" conform --backend "$naive:rel_sloppy_backend" --no-crash corpus/conformance/overwrite.trace
 expect "the fault sweep catches a read error served as a hit" 1 '  phase: "fault sweep"' '  clause: "READ-1"' \
     'fault sweep: [1-9][0-9]* violation\(s\) in [0-9]+ fault point\(s\); first: fault at ' \
-    '  rerun: ".*vdcc faults --backend .*rel_sloppy_backend --max-points 4 --no-deep-check corpus/conformance/overwrite.trace"'
+    '  rerun: ".*vdcc faults --backend .*rel_sloppy_backend --max-points 4 --max-alloc-points 32 --no-deep-check corpus/conformance/overwrite.trace"'
 rerun=$(sed -n 's/^  rerun: "\(.*\)"$/\1/p' <<<"$out" | head -n 1)
 run bash -c "$rerun"
 expect "the faults rerun line reproduces it" 1 '^violations: [1-9]'

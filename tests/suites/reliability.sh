@@ -15,7 +15,8 @@
 # Bounds (so the suite stays within about a minute under the sanitizers on
 # a loaded 2-core machine): crash points and fault points are sampled
 # evenly and deterministically (--max-points), and crash states per point
-# are capped (--max-states-per-point); the bound is tighter for long
+# are capped (--max-states-per-point), and so are the backend's allocations
+# failed in turn (--max-alloc-points); the bound is tighter for long
 # traces, since every fault point reruns the whole workload.  The tools run
 # in this process's children without their own isolation (--no-isolate; a
 # crash still fails the test through the exit status) under `timeout`, two
@@ -46,13 +47,13 @@ bounds() { # trace -> sets CR (crashtest args) and FA (faults args)
     n=$(grep -cvE '^[[:space:]]*(#|$)' "$1")
     if [ "$n" -gt 1000 ]; then
         CR="--max-points 4 --max-states-per-point 6"
-        FA="--max-points 1 --modes io,full-stuck"
+        FA="--max-points 1 --max-alloc-points 4 --modes io,full-stuck,nomem"
     elif [ "$n" -gt 300 ]; then
         CR="--max-points 6 --max-states-per-point 6"
-        FA="--max-points 2 --modes io,full-stuck"
+        FA="--max-points 2 --max-alloc-points 8 --modes io,full-stuck,nomem"
     else
         CR="--max-points 10 --max-states-per-point 8"
-        FA="--max-points 4"
+        FA="--max-points 4 --max-alloc-points 32"
     fi
 }
 

@@ -18,7 +18,19 @@
 #define NV_HDR      512u
 #define NV_MAX_SLOTS 65536u
 
-enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY, V_IDLE };
+enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY, V_IDLE, V_FRAIL, V_LEAKY };
+
+/* Where the leaky variant's close drops its index (still reachable, so
+ * that LeakSanitizer stays quiet and the tests can give it back: naive.h).
+ * Test code's only global state. */
+static void *g_dropped[256];
+static unsigned g_ndropped;
+
+void rel_leaky_reclaim(void)
+{
+    while (g_ndropped > 0)
+        free(g_dropped[--g_ndropped]);
+}
 
 typedef struct nv {
     int               variant;
@@ -92,7 +104,10 @@ static void nv_free(nv *n)
         return;
     if (n->st != NULL)
         n->io->pfnClose(n->io->Core.pvUser, n->st);
-    free(n->idx);
+    if (n->variant == V_LEAKY && n->idx != NULL && g_ndropped < sizeof g_dropped / sizeof g_dropped[0])
+        g_dropped[g_ndropped++] = n->idx; /* the leaky defect */
+    else
+        free(n->idx);
     free(n);
 }
 
@@ -254,6 +269,8 @@ VARIANT(V_SLOPPY, sloppy)
 VARIANT(V_CRASHY, crashy)
 VARIANT(V_LAZY, lazy)
 VARIANT(V_IDLE, idle)
+VARIANT(V_FRAIL, frail)
+VARIANT(V_LEAKY, leaky)
 
 static int nv_flush_st(nv *n)
 {
@@ -342,8 +359,20 @@ static int nv_write(void *bd, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *pcb
     }
     if (n->io->pfnIoCtxCopyFrom(n->io->Core.pvUser, ctx, buf, 512) != 512)
         return VERR_INVALID_PARAMETER;
-    /* The defect: data, then the index entry in place, no barrier. */
-    rc = meta_write(n, data_start(n->nslots) + 512ull * slot, buf, 512);
+    if (n->variant == V_FRAIL) {
+        /* The frail defect: a bounce buffer it cannot get is a write done. */
+        uint8_t *bounce = malloc(512);
+        if (bounce == NULL) {
+            *pcb = 512;
+            return VINF_SUCCESS;
+        }
+        memcpy(bounce, buf, 512);
+        rc = meta_write(n, data_start(n->nslots) + 512ull * slot, bounce, 512);
+        free(bounce);
+    } else {
+        /* The defect: data, then the index entry in place, no barrier. */
+        rc = meta_write(n, data_start(n->nslots) + 512ull * slot, buf, 512);
+    }
     if (RT_FAILURE(rc))
         return rc;
     if (n->variant == V_LAZY || n->variant == V_IDLE) {
@@ -500,3 +529,5 @@ VTABLE(rel_sloppy_backend, "sloppy", sloppy)
 VTABLE(rel_crashy_backend, "crashy", crashy)
 VTABLE(rel_lazy_backend, "lazy", lazy)
 VTABLE(rel_idle_backend, "idle", idle)
+VTABLE(rel_frail_backend, "frail", frail)
+VTABLE(rel_leaky_backend, "leaky", leaky)

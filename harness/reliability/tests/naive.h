@@ -26,6 +26,17 @@
  *                       flush loses everything written since the open,
  *                       which only the clean-close reference of FLUSH-2
  *                       sees (the all-applied state lacks it too).
+ *   rel_frail_backend   the same as naive, but a full-block write copies
+ *                       through a heap buffer, and when that allocation
+ *                       fails it reports the write done without doing it:
+ *                       the block keeps its older data, which a later read
+ *                       serves (a lie only allocation failures reveal,
+ *                       HOST-4; visible when naive.c is linked through the
+ *                       allocation hook, harness/host/alloc_hook.h).
+ *   rel_leaky_backend   the same as naive, but close does not free the
+ *                       index (it parks it where rel_leaky_reclaim frees
+ *                       it, so that LeakSanitizer does not end the test):
+ *                       the hook's balance must show the leak (HOST-3).
  * Contract: spec/contract.md, except for the defects above.
  */
 #ifndef VDCC_HARNESS_RELIABILITY_TESTS_NAIVE_H
@@ -38,5 +49,10 @@ extern const VDCACHEBACKEND rel_sloppy_backend;
 extern const VDCACHEBACKEND rel_crashy_backend;
 extern const VDCACHEBACKEND rel_lazy_backend;
 extern const VDCACHEBACKEND rel_idle_backend;
+extern const VDCACHEBACKEND rel_frail_backend;
+extern const VDCACHEBACKEND rel_leaky_backend;
+
+/* Frees what rel_leaky_backend's closes left behind. */
+void rel_leaky_reclaim(void);
 
 #endif

@@ -202,18 +202,24 @@ static void test_crash_catches_naive(void)
         fclose(quiet);
 }
 
-static void faults_one(const VDCACHEBACKEND *be, bool deep, uint64_t seed, unsigned ops, uint64_t stride,
-                       FILE *log, vdc_faults_result *r)
+static void faults_modes(const VDCACHEBACKEND *be, bool deep, uint64_t seed, unsigned ops, uint64_t stride,
+                         unsigned modes, FILE *log, vdc_faults_result *r)
 {
     vdc_workload *w = gen(seed, ops, 32768);
     vdc_faults_opts o = { .be = be, .w = w, .kind = be == &rel_sloppy_backend ? VDC_FAULT_READ : VDC_FAULT_ANY,
-                          .stride = stride,
+                          .stride = stride, .modes = modes,
                           .deep_check = deep && vdc_rel_have_vci_check() ? vdc_rel_vci_check : NULL,
                           .log = log, .max_logged = 3 };
     memset(r, 0, sizeof *r);
     if (w == NULL || vdc_faults_run(&o, r) != VINF_SUCCESS)
         r->violations = UINT64_MAX;
     vdc_workload_free(w);
+}
+
+static void faults_one(const VDCACHEBACKEND *be, bool deep, uint64_t seed, unsigned ops, uint64_t stride,
+                       FILE *log, vdc_faults_result *r)
+{
+    faults_modes(be, deep, seed, ops, stride, VDC_FMODE_STORAGE, log, r);
 }
 
 static void test_faults_ref(void)
@@ -229,6 +235,55 @@ static void test_faults_ref(void)
     CHECK_EQ(r.violations, 0);
     CHECK(r.points >= 4 * 50);
     CHECK(r.fired == r.points); /* every point of the clean count is reached */
+}
+
+/* Allocation failures (HOST-4): ref (linked through the allocation hook,
+ * harness/host/alloc_hook.h) and naive survive every one; frail's lie is
+ * found. */
+static void test_faults_nomem(void)
+{
+    vdc_faults_result r;
+    FILE *quiet = fopen("/dev/null", "w");
+    faults_modes(&vdcc_ref_backend, true, 4, 40, 1, VDC_FMODE_ALLOC, stderr, &r);
+    printf("# ref nomem: %llu allocations, %llu points (%llu fired), %llu failed calls, reopen %llu/%llu\n",
+           (unsigned long long)r.allocs, (unsigned long long)r.points, (unsigned long long)r.fired,
+           (unsigned long long)r.failed_calls, (unsigned long long)r.reopen_ok, (unsigned long long)r.reopen_failed);
+    CHECK_EQ(r.clean_violations, 0);
+    CHECK_EQ(r.violations, 0);
+    CHECK(r.allocs >= 5); /* the hook sees ref's allocations */
+    CHECK_EQ(r.points, 2 * r.allocs);
+    CHECK(r.fired == r.points);
+    CHECK(r.failed_calls > 0);
+
+    faults_modes(&rel_naive_backend, false, 4, 40, 1, VDC_FMODE_ALLOC, stderr, &r);
+    CHECK_EQ(r.violations + r.clean_violations, 0);
+    CHECK(r.allocs > 0);
+
+    faults_modes(&rel_frail_backend, false, 4, 200, 1, VDC_FMODE_ALLOC, quiet, &r);
+    printf("# frail nomem: %llu violations in %llu points; first: %.300s\n", (unsigned long long)r.violations,
+           (unsigned long long)r.points, r.first);
+    CHECK_EQ(r.clean_violations, 0);
+    CHECK(r.violations > 0 && r.violations != UINT64_MAX);
+    CHECK(strstr(r.first, "backend allocation") != NULL);
+    if (quiet != NULL)
+        fclose(quiet);
+}
+
+/* HOST-3 by the allocation hook's balance, without LeakSanitizer. */
+static void test_faults_leak(void)
+{
+    vdc_faults_result r;
+    FILE *quiet = fopen("/dev/null", "w");
+    faults_modes(&rel_leaky_backend, false, 4, 40, 1, VDC_FMODE_NOMEM, quiet, &r);
+    rel_leaky_reclaim();
+    printf("# leaky: clean %llu, %llu violations; first: %.300s\n", (unsigned long long)r.clean_violations,
+           (unsigned long long)r.violations, r.first);
+    CHECK(r.clean_violations > 0 && r.violations > 0 && r.violations != UINT64_MAX);
+    CHECK(strstr(r.first, "HOST-3") != NULL && strstr(r.first, "still live") != NULL);
+    faults_modes(&rel_naive_backend, false, 4, 40, 1, VDC_FMODE_NOMEM, quiet, &r);
+    CHECK_EQ(r.violations + r.clean_violations, 0);
+    if (quiet != NULL)
+        fclose(quiet);
 }
 
 static void test_faults_toy(void)
@@ -454,7 +509,7 @@ static void test_flush2(void)
     }
 }
 
-CHECK_MAIN(CHECK_CASE(test_model), CHECK_CASE(test_clean_workloads), CHECK_CASE(test_crash_ref),
+CHECK_MAIN(CHECK_CASE(test_model), CHECK_CASE(test_faults_nomem), CHECK_CASE(test_faults_leak), CHECK_CASE(test_clean_workloads), CHECK_CASE(test_crash_ref),
            CHECK_CASE(test_crash_toy), CHECK_CASE(test_crash_catches_naive),
            CHECK_CASE(test_crash_after_failed_flush_ref), CHECK_CASE(test_crash_after_failed_flush_toy), CHECK_CASE(test_faults_ref),
            CHECK_CASE(test_faults_toy), CHECK_CASE(test_faults_catch_sloppy), CHECK_CASE(test_isolation_survives),

@@ -1,0 +1,107 @@
+/*
+ * harness/host/alloc_hook.c - the allocator built-in backends are linked
+ * against (alloc_hook.h).
+ *
+ * Contract, state and the realloc decisions: alloc_hook.h.  No status
+ * codes; the allocation functions fail as libc's do (NULL, errno ENOMEM).
+ */
+#include "alloc_hook.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+    bool     armed, persistent;
+    uint64_t nth, count, fired;
+    int64_t  live;
+} g_hook;
+
+void vdc_alloc_hook_arm(uint64_t nth, bool persistent)
+{
+    g_hook.armed = true;
+    g_hook.persistent = persistent;
+    g_hook.nth = nth;
+    g_hook.count = 0;
+    g_hook.fired = 0;
+}
+
+void vdc_alloc_hook_disarm(void)
+{
+    g_hook.armed = false;
+}
+
+uint64_t vdc_alloc_hook_count(void)
+{
+    return g_hook.count;
+}
+
+uint64_t vdc_alloc_hook_fired(void)
+{
+    return g_hook.fired;
+}
+
+int64_t vdc_alloc_hook_live(void)
+{
+    return g_hook.live;
+}
+
+/* Numbers one allocation call; true when it is to fail. */
+static bool must_fail(void)
+{
+    if (!g_hook.armed)
+        return false;
+    g_hook.count++;
+    if (g_hook.nth == 0 || g_hook.count < g_hook.nth || (g_hook.count > g_hook.nth && !g_hook.persistent))
+        return false;
+    g_hook.fired++;
+    errno = ENOMEM;
+    return true;
+}
+
+static void *counted(void *p)
+{
+    if (p != NULL)
+        g_hook.live++;
+    return p;
+}
+
+void *vdc_be_malloc(size_t cb)
+{
+    return must_fail() ? NULL : counted(malloc(cb));
+}
+
+void *vdc_be_calloc(size_t n, size_t cb)
+{
+    return must_fail() ? NULL : counted(calloc(n, cb));
+}
+
+void *vdc_be_aligned_alloc(size_t align, size_t cb)
+{
+    return must_fail() ? NULL : counted(aligned_alloc(align, cb));
+}
+
+char *vdc_be_strdup(const char *s)
+{
+    return must_fail() ? NULL : counted(strdup(s));
+}
+
+void *vdc_be_realloc(void *p, size_t cb)
+{
+    if (p == NULL)
+        return vdc_be_malloc(cb);
+    if (cb == 0) {
+        vdc_be_free(p);
+        return NULL;
+    }
+    if (must_fail())
+        return NULL;
+    return realloc(p, cb);
+}
+
+void vdc_be_free(void *p)
+{
+    if (p != NULL)
+        g_hook.live--;
+    free(p);
+}

@@ -1,0 +1,66 @@
+/*
+ * harness/host/alloc_hook.h - the allocator a built-in backend sees:
+ * counting, leak accounting and injected allocation failures
+ * (spec/contract.md HOST-3, HOST-4).
+ *
+ * How a backend gets here.  The build copies a backend's archive with its
+ * allocator references renamed (objcopy --redefine-sym: malloc, calloc,
+ * realloc, aligned_alloc, strdup, free -> vdc_be_*; build.ninja rule
+ * `allochook`, harness/part.ninja's libvciref_hooked.a for vdcc).  The
+ * backend's source is not touched and sees only libc's names; the harness
+ * code itself is never renamed, so everything counted here is the
+ * backend's.  A plugin loaded with dlopen calls libc directly: it is
+ * neither counted nor failed, and the allocation-failure sweep finds no
+ * allocation to fail (faults.h says so in its report).
+ *
+ * What it does.  Disarmed (the initial state) every vdc_be_* call forwards
+ * to libc and only the live-allocation balance is kept.  Armed, every
+ * allocation call (a realloc counts, also one that shrinks) is numbered
+ * from 1; the one numbered nth fails (returns NULL, errno ENOMEM, nothing
+ * allocated or freed), and with `persistent` every one after it too; nth 0
+ * counts without failing.
+ *
+ * The live balance (vdc_alloc_hook_live) is allocations that succeeded
+ * minus pointers freed (free(NULL) not counted; realloc moves a block and
+ * changes nothing; realloc(p, 0) frees p and returns NULL, a decision made
+ * here so that every libc behaves the same).  A backend that has closed
+ * every instance should be back at the balance it had before the first
+ * open: the sweeps check that (HOST-3 in builds without LeakSanitizer).
+ *
+ * State: one process-wide record, the only global mutable state of the
+ * host library (an allocation carries no context to hang it on).  Not
+ * thread-safe; vdcc calls a backend from one thread per process.  No
+ * status codes: the functions cannot fail.
+ */
+#ifndef VDCC_HARNESS_HOST_ALLOC_HOOK_H
+#define VDCC_HARNESS_HOST_ALLOC_HOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Starts numbering allocations from 1 (and zeroes the fired count);
+ * nth 0: count only. */
+void vdc_alloc_hook_arm(uint64_t nth, bool persistent);
+
+/* Stops numbering and failing; the count and fired figures stay readable. */
+void vdc_alloc_hook_disarm(void);
+
+/* Allocation calls numbered since the last arm. */
+uint64_t vdc_alloc_hook_count(void);
+
+/* Allocations failed on purpose since the last arm. */
+uint64_t vdc_alloc_hook_fired(void);
+
+/* Successful allocations minus frees of the backend, ever. */
+int64_t vdc_alloc_hook_live(void);
+
+/* The renamed allocator (called by the backend's rewritten objects). */
+void *vdc_be_malloc(size_t cb);
+void *vdc_be_calloc(size_t n, size_t cb);
+void *vdc_be_realloc(void *p, size_t cb);
+void *vdc_be_aligned_alloc(size_t align, size_t cb);
+char *vdc_be_strdup(const char *s);
+void vdc_be_free(void *p);
+
+#endif /* VDCC_HARNESS_HOST_ALLOC_HOOK_H */
