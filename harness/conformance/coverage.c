@@ -22,7 +22,8 @@
  * (harness/reliability/sweep.h, crash.h) judges CRASH-1 on sampled crash
  * states (a violation fails the trace) and FLUSH-2 at the point right
  * after each successful flush (a loss is a quality warning, as a SHOULD
- * is), and its fault sweep judges HOST-4 on sampled failing allocations;
+ * is), and its fault sweep judges HOST-4 on sampled failing allocations
+ * and INFO-6 after each set-open-flags a fault made fail;
  * `vdcc crashtest` and `vdcc faults` run the same checks without the
  * bounds.
  */
@@ -38,6 +39,9 @@ static const vdc_cover_exempt exempt[] = {
                 "vdcc faults --modes nomem,nomem-stuck unbounded (harness/reliability/faults.h)",
       "needs an allocation that fails; the trace format has no such record, and only a backend "
       "built into vdcc shows its allocations (harness/host/alloc_hook.h)" },
+    { "INFO-6", "vdcc conform's fault sweep after every trace (a read right after a set-open-flags that a "
+                "fault made fail: quality warnings); vdcc faults unbounded (harness/reliability/workload.h)",
+      "needs a set-open-flags that fails on a healthy file; only injected faults make one" },
 };
 
 const vdc_cover_exempt *vdc_cover_exempt_find(const char *clause)

@@ -547,6 +547,10 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
            (unsigned long long)r.fired, (unsigned long long)r.failed_calls);
     printf("reopen after clearing: %llu ok / %llu failed cleanly\n", (unsigned long long)r.reopen_ok,
            (unsigned long long)r.reopen_failed);
+    printf("quality warnings: %llu (fault points where a failed set-open-flags left an instance that no longer "
+           "serves: INFO-6)\n", (unsigned long long)r.warnings);
+    if (r.warning[0] != '\0')
+        printf("first warning: %s\n", r.warning);
     printf("violations: %llu", (unsigned long long)(r.violations + r.clean_violations));
     if (r.crashed)
         printf(" (%llu crash/hang)", (unsigned long long)r.crashed);

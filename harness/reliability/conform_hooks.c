@@ -125,6 +125,14 @@ void vdc_conform_after(void *user, const struct vdc_trace *t, const VDCACHEBACKE
         out->count[VDC_CC_FAULT_POINTS] = RT_SUCCESS(rc) ? r.checked : 0;
         if (judge(out, "fault sweep", rc, &r))
             goto out_free;
+        if (r.warnings != 0) {
+            /* INFO-6 is a SHOULD: warnings on a pass; the first sweep
+             * that warned explains. */
+            out->warnings += r.warnings > 1000000u ? 1000000u : (unsigned)r.warnings;
+            if (strncmp(out->message, "warning: ", 9) != 0)
+                say(out->message, sizeof out->message, "warning: fault sweep: %s\n(vdcc faults %s TRACE shows them)",
+                    r.warning, out->rerun + strlen("faults "));
+        }
     }
     out->rerun[0] = '\0';
 out_free:

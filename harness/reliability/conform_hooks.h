@@ -22,8 +22,11 @@
  *   note     on a pass, why a sweep did not run ("no sweeps: the workload
  *            converter cannot express it: ...", "no crash sweep: ...");
  *   warnings on a pass, the crash sweep's FLUSH-2 quality warnings (one per
- *            flush point where a crash state loses data; sweep.h), with
- *            message "warning: crash sweep: ..." explaining the first;
+ *            flush point where a crash state loses data; sweep.h) and the
+ *            fault sweep's INFO-6 ones (one per fault point where the
+ *            instance stopped serving after a failed set-open-flags), with
+ *            message "warning: crash sweep: ..." (or "warning: fault
+ *            sweep: ...") explaining the first;
  *   count    [VDC_CC_CRASH_STATES] crash states checked,
  *            [VDC_CC_FAULT_POINTS] fault points run,
  *            [VDC_CC_SKIPPED] 1 when a sweep was left out (see note).

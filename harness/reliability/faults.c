@@ -143,13 +143,17 @@ static int run_point(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t n,
         vdc_fmode_arm(mode, &status, &flags);
         vdc_fs_fault_arm(fault, o->kind, n, status, flags);
     }
-    vdc_wl_opts wo = { .be = o->be, .fs = fault, .tolerate_errors = true, .heartbeat = o->heartbeat };
+    vdc_wl_opts wo = { .be = o->be, .fs = fault, .tolerate_errors = true, .heartbeat = o->heartbeat,
+                       .transient = mode == VDC_FMODE_IO || mode == VDC_FMODE_FULL || mode == VDC_FMODE_NOMEM };
     rc = vdc_wl_run(o->w, &wo, &wl);
     vdc_alloc_hook_disarm();
     if (RT_SUCCESS(rc)) {
         r->points++;
         r->fired += (nomem ? vdc_alloc_hook_fired() : vdc_fs_fault_fired(fault)) != 0;
         r->failed_calls += wl.failed_calls;
+        if (wl.warnings != 0 && r->warnings++ == 0)
+            snprintf(r->warning, sizeof r->warning, "fault mode %s at %llu: %s", vdc_fmode_name(mode),
+                     (unsigned long long)n, wl.warning);
         if (wl.violations != 0) {
             p->viol += wl.violations - 1;
             pviol(p, "%s", wl.first);
@@ -352,6 +356,9 @@ int vdc_faults_run_isolated(const vdc_faults_opts *o, unsigned timeout_ms, vdc_f
         r->reopen_ok += fr->reopen_ok;
         r->reopen_failed += fr->reopen_failed;
         r->violations += fr->violations;
+        r->warnings += fr->warnings;
+        if (r->warning[0] == '\0' && fr->warning[0] != '\0')
+            memcpy(r->warning, fr->warning, sizeof r->warning);
         if (r->first[0] == '\0' && fr->first[0] != '\0')
             memcpy(r->first, fr->first, sizeof r->first);
         if (end == VDC_ISO_OK) {

@@ -25,7 +25,11 @@
  *    acceptable data across the workload's range, closes successfully, and
  *    passes the deep check when one is given;
  *  - at the end of the point (and of the clean run): every allocation the
- *    backend made has been freed (alloc_hook.h's live balance; HOST-3).
+ *    backend made has been freed (alloc_hook.h's live balance; HOST-3);
+ *  - in the modes whose fault fires once (io, full, nomem), the driver runs
+ *    with `transient` (workload.h): a failed set-open-flags after which
+ *    the instance no longer serves is an INFO-6 quality warning, counted
+ *    apart from the violations.
  * A crash, hang or leak shows when the sweep runs isolated (isolate.h):
  * the point is a violation and the sweep goes on.  In-process, a crash
  * takes the process down and leaks show in LeakSanitizer's exit report.
@@ -87,6 +91,8 @@ typedef struct vdc_faults_result {
     uint64_t reopen_ok, reopen_failed;
     uint64_t violations;
     uint64_t crashed;        /* isolated points that crashed or hung */
+    uint64_t warnings;       /* INFO-6 quality warnings (workload.h), not violations */
+    char     warning[700];   /* the first, with its point ("" none) */
     char     first[2048];
 } vdc_faults_result;
 

@@ -184,6 +184,10 @@ int vdc_sweep_faults(const VDCACHEBACKEND *be, const vdc_workload *w, const vdc_
         return rc;
     r->violations = fr.violations + fr.clean_violations;
     r->checked = fr.points;
+    r->warnings = fr.warnings;
+    if (fr.warnings != 0)
+        snprintf(r->warning, sizeof r->warning, "%llu fault point(s) with a warning; first: %.1300s",
+                 (unsigned long long)fr.warnings, fr.warning);
     if (r->violations != 0) {
         vdc_sweep_clause(fr.first, NULL, r->clause, sizeof r->clause);
         snprintf(r->first, sizeof r->first, "%llu violation(s) in %llu fault point(s); first: %.1900s",

@@ -81,8 +81,10 @@ typedef struct vdc_sweep_result {
     uint64_t checked;      /* crash states checked, or fault points run */
     char     clause[24];   /* the clause the first violation breaks ("" none) */
     char     first[2048];  /* the first violation explained, with the totals */
-    /* Crash sweep only: FLUSH-2 quality warnings (crash.h), one per flush
-     * point where a crash state loses data, never violations. */
+    /* Quality warnings, never violations: the crash sweep's FLUSH-2 (crash.h),
+     * one per flush point where a crash state loses data; the fault
+     * sweep's INFO-6 (faults.h), one per fault point where the instance
+     * stopped serving after a failed set-open-flags. */
     uint64_t warnings;
     char     warning[1400]; /* the first explained, with the totals ("" none) */
 } vdc_sweep_result;

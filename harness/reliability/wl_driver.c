@@ -509,16 +509,41 @@ static void do_setuuid(drv *d, uint32_t opi, const vdc_wop *op)
         failed(d, opi, "get-mod-uuid", rc);
 }
 
+/* INFO-6: after a failed set-open-flags (a fault that fired once), does
+ * the instance still serve?  One read of [0, 512), judged as any read. */
+static void after_failed_setflags(drv *d, uint32_t opi, int rc_set)
+{
+    char msg[sizeof d->r->first];
+    uint64_t v = 0;
+    msg[0] = '\0';
+    size_t ci = call_begin(d, VDC_WOP_READ, opi, 0, 512);
+    vdc_rc_stats st = { .scratch = d->scratch };
+    int rc = vdc_wl_read_check(d->o->be, d->bd, d->host, 0, 512, d->r->model, NULL, VDC_RC_TOLERATE, 0, &v, msg,
+                               sizeof msg, &st);
+    call_end(d, ci, rc == VERR_VD_BLOCK_FREE ? VINF_SUCCESS : rc, 0);
+    if (v != 0) {
+        d->r->violations += v - 1;
+        viol(d, "op %u: after set-open-flags failed: %s", opi + 1, msg);
+    }
+    if (RT_FAILURE(rc) && rc != VERR_VD_BLOCK_FREE && d->r->warnings++ == 0)
+        snprintf(d->r->warning, sizeof d->r->warning,
+                 "INFO-6: op %u: set-open-flags failed with %d (%s), and then a read of [0, 512) failed with %d (%s): "
+                 "the instance no longer serves, so VD's reads through this cache would fail",
+                 opi + 1, rc_set, sname(rc_set), rc, sname(rc));
+}
+
 static void do_setflags(drv *d, uint32_t opi, const vdc_wop *op)
 {
     size_t ci = call_begin(d, VDC_WOP_SETFLAGS, opi, 0, 0);
     int rc = d->o->be->pfnSetOpenFlags != NULL ? d->o->be->pfnSetOpenFlags(d->bd, op->open_flags)
                                                : VERR_NOT_SUPPORTED;
     call_end(d, ci, rc, 0);
-    judge(d, opi, op, "set-open-flags", rc, ci);
+    bool refused = judge(d, opi, op, "set-open-flags", rc, ci);
     if (RT_SUCCESS(rc)) {
         d->open_ro = (op->open_flags & VD_OPEN_FLAGS_READONLY) != 0;
         d->want_flags = op->open_flags;
+    } else if (!refused && rc != VERR_NOT_SUPPORTED && d->o->tolerate_errors && d->o->transient) {
+        after_failed_setflags(d, opi, rc);
     }
 }
 

@@ -17,6 +17,10 @@
  * it, feeds failed writes to the model as "maybe" data, and goes on; an op
  * that needs an open instance when there is none first tries pfnOpen (as a
  * user reopening the cache would).  Without it, any failure is a violation.
+ * With `transient` too (the fault fires once), a failed pfnSetOpenFlags is
+ * followed by a read of [0, 512): a failure status other than a miss there
+ * is an INFO-6 quality warning (the instance no longer serves, so VD's
+ * reads through the cache would fail); a hit is judged as any other.
  *
  * Every backend call becomes one vdc_wl_call, with the number of events the
  * crash fs (fs_crash.h) had recorded before and after it, which is how the
@@ -153,6 +157,9 @@ typedef struct vdc_wl_opts {
     vdc_fs   *fs;              /* the storage the host is built over */
     const vdc_fs *rec;         /* a crash fs in that stack, for event counts (may be NULL) */
     bool      tolerate_errors;
+    bool      transient;       /* with tolerate_errors: the injected fault fires
+                                * once, so the backend is expected to recover
+                                * (INFO-6 quality warnings, below) */
     bool      keep_calls;      /* fill result->calls (the crash test needs them) */
     unsigned  max_calls_per_op;/* loop guard; 0: 16 + 2 * (len / 512) */
     volatile uint64_t *heartbeat; /* incremented before each call (may be NULL) */
@@ -166,6 +173,8 @@ typedef struct vdc_wl_opts {
 typedef struct vdc_wl_result {
     uint64_t     violations;
     char         first[1024];  /* the first violation, explained */
+    uint64_t     warnings;     /* SHOULD failures (INFO-6), never violations */
+    char         warning[512]; /* the first warning, explained */
     vdc_wl_call *calls;        /* keep_calls: every call, in order (owned) */
     size_t       ncalls, capcalls;
     uint64_t     total_calls;

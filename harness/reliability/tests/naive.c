@@ -7,18 +7,20 @@
  * bytes.  Virtual block v lives only in slot v % nslots.
  * Statuses: VINF_SUCCESS, VERR_VD_BLOCK_FREE, VERR_VD_GEN_INVALID_HEADER,
  * VERR_VD_IMAGE_CORRUPTED, VERR_VD_IMAGE_READ_ONLY, VERR_VD_INVALID_SIZE,
- * VERR_INVALID_PARAMETER, VERR_NOT_SUPPORTED, VERR_NO_MEMORY, and the
+ * VERR_INVALID_PARAMETER, VERR_NOT_SUPPORTED, VERR_NO_MEMORY, VERR_VD_NOT_OPENED
+ * (brittle), and the
  * host's I/O statuses.  Test code: the defects are the point (naive.h).
  */
 #include "naive.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NV_HDR      512u
 #define NV_MAX_SLOTS 65536u
 
-enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY, V_IDLE, V_FRAIL, V_LEAKY };
+enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY, V_IDLE, V_FRAIL, V_LEAKY, V_BRITTLE };
 
 /* Where the leaky variant's close drops its index (still reachable, so
  * that LeakSanitizer stays quiet and the tests can give it back: naive.h).
@@ -42,6 +44,7 @@ typedef struct nv {
     RTUUID            uuid, mod;
     uint64_t         *idx;
     bool              idx_dirty; /* lazy, idle: the index in memory differs from the file's */
+    char              name[128]; /* brittle: what set-open-flags reopens (a longer name fails) */
 } nv;
 
 static void le64(uint8_t *p, uint64_t v)
@@ -152,6 +155,7 @@ static int open_common(int variant, const char *name, unsigned flags, PVDINTERFA
     if (n == NULL)
         return VERR_NO_MEMORY;
     n->flags = flags;
+    snprintf(n->name, sizeof n->name, "%s", name);
     rc = n->io->pfnOpen(n->io->Core.pvUser, name, vdc_open_flags_to_file(flags, false), &n->st);
     if (RT_FAILURE(rc)) {
         n->st = NULL;
@@ -214,6 +218,7 @@ static int create_common(int variant, const char *name, uint64_t cb, unsigned if
     if (n == NULL)
         return VERR_NO_MEMORY;
     n->flags = oflags;
+    snprintf(n->name, sizeof n->name, "%s", name);
     n->capacity = cb;
     n->nslots = cb / 512 > NV_MAX_SLOTS ? NV_MAX_SLOTS : (uint32_t)(cb / 512);
     if (uuid != NULL)
@@ -271,9 +276,12 @@ VARIANT(V_LAZY, lazy)
 VARIANT(V_IDLE, idle)
 VARIANT(V_FRAIL, frail)
 VARIANT(V_LEAKY, leaky)
+VARIANT(V_BRITTLE, brittle)
 
 static int nv_flush_st(nv *n)
 {
+    if (n->st == NULL)
+        return VERR_VD_NOT_OPENED; /* brittle, after a failed set-open-flags */
     return n->io->pfnFlush(n->io->Core.pvUser, n->st, NULL, NULL, NULL);
 }
 
@@ -301,7 +309,7 @@ static int nv_close(void *bd, bool del)
     int rc = VINF_SUCCESS;
     if (n == NULL)
         return VERR_INVALID_PARAMETER;
-    if (!del && !(n->flags & VD_OPEN_FLAGS_READONLY)) {
+    if (!del && !(n->flags & VD_OPEN_FLAGS_READONLY) && n->st != NULL) {
         rc = nv_write_index(n);
         if (RT_SUCCESS(rc))
             rc = nv_flush_st(n);
@@ -317,6 +325,8 @@ static int nv_read(void *bd, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *pcb)
     uint8_t buf[512];
     if (n == NULL || ctx == NULL || pcb == NULL || cb == 0 || off + cb < off)
         return VERR_INVALID_PARAMETER;
+    if (n->st == NULL)
+        return VERR_VD_NOT_OPENED; /* brittle, after a failed set-open-flags */
     uint64_t v = off / 512, in = off % 512;
     size_t len = cb < 512 - in ? cb : (size_t)(512 - in);
     uint32_t slot = (uint32_t)(v % n->nslots);
@@ -340,6 +350,8 @@ static int nv_write(void *bd, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *pcb
         return VERR_INVALID_PARAMETER;
     if (n->flags & VD_OPEN_FLAGS_READONLY)
         return VERR_VD_IMAGE_READ_ONLY;
+    if (n->st == NULL)
+        return VERR_VD_NOT_OPENED;
     uint64_t v = off / 512, in = off % 512;
     uint32_t slot = (uint32_t)(v % n->nslots);
     if (in != 0 || cb < 512) {
@@ -439,9 +451,22 @@ static unsigned nv_open_flags(void *bd)
 
 static int nv_set_open_flags(void *bd, unsigned flags)
 {
-    if (bd == NULL || (flags & ~VD_OPEN_FLAGS_MASK))
+    nv *n = bd;
+    if (n == NULL || (flags & ~VD_OPEN_FLAGS_MASK))
         return VERR_INVALID_PARAMETER;
-    ((nv *)bd)->flags = flags;
+    if (n->variant == V_BRITTLE) {
+        /* The brittle defect: the storage is closed before the reopen, and
+         * a reopen that fails leaves the instance without any. */
+        if (n->st != NULL)
+            n->io->pfnClose(n->io->Core.pvUser, n->st);
+        n->st = NULL;
+        int rc = n->io->pfnOpen(n->io->Core.pvUser, n->name, vdc_open_flags_to_file(flags, false), &n->st);
+        if (RT_FAILURE(rc)) {
+            n->st = NULL;
+            return rc;
+        }
+    }
+    n->flags = flags;
     return VINF_SUCCESS;
 }
 
@@ -531,3 +556,4 @@ VTABLE(rel_lazy_backend, "lazy", lazy)
 VTABLE(rel_idle_backend, "idle", idle)
 VTABLE(rel_frail_backend, "frail", frail)
 VTABLE(rel_leaky_backend, "leaky", leaky)
+VTABLE(rel_brittle_backend, "brittle", brittle)

@@ -37,6 +37,12 @@
  *                       index (it parks it where rel_leaky_reclaim frees
  *                       it, so that LeakSanitizer does not end the test):
  *                       the hook's balance must show the leak (HOST-3).
+ *   rel_brittle_backend the same as naive, but set-open-flags closes the
+ *                       storage and reopens it with the new flags, and a
+ *                       reopen that fails leaves the instance without
+ *                       storage: every later read and write fails
+ *                       (VERR_VD_NOT_OPENED).  The fault sweep must warn
+ *                       (INFO-6) when the fault fires once.
  * Contract: spec/contract.md, except for the defects above.
  */
 #ifndef VDCC_HARNESS_RELIABILITY_TESTS_NAIVE_H
@@ -51,6 +57,7 @@ extern const VDCACHEBACKEND rel_lazy_backend;
 extern const VDCACHEBACKEND rel_idle_backend;
 extern const VDCACHEBACKEND rel_frail_backend;
 extern const VDCACHEBACKEND rel_leaky_backend;
+extern const VDCACHEBACKEND rel_brittle_backend;
 
 /* Frees what rel_leaky_backend's closes left behind. */
 void rel_leaky_reclaim(void);

@@ -42,17 +42,18 @@ static void test_bounds(void)
     vdc_sweep_bounds b;
     char a[256];
     vdc_sweep_bounds_for(10, 1 << 20, &b);
-    CHECK(b.crash_points == 10 && b.crash_states == 8 && b.fault_points == 4 && b.fault_modes == VDC_FMODE_ALL);
+    CHECK(b.crash_points == 10 && b.crash_states == 8 && b.fault_points == 4 && b.fault_modes == VDC_FMODE_ALL
+          && b.alloc_points == 32);
     vdc_sweep_crash_args(&b, a, sizeof a);
     CHECK(strcmp(a, "--max-points 10 --max-states-per-point 8 --allow-open-failure --no-deep-check") == 0);
     vdc_sweep_fault_args(&b, a, sizeof a);
-    CHECK(strcmp(a, "--max-points 4 --no-deep-check") == 0);
+    CHECK(strcmp(a, "--max-points 4 --max-alloc-points 32 --no-deep-check") == 0);
     vdc_sweep_bounds_for(301, 0, &b);
-    CHECK(b.crash_points == 6 && b.crash_states == 6 && b.fault_points == 2);
+    CHECK(b.crash_points == 6 && b.crash_states == 6 && b.fault_points == 2 && b.alloc_points == 8);
     vdc_sweep_fault_args(&b, a, sizeof a);
-    CHECK(strcmp(a, "--max-points 2 --modes io,full-stuck --no-deep-check") == 0);
+    CHECK(strcmp(a, "--max-points 2 --max-alloc-points 8 --modes io,full-stuck,nomem --no-deep-check") == 0);
     vdc_sweep_bounds_for(1001, 0, &b);
-    CHECK(b.crash_points == 4 && b.crash_states == 6 && b.fault_points == 1);
+    CHECK(b.crash_points == 4 && b.crash_states == 6 && b.fault_points == 1 && b.alloc_points == 4);
     vdc_sweep_bounds_for(50, (uint64_t)200 << 20, &b);
     CHECK(b.crash_points == 4 && b.fault_points == 1);
 }
@@ -108,7 +109,7 @@ static void test_after_fails_broken_backends(void)
     CHECK_EQ(out.verdict, VDC_V_FAIL);
     CHECK(strcmp(out.phase, "fault sweep") == 0);
     CHECK(strcmp(out.clause, "READ-1") == 0);
-    CHECK(strncmp(out.rerun, "faults --max-points 4 --no-deep-check", 37) == 0);
+    CHECK(strcmp(out.rerun, "faults --max-points 4 --max-alloc-points 32 --no-deep-check") == 0);
     CHECK_EQ(out.count[VDC_CC_CRASH_STATES], 0);
 }
 

@@ -366,6 +366,35 @@ static vdc_workload *ro_workload(const char *refused_status, char *err, size_t c
     return w;
 }
 
+/* INFO-6: a fault that fires once in set-open-flags' reopen leaves brittle
+ * without storage (a warning); a persistent one is not judged so; ref
+ * reopens with its old flags (no warning). */
+static void test_faults_setflags(void)
+{
+    char err[256];
+    int rc;
+    vdc_workload *w = ro_workload("VERR_VD_IMAGE_READ_ONLY", err, sizeof err, &rc);
+    REQUIRE(w != NULL);
+    vdc_faults_opts fo = { .be = &rel_brittle_backend, .w = w, .kind = VDC_FAULT_OPEN, .modes = VDC_FMODE_IO };
+    vdc_faults_result fr;
+    CHECK_EQ(vdc_faults_run(&fo, &fr), VINF_SUCCESS);
+    printf("# brittle: %llu opens, %llu warning(s); first: %.300s\n", (unsigned long long)fr.ops,
+           (unsigned long long)fr.warnings, fr.warning);
+    CHECK_EQ(fr.violations + fr.clean_violations, 0);
+    CHECK_EQ(fr.warnings, 1); /* the open of set-open-flags, of 3 */
+    CHECK(strstr(fr.warning, "INFO-6") != NULL && strstr(fr.warning, "VERR_VD_NOT_OPENED") != NULL);
+    fo.modes = VDC_FMODE_IO_STUCK;
+    CHECK_EQ(vdc_faults_run(&fo, &fr), VINF_SUCCESS);
+    CHECK_EQ(fr.violations + fr.clean_violations + fr.warnings, 0);
+    fo.be = &vdcc_ref_backend;
+    fo.kind = VDC_FAULT_ANY;
+    fo.modes = VDC_FMODE_IO | VDC_FMODE_FULL | VDC_FMODE_NOMEM;
+    CHECK_EQ(vdc_faults_run(&fo, &fr), VINF_SUCCESS);
+    CHECK(fr.points > 20);
+    CHECK_EQ(fr.violations + fr.clean_violations + fr.warnings, 0);
+    vdc_workload_free(w);
+}
+
 static void test_trace_expectations(void)
 {
     char err[256];
@@ -509,7 +538,7 @@ static void test_flush2(void)
     }
 }
 
-CHECK_MAIN(CHECK_CASE(test_model), CHECK_CASE(test_faults_nomem), CHECK_CASE(test_faults_leak), CHECK_CASE(test_clean_workloads), CHECK_CASE(test_crash_ref),
+CHECK_MAIN(CHECK_CASE(test_model), CHECK_CASE(test_faults_nomem), CHECK_CASE(test_faults_leak), CHECK_CASE(test_faults_setflags), CHECK_CASE(test_clean_workloads), CHECK_CASE(test_crash_ref),
            CHECK_CASE(test_crash_toy), CHECK_CASE(test_crash_catches_naive),
            CHECK_CASE(test_crash_after_failed_flush_ref), CHECK_CASE(test_crash_after_failed_flush_toy), CHECK_CASE(test_faults_ref),
            CHECK_CASE(test_faults_toy), CHECK_CASE(test_faults_catch_sloppy), CHECK_CASE(test_isolation_survives),
