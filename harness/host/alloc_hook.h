@@ -26,6 +26,9 @@
  * here so that every libc behaves the same).  A backend that has closed
  * every instance should be back at the balance it had before the first
  * open: the sweeps check that (HOST-3 in builds without LeakSanitizer).
+ * A block the backend hands over to the host (pfnDiscard's
+ * *ppbmAllocated, which the host frees with libc's free) would stay
+ * counted as live; ref hands none over.
  *
  * State: one process-wide record, the only global mutable state of the
  * host library (an allocation carries no context to hang it on).  Not

@@ -143,6 +143,10 @@ int rp_do_create(rp *p)
         }
         return RP_STOP;
     }
+    if (rc == VERR_VD_INVALID_SIZE && r->expect.n > 0 && !rp_alts_match(&r->expect, rc, 0, 0))
+        return rp_skip(p, "pfnCreate refused a capacity of %llu bytes with VERR_VD_INVALID_SIZE: a limit the backend "
+                          "declares (spec/contract.md CREATE-1), so this trace's clauses are skipped for it",
+                       (unsigned long long)r->size);
     return opened(p, h, rc, bd, "pfnCreate");
 }
 

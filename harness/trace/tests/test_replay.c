@@ -674,6 +674,14 @@ static void test_skip_and_null_callbacks(void)
     be.pfnFlush = NULL;
     CHECK_EQ(run(CREATE "flush c0\n", TB_GOOD, &be, NULL, false, &r), VDC_FAIL);
     CHECK(has(&r, "pfnFlush is NULL"));
+    /* A capacity the backend refuses (tb: above 1 TiB) is a declared limit:
+     * SKIP, unless the trace tests the refusal itself. */
+    static const char big[] = "vdcc-trace 1\ncreate c0 file=c.tb size=2T -> OK\nflush c0 -> OK\n";
+    CHECK_EQ(run(big, TB_GOOD, NULL, NULL, false, &r), VDC_SKIP);
+    CHECK(has(&r, "refused a capacity of 2199023255552 bytes with VERR_VD_INVALID_SIZE"));
+    CHECK_EQ(run("vdcc-trace 1\ncreate c0 file=c.tb size=2T -> VERR_VD_INVALID_SIZE\n", TB_GOOD, NULL, NULL, false, &r),
+             VDC_PASS);
+    CHECK_EQ(run("vdcc-trace 1\ncreate c0 file=c.tb size=2T -> failure\n", TB_GOOD, NULL, NULL, false, &r), VDC_PASS);
 }
 
 static void test_strict_mode(void)
