@@ -874,6 +874,41 @@ static void trunc_cases(hx *h)
             trunc_case(h, odd[i]);
 }
 
+/* Valid images at the exact boundaries of rules a reader checks, so that
+ * a reader off by one there refuses a good image (appended after the
+ * truncations: case numbers never move). */
+static void boundary_cases(hx *h)
+{
+    vci_enc e;
+    ve_extent x = { 0, 2, 0, VE_NONE, VE_NONE };
+    ve_init(&e, 4096, 1);
+    ve_leaf(&e, e.root, &x, 1);
+    finish(&e, 0, 0);
+    emit(h, &e, "valid-cblocks-4096", VALID,
+         "valid: cBlocks = 4096, exactly one block map block of bits, so M = 2 (1 + ceil(4096/4096), section 4)");
+
+    /* Depth 2 with the block map at 20 and the root at 10: the first leaf
+     * takes blocks 2..9, the lowest address a node may have (section 5:
+     * child >= 2, clear of the header and the block map). */
+    ve_extent y[4];
+    memset(y, 0, sizeof y);
+    for (unsigned i = 0; i < 4; i++) {
+        y[i].key = (i < 2 ? 0 : 64) + 8 * (i % 2);
+        y[i].count = 2;
+    }
+    link_keys(y, 4);
+    ve_init_at(&e, CB, 1, 20, 10);
+    uint64_t a = ve_alloc(&e, VE_NODE_BLOCKS, true);
+    ve_leaf(&e, a, y, 2);
+    uint64_t b = ve_alloc(&e, VE_NODE_BLOCKS, true);
+    ve_leaf(&e, b, y + 2, 2);
+    ve_entry r[2] = { { 0, 10, a }, { 64, 10, b } };
+    ve_internal(&e, e.root, r, 2);
+    finish(&e, 0, 72);
+    emit(h, &e, a == 2 ? "valid-child-at-2" : "valid-child-misplaced", VALID,
+         "valid: depth 2, block map at 20, root at 10, first leaf at block 2 (section 5: child >= 2)");
+}
+
 int vdc_hostile_each(vdc_hostile_fn fn, void *user)
 {
     hx h = { .fn = fn, .user = user };
@@ -884,5 +919,6 @@ int vdc_hostile_each(vdc_hostile_fn fn, void *user)
     root_cases(&h);
     node_cases(&h);
     trunc_cases(&h);
+    boundary_cases(&h);
     return h.rc;
 }
