@@ -10,6 +10,8 @@
 #                                and a first write (CLOSE-3)
 #   x-reopen-holes.trace         the same for data with discarded holes of
 #                                every length from 8 to 18 extents
+#   x-tree-bridges.trace         gaps between many extents filled, pieces
+#                                ending where index nodes' ranges begin
 # Usage: tools/gen-eviction-traces.sh [DIR]   (default corpus/conformance)
 # The output depends on nothing but this script.
 set -eu
@@ -177,7 +179,37 @@ HDR
     echo "close c0 -> OK"
 }
 
+bridges() {
+    local n=1200 k
+    cat <<HDR
+vdcc-trace 1
+name x-tree-bridges
+requires CREATE_DYNAMIC
+clauses READ-1 WRITE-4
+# Gaps filled at the edges of an index's pieces.  $n separate 4 KiB
+# writes, 8 KiB apart, make an index of many nodes (VCI: about a dozen
+# leaves); then each 4 KiB gap is written, so every new piece ends exactly
+# where the next one begins, and some of them where the next index node's
+# range begins (VCI: an insert at the end of a leaf, up to the bound its
+# parent gives it).  Every pair is read back: each hit is the last data
+# written there (READ-1); a cache that refuses or loses such inserts
+# fails the write or misses.
+create c0 file=c0.cache size=16M -> OK
+HDR
+    for k in $(seq 0 $((n - 1))); do
+        w "$((k * 8))K" 4K "$((6000 + k))"
+    done
+    for k in $(seq 0 $((n - 2))); do
+        w "$((k * 8 + 4))K" 4K "$((8000 + k))"
+    done
+    for k in $(seq 0 $((n - 2))); do
+        echo "vdread c0 off=$((k * 8))K len=8K -> hit|miss data=pattern:$((6000 + k))@$((k * 8))K+4K,pattern:$((8000 + k))@$((k * 8 + 4))K+4K should=hit clause=READ-1"
+    done
+    echo "close c0 -> OK"
+}
+
 rekey >"$dir/x-eviction-rekey.trace"
+bridges >"$dir/x-tree-bridges.trace"
 holes >"$dir/x-reopen-holes.trace"
 ring >"$dir/x-eviction-many-reads.trace"
 reverify >"$dir/x-reopen-verify.trace"

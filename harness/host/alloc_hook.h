@@ -18,7 +18,9 @@
  * allocation call (a realloc counts, also one that shrinks) is numbered
  * from 1; the one numbered nth fails (returns NULL, errno ENOMEM, nothing
  * allocated or freed), and with `persistent` every one after it too; nth 0
- * counts without failing.
+ * counts without failing.  Armed, it also notes where in the backend each
+ * call site first allocated (vdc_alloc_hook_sites), so that a sweep can
+ * fail every site at least once instead of hoping a sample hits it.
  *
  * The live balance (vdc_alloc_hook_live) is allocations that succeeded
  * minus pointers freed (free(NULL) not counted; realloc moves a block and
@@ -54,6 +56,14 @@ uint64_t vdc_alloc_hook_count(void);
 
 /* Allocations failed on purpose since the last arm. */
 uint64_t vdc_alloc_hook_fired(void);
+
+/* Call sites: since the last arm, the number of the first allocation made
+ * from each distinct place in the backend's code (the return address of
+ * the allocator call), in order, at most VDC_ALLOC_HOOK_MAX_SITES (later
+ * sites are not listed).  Copies up to max numbers into out; returns how
+ * many sites were seen (capped as said). */
+#define VDC_ALLOC_HOOK_MAX_SITES 128u
+size_t vdc_alloc_hook_sites(uint64_t *out, size_t max);
 
 /* Successful allocations minus frees of the backend, ever. */
 int64_t vdc_alloc_hook_live(void);

@@ -434,7 +434,8 @@ static void faults_usage(FILE *f)
                "  --stride N      try every Nth operation (or allocation)\n"
                "  --max-points N  of the operations selected, try at most N, spread evenly\n"
                "                  (deterministic; each in every mode)\n"
-               "  --max-alloc-points N  the same for allocations (default: --max-points)\n"
+               "  --max-alloc-points N  the same for allocations (default: --max-points);\n"
+               "                  the first allocation of every call site is tried too\n"
                "  --verbose N     explain up to N violations (default 10)\n"
                "\n%s",
             common_help, vdc_backend_help);
@@ -537,8 +538,10 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
         ex = VDCC_EXIT_FAIL;
         goto out_free;
     }
-    printf("storage operations (%s): %llu; backend allocations: %llu%s; without faults: %llu violation(s)\n",
+    printf("storage operations (%s): %llu; backend allocations: %llu from %llu call site(s)%s; without faults: "
+           "%llu violation(s)\n",
            vdc_fault_kind_name(fo.kind), (unsigned long long)r.ops, (unsigned long long)r.allocs,
+           (unsigned long long)r.alloc_sites,
            r.allocs == 0 && (fo.modes == 0 || (fo.modes & VDC_FMODE_ALLOC) != 0)
                ? " (not visible: only backends built into vdcc are counted; no nomem points)"
                : "",

@@ -168,9 +168,10 @@ static int run_point(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t n,
     return rc;
 }
 
-/* The clean run: counts operations and allocations, and judges the
+/* The clean run: counts operations and allocations (and notes the first
+ * allocation of each call site: sites[0..*nsites)), and judges the
  * workload itself. */
-static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r)
+static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t *sites, size_t *nsites)
 {
     vdc_wl_result wl;
     int64_t live0 = vdc_alloc_hook_live();
@@ -191,6 +192,10 @@ static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r)
         memset(&p, 0, sizeof p);
         r->ops = vdc_fs_fault_count(fault, o->kind);
         r->allocs = vdc_alloc_hook_count();
+        *nsites = vdc_alloc_hook_sites(sites, VDC_ALLOC_HOOK_MAX_SITES);
+        if (*nsites > VDC_ALLOC_HOOK_MAX_SITES)
+            *nsites = VDC_ALLOC_HOOK_MAX_SITES;
+        r->alloc_sites = *nsites;
         if (wl.violations != 0) {
             p.viol += wl.violations - 1;
             pviol(&p, "%s", wl.first);
@@ -226,7 +231,18 @@ static unsigned mode_list(unsigned modes, unsigned group, unsigned out[6])
 typedef struct sweep_ctx {
     uint8_t *scratch;
     uint64_t item, logged;
+    uint64_t sites[VDC_ALLOC_HOOK_MAX_SITES]; /* first allocation of each call site, ascending */
+    size_t   nsites;
 } sweep_ctx;
+
+/* Is allocation n the first one of its call site? */
+static bool site_first(const sweep_ctx *sc, uint64_t n)
+{
+    for (size_t i = 0; i < sc->nsites; i++)
+        if (sc->sites[i] == n)
+            return true;
+    return false;
+}
 
 /* The points of the modes of `group` over numbers 1..total. */
 static int sweep_group(const vdc_faults_opts *o, vdc_faults_result *r, sweep_ctx *sc, unsigned group,
@@ -245,8 +261,9 @@ static int sweep_group(const vdc_faults_opts *o, vdc_faults_result *r, sweep_ctx
         return VINF_SUCCESS;
     for (uint64_t n = first; n <= last; n += stride) {
         uint64_t si = (n - first) / stride;
-        if (maxp != 0 && nsel > maxp && (si * maxp) / nsel == ((si + 1) * maxp) / nsel)
-            continue; /* not among the evenly spread sample */
+        if (maxp != 0 && nsel > maxp && (si * maxp) / nsel == ((si + 1) * maxp) / nsel
+            && !(group == VDC_FMODE_ALLOC && site_first(sc, n)))
+            continue; /* neither among the evenly spread sample nor a site's first allocation */
         for (unsigned m = 0; m < nmodes; m++, sc->item++) {
             point_out p;
             if (sc->item < o->skip_points)
@@ -283,16 +300,23 @@ int vdc_faults_run(const vdc_faults_opts *o, vdc_faults_result *r)
     if (o == NULL || o->be == NULL || o->w == NULL || (unsigned)o->kind >= VDC_FAULT_KINDS_
         || (o->modes & ~VDC_FMODE_ALL) != 0)
         return VERR_INVALID_PARAMETER;
-    rc = clean_run(o, r);
-    if (RT_FAILURE(rc))
-        return rc;
-    sweep_ctx sc = { .scratch = malloc(VDC_RC_SCRATCH) };
-    if (sc.scratch == NULL)
+    sweep_ctx *sc = calloc(1, sizeof *sc);
+    if (sc == NULL)
         return VERR_NO_MEMORY;
-    rc = sweep_group(o, r, &sc, VDC_FMODE_STORAGE, r->ops);
+    rc = clean_run(o, r, sc->sites, &sc->nsites);
+    if (RT_FAILURE(rc))
+        goto out_free_ctx;
+    sc->scratch = malloc(VDC_RC_SCRATCH);
+    if (sc->scratch == NULL) {
+        rc = VERR_NO_MEMORY;
+        goto out_free_ctx;
+    }
+    rc = sweep_group(o, r, sc, VDC_FMODE_STORAGE, r->ops);
     if (RT_SUCCESS(rc))
-        rc = sweep_group(o, r, &sc, VDC_FMODE_ALLOC, r->allocs);
-    free(sc.scratch);
+        rc = sweep_group(o, r, sc, VDC_FMODE_ALLOC, r->allocs);
+    free(sc->scratch);
+out_free_ctx:
+    free(sc);
     return rc;
 }
 
@@ -347,6 +371,7 @@ int vdc_faults_run_isolated(const vdc_faults_opts *o, unsigned timeout_ms, vdc_f
         if (first_child) {
             r->ops = fr->ops;
             r->allocs = fr->allocs;
+            r->alloc_sites = fr->alloc_sites;
             r->clean_violations = fr->clean_violations;
             first_child = false;
         }

@@ -72,7 +72,9 @@ typedef struct vdc_faults_opts {
                                          * numbers, spread evenly as vdc_crash_opts'
                                          * max_points does (last one kept); 0: all */
     uint64_t              max_alloc_points; /* the same for the nomem modes' allocation
-                                         * numbers; 0: as max_points */
+                                         * numbers (0: as max_points); the first
+                                         * allocation of every call site is tried
+                                         * besides the sample */
     FILE                 *log;          /* violations explained (may be NULL) */
     unsigned              max_logged;   /* 0: 10 */
     /* Isolation support. */
@@ -84,6 +86,7 @@ typedef struct vdc_faults_opts {
 typedef struct vdc_faults_result {
     uint64_t ops;            /* operations of the kind in the clean run */
     uint64_t allocs;         /* backend allocations in the clean run (0: none seen) */
+    uint64_t alloc_sites;    /* ... from this many call sites (alloc_hook.h) */
     uint64_t clean_violations;
     uint64_t points;         /* fault points run */
     uint64_t fired;          /* ... where the fault did fire */

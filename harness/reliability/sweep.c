@@ -22,9 +22,9 @@
 void vdc_sweep_bounds_for(unsigned records, uint64_t bytes, vdc_sweep_bounds *b)
 {
     if (records > 1000 || bytes > BIG_WORKLOAD) {
-        *b = (vdc_sweep_bounds){ 4, 6, 1, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_NOMEM, 4 };
+        *b = (vdc_sweep_bounds){ 4, 6, 1, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_ALLOC, 4 };
     } else if (records > 300) {
-        *b = (vdc_sweep_bounds){ 6, 6, 2, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_NOMEM, 8 };
+        *b = (vdc_sweep_bounds){ 6, 6, 2, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_ALLOC, 8 };
     } else {
         *b = (vdc_sweep_bounds){ 10, 8, 4, VDC_FMODE_ALL, 32 };
     }

@@ -24,13 +24,15 @@
  *
  * and allocation failures (faults.h nomem modes; only a backend built into
  * vdcc shows its allocations, others give no points), each allocation
- * point rerunning the workload like a fault point:
+ * point rerunning the workload like a fault point, in modes nomem and
+ * nomem-stuck: the first allocation of every call site of the backend
+ * (alloc_hook.h), and besides those, sampled evenly:
  *
- *   records     allocation points   modes
- *   ..300       32                  nomem, nomem-stuck
- *   301..1000   8                   nomem
+ *   records     sampled allocation points
+ *   ..300       32
+ *   301..1000   8
  *   1001.., or
- *   > 128 MiB   4                   nomem
+ *   > 128 MiB   4
  *
  * Everything else is `vdcc crashtest`'s and `vdcc faults`'s default (crash.h
  * VDC_CT_*: seed 1, 16 random states, 64 single writes, 8 tears per write;

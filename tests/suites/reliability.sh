@@ -47,10 +47,10 @@ bounds() { # trace -> sets CR (crashtest args) and FA (faults args)
     n=$(grep -cvE '^[[:space:]]*(#|$)' "$1")
     if [ "$n" -gt 1000 ]; then
         CR="--max-points 4 --max-states-per-point 6"
-        FA="--max-points 1 --max-alloc-points 4 --modes io,full-stuck,nomem"
+        FA="--max-points 1 --max-alloc-points 4 --modes io,full-stuck,nomem,nomem-stuck"
     elif [ "$n" -gt 300 ]; then
         CR="--max-points 6 --max-states-per-point 6"
-        FA="--max-points 2 --max-alloc-points 8 --modes io,full-stuck,nomem"
+        FA="--max-points 2 --max-alloc-points 8 --modes io,full-stuck,nomem,nomem-stuck"
     else
         CR="--max-points 10 --max-states-per-point 8"
         FA="--max-points 4 --max-alloc-points 32"

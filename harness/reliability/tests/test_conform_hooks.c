@@ -51,7 +51,7 @@ static void test_bounds(void)
     vdc_sweep_bounds_for(301, 0, &b);
     CHECK(b.crash_points == 6 && b.crash_states == 6 && b.fault_points == 2 && b.alloc_points == 8);
     vdc_sweep_fault_args(&b, a, sizeof a);
-    CHECK(strcmp(a, "--max-points 2 --max-alloc-points 8 --modes io,full-stuck,nomem --no-deep-check") == 0);
+    CHECK(strcmp(a, "--max-points 2 --max-alloc-points 8 --modes io,full-stuck,nomem,nomem-stuck --no-deep-check") == 0);
     vdc_sweep_bounds_for(1001, 0, &b);
     CHECK(b.crash_points == 4 && b.crash_states == 6 && b.fault_points == 1 && b.alloc_points == 4);
     vdc_sweep_bounds_for(50, (uint64_t)200 << 20, &b);

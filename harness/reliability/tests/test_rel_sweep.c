@@ -255,6 +255,19 @@ static void test_faults_nomem(void)
     CHECK(r.fired == r.points);
     CHECK(r.failed_calls > 0);
 
+    /* However few points the sample allows, every call site fails once. */
+    vdc_workload *w = gen(4, 40, 32768);
+    REQUIRE(w != NULL);
+    vdc_faults_opts o = { .be = &vdcc_ref_backend, .w = w, .kind = VDC_FAULT_ANY, .modes = VDC_FMODE_NOMEM,
+                          .max_alloc_points = 1 };
+    CHECK_EQ(vdc_faults_run(&o, &r), VINF_SUCCESS);
+    printf("# ref nomem, one sampled point: %llu call sites, %llu points\n", (unsigned long long)r.alloc_sites,
+           (unsigned long long)r.points);
+    CHECK(r.alloc_sites >= 5 && r.alloc_sites < r.allocs);
+    CHECK(r.points >= r.alloc_sites && r.points <= r.alloc_sites + 1);
+    CHECK_EQ(r.violations + r.clean_violations, 0);
+    vdc_workload_free(w);
+
     faults_modes(&rel_naive_backend, false, 4, 40, 1, VDC_FMODE_ALLOC, stderr, &r);
     CHECK_EQ(r.violations + r.clean_violations, 0);
     CHECK(r.allocs > 0);
