@@ -98,7 +98,7 @@ static int hook_begin(void *user)
 {
     vci_state *s = user;
     if (s->readonly)
-        return VERR_VD_IMAGE_READ_ONLY;
+        return VERR_VD_IMAGE_READ_ONLY; /* defence only: every writer checks readonly first */
     const uint8_t one = 1;
     int rc = vci_io_write_meta_raw(&s->io, VCI_HDR_OFF_UNCLEAN, &one, 1);
     if (RT_SUCCESS(rc))
