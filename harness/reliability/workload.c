@@ -309,9 +309,12 @@ int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char 
             ro = (r->open_flags & VD_OPEN_FLAGS_READONLY) != 0;
             break;
         case VDC_OP_SET_OPEN_FLAGS:
-            if ((r->open_flags & ~(unsigned)VD_OPEN_FLAGS_READONLY) != 0) {
-                snprintf(err, cb_err, "record %u (line %u): set-open-flags 0x%x: only NORMAL and READONLY are supported",
-                         i + 1, r->line, r->open_flags);
+            /* Bits outside VD_OPEN_FLAGS_MASK are no flags at all (OPEN-4:
+             * refused, or ignored): passed as they are. */
+            if ((r->open_flags & (unsigned)VD_OPEN_FLAGS_MASK & ~(unsigned)VD_OPEN_FLAGS_READONLY) != 0) {
+                snprintf(err, cb_err,
+                         "record %u (line %u): set-open-flags 0x%x: of VD's flags only NORMAL and READONLY are "
+                         "supported", i + 1, r->line, r->open_flags);
                 rc = VERR_NOT_SUPPORTED;
                 goto out_free;
             }

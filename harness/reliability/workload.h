@@ -36,7 +36,9 @@
  *   DISCARD one pfnDiscard of [off, off+len) (skipped when the backend has none)
  *   SETUUID pfnSetModificationUuid, then pfnGetModificationUuid must match
  *   SETFLAGS pfnSetOpenFlags(open_flags); on success the instance's
- *           read-only state follows VD_OPEN_FLAGS_READONLY
+ *           read-only state follows VD_OPEN_FLAGS_READONLY (a trace's
+ *           set-open-flags converts when, of VD's flags, it sets at most
+ *           READONLY; bits outside VD_OPEN_FLAGS_MASK pass as they are)
  * Expected statuses (ops from traces): an op may carry the status list of
  * its record (vdc_wl_expect).  Without one, only success is accepted (as
  * before).  With one, a call whose status the list accepts is no
