@@ -441,11 +441,6 @@ uint64_t vci_nodes_addr(const vci_nodes *nc, const vci_node *n)
     return cslot_of(n)->addr;
 }
 
-bool vci_nodes_is_cached(const vci_nodes *nc, uint64_t addr)
-{
-    return tab_find(nc, addr) != NULL;
-}
-
 int vci_nodes_check_child(vci_nodes *nc, vci_node *n, const vci_ientry *e, uint64_t hi)
 {
     node_slot *s = slot_of(n);

@@ -49,7 +49,6 @@ void vci_nodes_mark_dirty(vci_nodes *nc, vci_node *n);
 void vci_nodes_discard(vci_nodes *nc, vci_node *n);
 /* The block address of a cached node. */
 uint64_t vci_nodes_addr(const vci_nodes *nc, const vci_node *n);
-bool vci_nodes_is_cached(const vci_nodes *nc, uint64_t addr);
 
 /* vci_node_check_child(n, e, hi) (VINF_SUCCESS or VERR_VD_IMAGE_CORRUPTED),
  * skipped when n last passed it with the same e->key, e->count and hi and
