@@ -192,9 +192,7 @@ static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t *s
         memset(&p, 0, sizeof p);
         r->ops = vdc_fs_fault_count(fault, o->kind);
         r->allocs = vdc_alloc_hook_count();
-        *nsites = vdc_alloc_hook_sites(sites, VDC_ALLOC_HOOK_MAX_SITES);
-        if (*nsites > VDC_ALLOC_HOOK_MAX_SITES)
-            *nsites = VDC_ALLOC_HOOK_MAX_SITES;
+        *nsites = vdc_alloc_hook_sites(sites, VDC_ALLOC_HOOK_MAX_SITES); /* at most the maximum */
         r->alloc_sites = *nsites;
         if (wl.violations != 0) {
             p.viol += wl.violations - 1;

@@ -428,7 +428,8 @@ static int do_write(drv *d, uint32_t opi, const vdc_wop *op)
     return VINF_SUCCESS;
 }
 
-static void do_read(drv *d, uint32_t opi, const vdc_wop *op)
+/* VD's read loop over the op's range, judged; returns the last status. */
+static int do_read(drv *d, uint32_t opi, const vdc_wop *op)
 {
     char msg[sizeof d->r->first];
     uint64_t v = 0;
@@ -451,6 +452,7 @@ static void do_read(drv *d, uint32_t opi, const vdc_wop *op)
         d->r->violations += v - 1;
         viol(d, "op %u: %s", opi + 1, msg);
     }
+    return rc;
 }
 
 static void do_flush(drv *d, uint32_t opi, const vdc_wop *op)
@@ -513,18 +515,8 @@ static void do_setuuid(drv *d, uint32_t opi, const vdc_wop *op)
  * the instance still serve?  One read of [0, 512), judged as any read. */
 static void after_failed_setflags(drv *d, uint32_t opi, int rc_set)
 {
-    char msg[sizeof d->r->first];
-    uint64_t v = 0;
-    msg[0] = '\0';
-    size_t ci = call_begin(d, VDC_WOP_READ, opi, 0, 512);
-    vdc_rc_stats st = { .scratch = d->scratch };
-    int rc = vdc_wl_read_check(d->o->be, d->bd, d->host, 0, 512, d->r->model, NULL, VDC_RC_TOLERATE, 0, &v, msg,
-                               sizeof msg, &st);
-    call_end(d, ci, rc == VERR_VD_BLOCK_FREE ? VINF_SUCCESS : rc, 0);
-    if (v != 0) {
-        d->r->violations += v - 1;
-        viol(d, "op %u: after set-open-flags failed: %s", opi + 1, msg);
-    }
+    const vdc_wop probe = { .kind = VDC_WOP_READ, .off = 0, .len = 512 };
+    int rc = do_read(d, opi, &probe);
     if (RT_FAILURE(rc) && rc != VERR_VD_BLOCK_FREE && d->r->warnings++ == 0)
         snprintf(d->r->warning, sizeof d->r->warning,
                  "INFO-6: op %u: set-open-flags failed with %d (%s), and then a read of [0, 512) failed with %d (%s): "
