@@ -2,7 +2,11 @@
 # tests/suites/regressions.sh - replays the workload regressions of
 # corpus/regressions/crashtest/*.args: each file holds the arguments of one
 # `vdcc crashtest` run that once found a violation (comment lines start
-# with #); the backend is ref unless the arguments name one (--backend).  Fuzz-input regressions are replayed by fuzz_replay.sh.
+# with #); the backend is ref unless the arguments name one (--backend).
+# Then the trace regressions corpus/regressions/replay/*.trace, each replayed
+# with the arguments of its .args file (the same rules): it must not fail
+# (PASS, or SKIP where the trace says so).  Fuzz-input regressions are
+# replayed by fuzz_replay.sh.
 set -u
 vdcc=${VDCC_BUILD:-build/asan}/vdcc
 pass=0 fail=0
@@ -15,6 +19,18 @@ for f in corpus/regressions/crashtest/*.args; do
         pass=$((pass + 1)); echo "ok - $f"
     else
         fail=$((fail + 1)); echo "not ok - $f"; tail -n 5 <<<"$out" | sed 's/^/    /'
+    fi
+done
+for t in corpus/regressions/replay/*.trace; do
+    [ -f "$t" ] || continue
+    args=""
+    [ -f "${t%.trace}.args" ] && args=$(grep -v '^#' "${t%.trace}.args" | tr '\n' ' ')
+    case " $args " in *" --backend "*) ;; *) args="--backend ref $args" ;; esac
+    # shellcheck disable=SC2086
+    if out=$("$vdcc" replay $args "$t" 2>&1) && ! grep -q '^FAIL ' <<<"$out"; then
+        pass=$((pass + 1)); echo "ok - $t"
+    else
+        fail=$((fail + 1)); echo "not ok - $t"; tail -n 5 <<<"$out" | sed 's/^/    /'
     fi
 done
 echo "$pass passed, $fail failed"
