@@ -136,7 +136,8 @@ static void script_sync(vdc_recorder *rec, bool final)
     unsigned n = vdc_trace_ncalls(rec->script);
     for (unsigned i = rec->script_next; i < upto && i < n; i++) {
         const vdc_record *r = vdc_trace_record(rec->script, i);
-        if (r->op != VDC_OP_FILE && r->op != VDC_OP_EXISTS && r->op != VDC_OP_GONE && r->op != VDC_OP_CONFIG)
+        if (r->op != VDC_OP_FILE && r->op != VDC_OP_EXISTS && r->op != VDC_OP_GONE && r->op != VDC_OP_CONFIG
+            && r->op != VDC_OP_INTERFACES)
             continue;
         emit_or_note(rec, r);
         if (r->op == VDC_OP_FILE)
@@ -161,7 +162,8 @@ static const vdc_record *script_current(const vdc_recorder *rec)
 
 static bool is_host_op(vdc_op op)
 {
-    return op == VDC_OP_FILE || op == VDC_OP_EXISTS || op == VDC_OP_GONE || op == VDC_OP_CONFIG;
+    return op == VDC_OP_FILE || op == VDC_OP_EXISTS || op == VDC_OP_GONE || op == VDC_OP_CONFIG
+           || op == VDC_OP_INTERFACES;
 }
 
 /* A record of op with the observed status as its only expectation and as

@@ -236,6 +236,7 @@ static vdc_diff_kind compare_done(const vdc_record *r, const vdc_obs *a, const v
     case VDC_OP_GET_FILE_SIZE:
     case VDC_OP_FILE:
     case VDC_OP_CONFIG:
+    case VDC_OP_INTERFACES:
         return VDC_DIFF_SAME;
     case VDC_OP_GET_UUID:
     case VDC_OP_GET_MOD_UUID:

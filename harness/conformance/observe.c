@@ -620,6 +620,10 @@ static void do_host(ob *p, const vdc_record *r, vdc_obs *o)
     case VDC_OP_CONFIG:
         o->rc = vdc_host_config_set(p->host, r->key, r->str.s);
         break;
+    case VDC_OP_INTERFACES:
+        vdc_host_set_ifs(p->host, (vdc_host_ifs_mode)vdc_interfaces_mode(r->key, strlen(r->key)));
+        o->rc = VINF_SUCCESS;
+        break;
     default:
         break;
     }
@@ -669,6 +673,7 @@ static void run_record(ob *p, const vdc_record *r, vdc_obs *o)
     case VDC_OP_EXISTS:
     case VDC_OP_GONE:
     case VDC_OP_CONFIG:
+    case VDC_OP_INTERFACES:
         do_host(p, r, o);
         o->end = VDC_OBS_DONE;
         return;

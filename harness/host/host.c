@@ -70,6 +70,7 @@ struct vdc_host {
     VDINTERFACEPROGRESS if_progress;
     vdc_host_stats stats;
     size_t data_unit;
+    vdc_host_ifs_mode ifs_mode;
 
     struct VDIOSTORAGE **open; /* open handles, unordered */
     size_t nopen, capopen;
@@ -439,6 +440,8 @@ static int io_set_allocation_size(void *pvUser, PVDIOSTORAGE pStorage, uint64_t 
         misuse(h, "pfnSetAllocationSize: percent range %u+%u passes 100", uPercentStart, uPercentSpan);
         return VERR_INVALID_PARAMETER;
     }
+    if (h->ifs_mode == VDC_HOST_IFS_NOPREALLOC)
+        return VERR_NOT_SUPPORTED; /* as RTFileSetAllocationSize where the file system cannot */
     if (pIfProgress != NULL) {
         rc = pIfProgress->pfnProgress(pIfProgress->Core.pvUser, uPercentStart);
         if (RT_FAILURE(rc))
@@ -1089,7 +1092,7 @@ void vdc_host_free(vdc_host *host)
 
 PVDINTERFACE vdc_host_disk_ifs(vdc_host *host)
 {
-    return &host->if_error.Core;
+    return host->ifs_mode == VDC_HOST_IFS_BARE ? NULL : &host->if_error.Core;
 }
 
 PVDINTERFACE vdc_host_image_ifs(vdc_host *host)
@@ -1099,7 +1102,16 @@ PVDINTERFACE vdc_host_image_ifs(vdc_host *host)
 
 PVDINTERFACE vdc_host_op_ifs(vdc_host *host)
 {
-    return &host->if_progress.Core;
+    return host->ifs_mode == VDC_HOST_IFS_BARE ? NULL : &host->if_progress.Core;
+}
+
+void vdc_host_set_ifs(vdc_host *host, vdc_host_ifs_mode mode)
+{
+    VDINTERFACE *cfg = mode == VDC_HOST_IFS_BARE ? NULL : &host->if_config.Core;
+    host->ifs_mode = mode;
+    host->if_ioint.Core.pNext = cfg;
+    host->if_probe.Core.pNext = cfg;
+    host->if_error.pfnMessage = mode == VDC_HOST_IFS_NOMESSAGE ? NULL : if_message;
 }
 
 PVDINTERFACE vdc_host_probe_ifs(vdc_host *host)

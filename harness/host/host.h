@@ -82,10 +82,36 @@ vdc_host *vdc_host_new(vdc_fs *fs);
  * frees the host.  NULL is ignored. */
 void vdc_host_free(vdc_host *host);
 
-/* The interface lists to pass to a backend.  Valid until vdc_host_free. */
+/* The interface lists to pass to a backend.  Valid until vdc_host_free.
+ * What they hold depends on the host's interface mode (below). */
 PVDINTERFACE vdc_host_disk_ifs(vdc_host *host);   /* ERROR -> CONFIG */
 PVDINTERFACE vdc_host_image_ifs(vdc_host *host);  /* IOINT -> CONFIG */
 PVDINTERFACE vdc_host_op_ifs(vdc_host *host);     /* PROGRESS */
+
+/*
+ * Which of the optional interfaces the lists carry.  VD always passes its
+ * IOINT; ERROR, CONFIG and PROGRESS come from VD's caller, which may pass
+ * none of them (a tool calling VDCreate with NULL lists), and ERROR's
+ * pfnMessage may be NULL (facts section 2).  spec/contract.md HOST-5.
+ *   VDC_HOST_IFS_FULL       all of them (the default)
+ *   VDC_HOST_IFS_BARE       IOINT alone: the disk and operation lists are
+ *                           NULL, the image and probe lists end after IOINT
+ *   VDC_HOST_IFS_NOMESSAGE  all of them, with ERROR's pfnMessage NULL
+ *   VDC_HOST_IFS_NOPREALLOC all of them, and IOINT's pfnSetAllocationSize
+ *                           answers VERR_NOT_SUPPORTED after its argument
+ *                           checks, as VD's does on a file system that
+ *                           cannot preallocate (RTFileSetAllocationSize);
+ *                           pfnSetSize still works
+ * Takes effect for the lists fetched afterwards; a backend that kept a
+ * pointer to an interface keeps a valid one (nothing is freed).
+ */
+typedef enum vdc_host_ifs_mode {
+    VDC_HOST_IFS_FULL = 0,
+    VDC_HOST_IFS_BARE,
+    VDC_HOST_IFS_NOMESSAGE,
+    VDC_HOST_IFS_NOPREALLOC
+} vdc_host_ifs_mode;
+void vdc_host_set_ifs(vdc_host *host, vdc_host_ifs_mode mode);
 /*
  * The image list as VD builds it for probing: an IOINT where only the 13
  * members VD fills for probe are real, and every other member (SetAllocation

@@ -27,6 +27,12 @@ static bool config_declared(const VDCACHEBACKEND *be, const char *key)
     return false;
 }
 
+/* An `interfaces` record's mode is passed to the host as it is. */
+_Static_assert(VDC_IFS_FULL == (int)VDC_HOST_IFS_FULL && VDC_IFS_BARE == (int)VDC_HOST_IFS_BARE
+                   && VDC_IFS_NOMESSAGE == (int)VDC_HOST_IFS_NOMESSAGE
+                   && VDC_IFS_NOPREALLOC == (int)VDC_HOST_IFS_NOPREALLOC,
+               "trace.h's interfaces modes are host.h's");
+
 static const char *path_or_fail(rp *p, const char *f)
 {
     const char *path = rp_path(p, f);
@@ -463,6 +469,9 @@ int rp_do_host(rp *p)
             return RP_GO;
         if (vdc_host_config_set(p->host, r->key, r->str.s) != VINF_SUCCESS)
             return rp_oom(p);
+        return RP_GO;
+    case VDC_OP_INTERFACES:
+        vdc_host_set_ifs(p->host, (vdc_host_ifs_mode)vdc_interfaces_mode(r->key, strlen(r->key)));
         return RP_GO;
     default:
         return rp_error(p, "not a host-side record");

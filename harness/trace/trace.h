@@ -97,11 +97,20 @@ typedef enum vdc_op {
     VDC_OP_EXISTS,   /* assert a file exists (optionally its size) */
     VDC_OP_GONE,     /* assert a file does not exist */
     VDC_OP_CONFIG,   /* set a key of the host's CONFIG interface */
+    VDC_OP_INTERFACES, /* choose which optional interfaces the host passes */
     VDC_OP_COUNT_
 } vdc_op;
 
 /* The record keyword of op ("read", "get-uuid", ...); "?" when unknown. */
 const char *vdc_op_name(vdc_op op);
+
+/* The modes an `interfaces` record names (its key), spec/trace-format.md
+ * 7.3: VDC_IFS_FULL "full", VDC_IFS_BARE "bare", VDC_IFS_NOMESSAGE
+ * "nomessage", VDC_IFS_NOPREALLOC "noprealloc".  vdc_interfaces_mode returns the mode of name, or -1 when
+ * name (n bytes) is none of them.  The values are host.h's
+ * vdc_host_ifs_mode (asserted where the replay passes them on). */
+enum { VDC_IFS_FULL = 0, VDC_IFS_BARE = 1, VDC_IFS_NOMESSAGE = 2, VDC_IFS_NOPREALLOC = 3 };
+int vdc_interfaces_mode(const char *name, size_t n);
 
 /* One segment of a data description: the bytes of [start, start+len) of the
  * virtual disk (or of the file, for VDC_OP_FILE). */

@@ -72,7 +72,19 @@ static const vdc_op_info op_table[VDC_OP_COUNT_] = {
     [VDC_OP_GONE] = { "gone", VDC_POS_FILE, 0, 0, 0, VDC_DEF_NONE, false, true, VDC_FS_NONE, VDC_FS_NONE },
     [VDC_OP_CONFIG] = { "config", VDC_POS_KEY, A(VALUE), A(VALUE), 0, VDC_DEF_NONE, false, true,
                         VDC_FS_NONE, VDC_FS_NONE },
+    [VDC_OP_INTERFACES] = { "interfaces", VDC_POS_KEY, 0, 0, 0, VDC_DEF_NONE, false, true, VDC_FS_NONE,
+                            VDC_FS_NONE },
 };
+
+int vdc_interfaces_mode(const char *name, size_t n)
+{
+    static const char *const modes[] = { [VDC_IFS_FULL] = "full", [VDC_IFS_BARE] = "bare",
+                                         [VDC_IFS_NOMESSAGE] = "nomessage", [VDC_IFS_NOPREALLOC] = "noprealloc" };
+    for (int i = 0; i < (int)(sizeof modes / sizeof modes[0]); i++)
+        if (name != NULL && strlen(modes[i]) == n && memcmp(modes[i], name, n) == 0)
+            return i;
+    return -1;
+}
 
 const vdc_op_info *vdc_op_info_of(vdc_op op)
 {

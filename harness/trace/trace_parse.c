@@ -821,7 +821,8 @@ static int parse_record(pctx *c, const vdc_tok *toks, int n, vdc_op op)
     if (oi->pos != VDC_POS_NONE) {
         bool added;
         if (n < 2 || tok_is(&toks[1], "->"))
-            return PERR(c, "missing %s", oi->pos == VDC_POS_HANDLE ? "handle" : oi->pos == VDC_POS_FILE ? "file name" : "key");
+            return PERR(c, "missing %s", oi->pos == VDC_POS_HANDLE ? "handle" : oi->pos == VDC_POS_FILE ? "file name"
+                        : op == VDC_OP_INTERFACES ? "mode" : "key");
         const vdc_tok *p = &toks[1];
         i = 2;
         switch (oi->pos) {
@@ -844,6 +845,9 @@ static int parse_record(pctx *c, const vdc_tok *toks, int n, vdc_op op)
                 return rc;
             break;
         case VDC_POS_KEY:
+            if (r.op == VDC_OP_INTERFACES && vdc_interfaces_mode(p->p, p->n) < 0)
+                return PERR(c, "unknown interfaces mode \"" TOKFMT "\" (full, bare, nomessage or noprealloc)",
+                            TOKARG(p->p, p->n));
             if (!vdc_lex_is_key(p->p, p->n))
                 return PERR(c, "bad config key \"" TOKFMT "\"", TOKARG(p->p, p->n));
             r.key = vdc_arena_strndup(&t->arena, p->p, p->n);

@@ -420,6 +420,54 @@ static void test_probe_traps(void)
     env_done(&e);
 }
 
-CHECK_MAIN(CHECK_CASE(test_lists), CHECK_CASE(test_error_interface), CHECK_CASE(test_log_truncation),
-           CHECK_CASE(test_misuse_description_cap), CHECK_CASE(test_progress), CHECK_CASE(test_config),
-           CHECK_CASE(test_probe_traps))
+/* The interface modes (host.h vdc_host_set_ifs, spec/contract.md HOST-5,
+ * CREATE-5). */
+static void test_ifs_modes(void)
+{
+    env e;
+    REQUIRE(env_init(&e));
+    PVDINTERFACE image = vdc_host_image_ifs(e.h), probe = vdc_host_probe_ifs(e.h);
+    PVDINTERFACE cfg = image->pNext;
+    REQUIRE(cfg != NULL);
+
+    vdc_host_set_ifs(e.h, VDC_HOST_IFS_BARE);
+    CHECK(vdc_host_disk_ifs(e.h) == NULL);
+    CHECK(vdc_host_op_ifs(e.h) == NULL);
+    CHECK(vdc_host_image_ifs(e.h) == image && image->pNext == NULL);
+    CHECK(vdc_host_probe_ifs(e.h) == probe && probe->pNext == NULL);
+    CHECK(vdc_if_config(image) == NULL && vdc_if_ioint(image) != NULL);
+
+    vdc_host_set_ifs(e.h, VDC_HOST_IFS_NOMESSAGE);
+    PVDINTERFACE disk = vdc_host_disk_ifs(e.h);
+    REQUIRE(disk != NULL && vdc_if_error(disk) != NULL);
+    CHECK(vdc_if_error(disk)->pfnMessage == NULL && vdc_if_error(disk)->pfnError != NULL);
+    CHECK(disk->pNext == cfg && image->pNext == cfg && probe->pNext == cfg);
+    CHECK(vdc_host_op_ifs(e.h) != NULL);
+
+    /* noprealloc: everything there; only preallocation is refused. */
+    PVDINTERFACEIOINT io = vdc_host_ioint(e.h);
+    PVDIOSTORAGE st = NULL;
+    REQUIRE(io->pfnOpen(io->Core.pvUser, "f", RTFILE_O_CREATE | RTFILE_O_READWRITE | RTFILE_O_DENY_NONE, &st)
+            == VINF_SUCCESS);
+    vdc_host_set_ifs(e.h, VDC_HOST_IFS_NOPREALLOC);
+    CHECK(vdc_host_disk_ifs(e.h) != NULL && image->pNext == cfg);
+    CHECK(vdc_if_error(vdc_host_disk_ifs(e.h))->pfnMessage != NULL);
+    CHECK_EQ(io->pfnSetAllocationSize(io->Core.pvUser, st, 8192, 0, NULL, 0, 0), VERR_NOT_SUPPORTED);
+    CHECK_EQ(io->pfnSetAllocationSize(io->Core.pvUser, st, 8192, 1, NULL, 0, 0), VERR_INVALID_PARAMETER);
+    CHECK_EQ(io->pfnSetSize(io->Core.pvUser, st, 4096), VINF_SUCCESS);
+    CHECK_EQ(misuse_of(&e), 1); /* the fFlags of 1 */
+
+    vdc_host_set_ifs(e.h, VDC_HOST_IFS_FULL);
+    CHECK(vdc_if_error(vdc_host_disk_ifs(e.h))->pfnMessage != NULL);
+    CHECK(image->pNext == cfg && probe->pNext == cfg);
+    CHECK_EQ(io->pfnSetAllocationSize(io->Core.pvUser, st, 8192, 0, NULL, 0, 0), VINF_SUCCESS);
+    uint64_t cb = 0;
+    CHECK(io->pfnGetSize(io->Core.pvUser, st, &cb) == VINF_SUCCESS && cb == 8192);
+    CHECK_EQ(io->pfnClose(io->Core.pvUser, st), VINF_SUCCESS);
+    CHECK_EQ(misuse_of(&e), 1);
+    env_done(&e);
+}
+
+CHECK_MAIN(CHECK_CASE(test_lists), CHECK_CASE(test_ifs_modes), CHECK_CASE(test_error_interface),
+           CHECK_CASE(test_log_truncation), CHECK_CASE(test_misuse_description_cap), CHECK_CASE(test_progress),
+           CHECK_CASE(test_config), CHECK_CASE(test_probe_traps))

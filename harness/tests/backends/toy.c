@@ -522,6 +522,8 @@ static int toy_create(const char *pszFilename, uint64_t cbSize, unsigned uImageF
     if (t->image_flags & VD_IMAGE_FLAGS_FIXED) {
         uint64_t cb = t->data_start + (uint64_t)TOY_BLOCK * t->nslots;
         rc = t->io->pfnSetAllocationSize(t->io->Core.pvUser, t->stor, cb, 0, NULL, 0, 0);
+        if (rc == VERR_NOT_SUPPORTED) /* a file system that cannot preallocate: size it instead */
+            rc = t->io->pfnSetSize(t->io->Core.pvUser, t->stor, cb);
         t->file_size = cb;
     } else {
         rc = t->io->pfnSetSize(t->io->Core.pvUser, t->stor, t->data_start);

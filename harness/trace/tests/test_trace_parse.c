@@ -78,7 +78,8 @@ static const char everything[] =
     "gone h1.img\n"
     "open h2 file=f.bin -> failure\n"
     "open h2 file=f.bin -> VERR_VD_GEN_INVALID_HEADER|OK\n"
-    "close h2\n";
+    "close h2\n"
+    "interfaces nomessage\n";
 
 static vdc_trace *parse_ok(const char *text, const char *name)
 {
@@ -200,6 +201,15 @@ static void test_everything_parses(void)
     REQUIRE(r != NULL && r->op == VDC_OP_FLUSH && r->expect.n == 3);
     CHECK_EQ(r->expect.v[0].status, VERR_VD_BLOCK_FREE);
     CHECK_EQ(r->expect.v[2].status, VINF_EOF);
+    r = vdc_trace_record(t, vdc_trace_ncalls(t) - 1);
+    REQUIRE(r != NULL && r->op == VDC_OP_INTERFACES);
+    CHECK(strcmp(r->key, "nomessage") == 0);
+    CHECK_EQ(vdc_interfaces_mode(r->key, strlen(r->key)), VDC_IFS_NOMESSAGE);
+    CHECK_EQ(vdc_interfaces_mode("bare", 4), VDC_IFS_BARE);
+    CHECK_EQ(vdc_interfaces_mode("full", 4), VDC_IFS_FULL);
+    CHECK_EQ(vdc_interfaces_mode("noprealloc", 10), VDC_IFS_NOPREALLOC);
+    CHECK_EQ(vdc_interfaces_mode("fullx", 5), -1);
+    CHECK_EQ(vdc_interfaces_mode("ful", 3), -1);
     CHECK(roundtrip(t, true));
     vdc_trace_free(t);
 }
@@ -317,6 +327,9 @@ static const bad_case bad_cases[] = {
     { PRE "create delete file=x size=1\n", 3, "bad handle name", 0 },
     { "vdcc-trace 1\nconfig 9key value=\"x\"\n", 2, "bad config key", 0 },
     { "vdcc-trace 1\nconfig key value=null\n", 2, "cannot be null", 0 },
+    { "vdcc-trace 1\ninterfaces none\n", 2, "unknown interfaces mode \"none\"", 0 },
+    { "vdcc-trace 1\ninterfaces\n", 2, "missing mode", 0 },
+    { "vdcc-trace 1\ninterfaces bare value=\"x\"\n", 2, "unknown argument", 0 },
 };
 
 static void test_bad_traces(void)
