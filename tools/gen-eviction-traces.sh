@@ -3,6 +3,8 @@
 # corpus/conformance that are too long to keep by hand:
 #   x-eviction-rekey.trace       eviction order after an extent's start moves
 #                                (READ-7)
+#   x-eviction-split.trace       eviction order after a discard splits an
+#                                extent in two (READ-7)
 #   x-eviction-many-reads.trace  read recency over more reads than a small
 #                                bookkeeping structure holds (READ-7)
 #   x-reopen-verify.trace        a multi-level index with gaps in its
@@ -61,6 +63,52 @@ HDR
     echo "close c0 -> OK"
 }
 
+split() {
+    cat <<'HDR'
+vdcc-trace 1
+name x-eviction-split
+requires CREATE_DYNAMIC DISCARD
+clauses READ-1 READ-7 WRITE-4 DISCARD-1
+# Eviction order survives an extent split in two.  Fifteen 16 KiB extents
+# fill a 256 KiB cache; 4 KiB in the middle of the second one are
+# discarded (a cache that keeps extents now has two pieces of it: the
+# right-hand one must take the old extent's place among the others); the
+# right-hand piece and then the first extent are read (now the most
+# recently used); then new writes need room.  A cache that evicts what was
+# used least recently gives up the left-hand piece and the next oldest
+# extents, and keeps the two just read and the newest writes (READ-7); one whose recency list broke at the split
+# evicts by other rules and forgets them (a quality warning).  Every hit
+# must be the last data written (READ-1), and the discarded middle
+# misses (DISCARD-1).  The flush right after the split puts the changed
+# list on disk (for VCI, where vdcc conform checks it: VCI-1).
+create c0 file=c0.cache size=256K -> OK
+HDR
+    for i in $(seq 0 14); do
+        w "$((i * 1024))K" 16K "$((700 + i))"
+    done
+    echo "discard c0 off=1028K len=4K -> OK|VERR_VD_DISCARD_ALIGNMENT_NOT_MET clause=DISCARD-1"
+    echo "vdread c0 off=1028K len=4K -> miss clause=DISCARD-1"
+    echo "flush c0 -> OK"
+    r "1032K" 8K "701" " should=hit clause=READ-7"
+    r "0" 16K "700" " should=hit clause=READ-7"
+    for j in 0 1 2 3; do
+        w "$(((20 + j) * 1024))K" 16K "$((730 + j))"
+    done
+    r "0" 16K "700" " should=hit clause=READ-7"
+    r "1032K" 8K "701" " should=hit clause=READ-7"
+    for j in 0 1 2 3; do
+        r "$(((20 + j) * 1024))K" 16K "$((730 + j))" " should=hit clause=READ-7"
+    done
+    echo "vdread c0 off=1024K len=4K -> hit|miss data=pattern:701 clause=READ-1"
+    echo "vdread c0 off=1028K len=4K -> miss clause=DISCARD-1"
+    for i in $(seq 2 14); do
+        if [ "$i" -ge 10 ]; then tail=" should=hit clause=READ-7"; else tail=" clause=READ-1"; fi
+        r "$((i * 1024))K" 16K "$((700 + i))" "$tail"
+    done
+    echo "flush c0 -> OK"
+    echo "close c0 -> OK"
+}
+
 ring() {
     local n=1100 q=200 base
     base=$((n * 64))
@@ -71,29 +119,31 @@ requires CREATE_DYNAMIC
 clauses READ-1 READ-7 WRITE-4
 # Read recency over more reads than a small bookkeeping structure holds.
 # $n separate 4 KiB extents nearly fill a 4.5 MiB cache and are then
-# all read, oldest first; new writes then need room for about 170
-# extents.  Evicting what was used least recently takes the first ones
-# read and keeps the last ones read (READ-7): a cache that records only
-# so many reads may forget the oldest of them, never the newest.  Every
-# hit must be the last data written (READ-1).
+# all read, newest first (so the order of reads is not the order of
+# writes); new writes then need room for about 170 extents.  Evicting
+# what was used least recently takes the first ones read and keeps the
+# last ones read, the oldest written (READ-7): a cache that records only
+# so many reads may forget the oldest of them, never the newest, and one
+# that applies only some of its recorded reads evicts the extents read
+# last.  Every hit must be the last data written (READ-1).
 create c0 file=c0.cache size=4608K -> OK
 HDR
     for i in $(seq 0 $((n - 1))); do
         w "$((i * 64))K" 4K "$((1000 + i))"
     done
-    for i in $(seq 0 $((n - 1))); do
+    for i in $(seq $((n - 1)) -1 0); do
         r "$((i * 64))K" 4K "$((1000 + i))"
     done
     for j in $(seq 0 $((q - 1))); do
         w "$((base + j * 64))K" 4K "$((3000 + j))"
     done
-    for i in $(seq $((n - 80)) $((n - 1))); do
+    for i in $(seq 0 79); do
         r "$((i * 64))K" 4K "$((1000 + i))" " should=hit clause=READ-7"
     done
     for j in $(seq $((q - 20)) $((q - 1))); do
         r "$((base + j * 64))K" 4K "$((3000 + j))" " should=hit clause=READ-7"
     done
-    for i in $(seq 0 7 $((n - 81))); do
+    for i in $(seq 80 7 $((n - 1))); do
         r "$((i * 64))K" 4K "$((1000 + i))" " clause=READ-1"
     done
     echo "flush c0 -> OK"
@@ -209,6 +259,7 @@ HDR
 }
 
 rekey >"$dir/x-eviction-rekey.trace"
+split >"$dir/x-eviction-split.trace"
 bridges >"$dir/x-tree-bridges.trace"
 holes >"$dir/x-reopen-holes.trace"
 ring >"$dir/x-eviction-many-reads.trace"
