@@ -13,6 +13,7 @@
 
 static struct {
     bool     armed, persistent;
+    unsigned paused;
     uint64_t nth, count, fired;
     int64_t  live;
     size_t   nsites;
@@ -33,6 +34,17 @@ void vdc_alloc_hook_arm(uint64_t nth, bool persistent)
 void vdc_alloc_hook_disarm(void)
 {
     g_hook.armed = false;
+}
+
+void vdc_alloc_hook_pause(void)
+{
+    g_hook.paused++;
+}
+
+void vdc_alloc_hook_resume(void)
+{
+    if (g_hook.paused > 0)
+        g_hook.paused--;
 }
 
 uint64_t vdc_alloc_hook_count(void)
@@ -73,7 +85,7 @@ static void note_site(const void *site)
 /* Numbers one allocation call made from `site`; true when it is to fail. */
 static bool must_fail(const void *site)
 {
-    if (!g_hook.armed)
+    if (!g_hook.armed || g_hook.paused > 0)
         return false;
     g_hook.count++;
     note_site(site);

@@ -51,6 +51,15 @@ void vdc_alloc_hook_arm(uint64_t nth, bool persistent);
 /* Stops numbering and failing; the count and fired figures stay readable. */
 void vdc_alloc_hook_disarm(void);
 
+/* Between pause and resume (they nest) allocations are neither numbered
+ * nor failed, as when disarmed, and the numbering goes on afterwards; the
+ * live balance is kept throughout.  For harness code that is linked from
+ * the backend's renamed archive and runs in the middle of an armed run
+ * (ref's vci_check, the deep check of workload.h), so that it neither
+ * shifts the numbers a sweep replays nor fails. */
+void vdc_alloc_hook_pause(void);
+void vdc_alloc_hook_resume(void);
+
 /* Allocation calls numbered since the last arm. */
 uint64_t vdc_alloc_hook_count(void);
 

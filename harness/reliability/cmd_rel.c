@@ -7,13 +7,14 @@
  * crash.h's and faults.h's (spec/contract.md CRASH-1, HOST-1..3).  Both run
  * isolated by default (a crashing or hanging backend costs one case).
  * When the build has ref's deep checker (VDCC_HAVE_VCI_CHECK) it is applied
- * to backends named "vci", and such backends must open every crash state
+ * to backends named "vci" (spec/contract.md VCI-1: after recovery, after a
+ * fault point's reopen, and after every flush and close of the run without
+ * faults), and such backends must open every crash state
  * (spec/vci-format.md section 10).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../cli.h"
 #include "../commands.h"
@@ -31,14 +32,9 @@ typedef struct common_args {
     bool          fixed, no_isolate, no_deep;
 } common_args;
 
-static bool is_vci(const VDCACHEBACKEND *be)
-{
-    return be->pszBackendName != NULL && strcasecmp(be->pszBackendName, "vci") == 0;
-}
-
 static vdc_deep_check_fn deep_for(const common_args *a, const VDCACHEBACKEND *be)
 {
-    return !a->no_deep && is_vci(be) && vdc_rel_have_vci_check() ? vdc_rel_vci_check : NULL;
+    return a->no_deep ? NULL : vdc_rel_deep_check_for(be);
 }
 
 /* Builds the workload: from the trace, or generated. */
@@ -93,7 +89,9 @@ static const char common_help[] =
     "  --max-write B   largest write of the workload in bytes (default 16384)\n"
     "  --fixed         create a fixed (preallocated) cache\n"
     "  --no-isolate    run in this process (faster; a crash ends the run)\n"
-    "  --no-deep-check no deep format check even for VCI backends (as vdcc conform's sweeps)\n"
+    "  --no-deep-check no deep format check even for VCI backends (vdcc conform's sweeps\n"
+    "                  check VCI backends deeply too, and say --no-deep-check in the rerun\n"
+    "                  line of any other)\n"
     "  --timeout SEC   an isolated case making no progress this long is a hang (default 20)\n"
     "  -h, --help      this text\n";
 
@@ -359,7 +357,7 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
                                  .first_point = first, .last_point = last, .stride = stride,
                                  .max_points = max_points, .max_states = (unsigned)max_states };
     co.deep_check = deep_for(&a, b.be);
-    co.require_open = require < 0 ? is_vci(b.be) : require == 1;
+    co.require_open = require < 0 ? vdc_rel_is_vci(b.be) : require == 1;
     co.log = stdout;
     co.max_logged = (unsigned)verbose;
 

@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../host/status.h"
 #include "../trace/trace.h"
 #include "hostile_check.h"
+#include "reliability.h"
 #include "sweep.h"
 #include "workload.h"
 
@@ -99,6 +99,7 @@ void vdc_conform_after(void *user, const struct vdc_trace *t, const VDCACHEBACKE
         return;
     }
     vdc_sweep_bounds_for(vdc_trace_ncalls(t), vdc_sweep_workload_bytes(w), &b);
+    b.deep = vdc_rel_deep_check_for(be) != NULL; /* VCI-1 */
 
     if (want->crash) {
         snprintf(out->phase, sizeof out->phase, "crash sweep");
@@ -143,7 +144,7 @@ out_free:
 
 bool vdc_conform_is_vci(const VDCACHEBACKEND *be)
 {
-    return be != NULL && be->pszBackendName != NULL && strcasecmp(be->pszBackendName, "vci") == 0;
+    return vdc_rel_is_vci(be);
 }
 
 typedef struct load_ctx {

@@ -334,7 +334,7 @@ static void check_state(cchk *c, const vdc_crash_state *cs, vdc_fs *fs)
             dmsg[0] = '\0';
             rc = o->deep_check(o->deep_user, fs, name, dmsg, sizeof dmsg);
             if (RT_FAILURE(rc))
-                sviol(c, "CRASH-1: after recovery and close the deep check rejects the image: %s", dmsg);
+                sviol(c, "VCI-1: after recovery and close the deep check rejects the image: %s", dmsg);
         }
         bd = NULL;
         rc = o->be->pfnOpen(name, VD_OPEN_FLAGS_READONLY, disk, img, &bd);

@@ -86,9 +86,7 @@
 #define VDC_CT_MAX_SINGLE 64u
 #define VDC_CT_MAX_TEARS  8u
 
-/* A deep format check of image `name` in fs: VINF_SUCCESS when it is a
- * valid image, else a failure status with msg saying why. */
-typedef int (*vdc_deep_check_fn)(void *user, vdc_fs *fs, const char *name, char *msg, size_t cb_msg);
+/* vdc_deep_check_fn: workload.h. */
 
 typedef struct vdc_crashtest_opts {
     const VDCACHEBACKEND *be;

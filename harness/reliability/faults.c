@@ -98,7 +98,8 @@ static void reopen_check(const vdc_faults_opts *o, vdc_faults_result *r, vdc_fs 
             dmsg[0] = '\0';
             rc = o->deep_check(o->deep_user, mem, o->w->name, dmsg, sizeof dmsg);
             if (RT_FAILURE(rc))
-                pviol(p, "after the fault was cleared, open and close leave an image the deep check rejects: %s", dmsg);
+                pviol(p, "VCI-1: after the fault was cleared, open and close leave an image the deep check rejects: %s",
+                      dmsg);
         }
     } else {
         r->reopen_failed++;
@@ -183,7 +184,8 @@ static int clean_run(const vdc_faults_opts *o, vdc_faults_result *r, uint64_t *s
         vdc_fs_destroy(mem);
         return VERR_NO_MEMORY;
     }
-    vdc_wl_opts wo = { .be = o->be, .fs = fault, .heartbeat = o->heartbeat };
+    vdc_wl_opts wo = { .be = o->be, .fs = fault, .heartbeat = o->heartbeat, .deep_check = o->deep_check,
+                       .deep_user = o->deep_user, .deep_fs = mem };
     vdc_alloc_hook_arm(0, false);
     int rc = vdc_wl_run(o->w, &wo, &wl);
     vdc_alloc_hook_disarm();

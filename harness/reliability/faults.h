@@ -26,6 +26,8 @@
  *    passes the deep check when one is given;
  *  - at the end of the point (and of the clean run): every allocation the
  *    backend made has been freed (alloc_hook.h's live balance; HOST-3);
+ *  - in the clean run, when a deep check is given: the image passes it
+ *    after every successful flush and close (workload.h deep_check; VCI-1);
  *  - in the modes whose fault fires once (io, full, nomem), the driver runs
  *    with `transient` (workload.h): a failed set-open-flags after which
  *    the instance no longer serves is an INFO-6 quality warning, counted

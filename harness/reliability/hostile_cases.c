@@ -909,6 +909,24 @@ static void boundary_cases(hx *h)
          "valid: depth 2, block map at 20, root at 10, first leaf at block 2 (section 5: child >= 2)");
 }
 
+/* Block maps whose bits and counters say "full" over a tree that holds
+ * nothing, so a writer finds no free block and nothing to evict: it must
+ * fail the write (or start afresh), never loop looking for room
+ * (appended after the boundary cases: case numbers never move). */
+static void full_cases(hx *h)
+{
+    vci_enc e;
+    b_leaf(&e, CB, 0, 2, 8);
+    for (uint64_t b = 0; b < CB; b++)
+        ve_mark(&e, b, true);
+    uint64_t meta = ve_get64(&e, BMH(&e, VE_B_META));
+    ve_put64(&e, BMH(&e, VE_B_DATA), CB - meta);
+    ve_put64(&e, BMH(&e, VE_B_FREE), 0);
+    emit(h, &e, "bm-full-tree-empty", BAD_DEEP,
+         "every block marked allocated and counted as data, the tree empty: no free block and nothing to evict "
+         "(deep check only, section 4)");
+}
+
 int vdc_hostile_each(vdc_hostile_fn fn, void *user)
 {
     hx h = { .fn = fn, .user = user };
@@ -920,5 +938,6 @@ int vdc_hostile_each(vdc_hostile_fn fn, void *user)
     node_cases(&h);
     trunc_cases(&h);
     boundary_cases(&h);
+    full_cases(&h);
     return h.rc;
 }

@@ -16,7 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../../spec/vdcache.h"
 #include "../host/fs.h"
+#include "crash.h"
 
 int vdc_cmd_crashtest(const char *prog, int argc, char **argv);
 int vdc_cmd_faults(const char *prog, int argc, char **argv);
@@ -25,11 +27,19 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv);
 bool vdc_rel_have_vci_check(void);
 
 /* A vdc_deep_check_fn (crash.h) over ref's vci_check, for images a backend
- * has just closed successfully: VINF_SUCCESS when image `name` in fs passes
- * vci_check AND is clean (a successful close clears the unclean flag,
- * spec/vci-format.md section 10); else a failure status with msg set
+ * has just closed or flushed successfully: VINF_SUCCESS when image `name`
+ * in fs passes vci_check AND is clean (a successful flush or close clears
+ * the unclean flag, spec/vci-format.md section 10); else a failure status with msg set
  * (vci_check's own, or VERR_VD_IMAGE_CORRUPTED for an unclean image);
  * VERR_NOT_SUPPORTED when the build has no vci_check.  user is ignored. */
 int vdc_rel_vci_check(void *user, vdc_fs *fs, const char *name, char *msg, size_t cb_msg);
+
+/* True when be declares the VCI format (pszBackendName "VCI", any case):
+ * its images must then meet spec/vci-format.md (spec/contract.md VCI-1). */
+bool vdc_rel_is_vci(const VDCACHEBACKEND *be);
+
+/* The deep check for images of be: vdc_rel_vci_check when be is a VCI
+ * backend and this build has vci_check, else NULL (no deep check). */
+vdc_deep_check_fn vdc_rel_deep_check_for(const VDCACHEBACKEND *be);
 
 #endif /* VDCC_HARNESS_RELIABILITY_RELIABILITY_H */

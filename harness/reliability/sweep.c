@@ -16,17 +16,18 @@
 #include "../host/status.h"
 #include "crash.h"
 #include "faults.h"
+#include "reliability.h"
 
 #define BIG_WORKLOAD ((uint64_t)128 << 20)
 
 void vdc_sweep_bounds_for(unsigned records, uint64_t bytes, vdc_sweep_bounds *b)
 {
     if (records > 1000 || bytes > BIG_WORKLOAD) {
-        *b = (vdc_sweep_bounds){ 4, 6, 1, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_ALLOC, 4 };
+        *b = (vdc_sweep_bounds){ 4, 6, 1, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_ALLOC, 4, false };
     } else if (records > 300) {
-        *b = (vdc_sweep_bounds){ 6, 6, 2, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_ALLOC, 8 };
+        *b = (vdc_sweep_bounds){ 6, 6, 2, VDC_FMODE_IO | VDC_FMODE_FULL_STUCK | VDC_FMODE_ALLOC, 8, false };
     } else {
-        *b = (vdc_sweep_bounds){ 10, 8, 4, VDC_FMODE_ALL, 32 };
+        *b = (vdc_sweep_bounds){ 10, 8, 4, VDC_FMODE_ALL, 32, false };
     }
 }
 
@@ -41,8 +42,8 @@ uint64_t vdc_sweep_workload_bytes(const vdc_workload *w)
 
 void vdc_sweep_crash_args(const vdc_sweep_bounds *b, char *buf, size_t cb)
 {
-    snprintf(buf, cb, "--max-points %llu --max-states-per-point %u --allow-open-failure --no-deep-check",
-             (unsigned long long)b->crash_points, b->crash_states);
+    snprintf(buf, cb, "--max-points %llu --max-states-per-point %u --allow-open-failure%s",
+             (unsigned long long)b->crash_points, b->crash_states, b->deep ? "" : " --no-deep-check");
 }
 
 void vdc_sweep_fault_args(const vdc_sweep_bounds *b, char *buf, size_t cb)
@@ -58,11 +59,11 @@ void vdc_sweep_fault_args(const vdc_sweep_bounds *b, char *buf, size_t cb)
             n += (size_t)w;
     }
     if (b->fault_modes == VDC_FMODE_ALL || b->fault_modes == 0)
-        snprintf(buf, cb, "--max-points %llu --max-alloc-points %llu --no-deep-check",
-                 (unsigned long long)b->fault_points, (unsigned long long)b->alloc_points);
+        snprintf(buf, cb, "--max-points %llu --max-alloc-points %llu%s", (unsigned long long)b->fault_points,
+                 (unsigned long long)b->alloc_points, b->deep ? "" : " --no-deep-check");
     else
-        snprintf(buf, cb, "--max-points %llu --max-alloc-points %llu --modes %s --no-deep-check",
-                 (unsigned long long)b->fault_points, (unsigned long long)b->alloc_points, modes);
+        snprintf(buf, cb, "--max-points %llu --max-alloc-points %llu --modes %s%s", (unsigned long long)b->fault_points,
+                 (unsigned long long)b->alloc_points, modes, b->deep ? "" : " --no-deep-check");
 }
 
 static bool is_upper(char c)
@@ -135,6 +136,7 @@ int vdc_sweep_crash(const VDCACHEBACKEND *be, const vdc_workload *w, const vdc_s
                    .max_tears = VDC_CT_MAX_TEARS, .first_point = 0, .last_point = UINT64_MAX, .stride = 1,
                    .max_points = b->crash_points, .max_states = b->crash_states },
         .require_open = false,
+        .deep_check = b->deep ? vdc_rel_deep_check_for(be) : NULL,
         .heartbeat = heartbeat,
     };
     vdc_crashtest_result cr;
@@ -176,6 +178,7 @@ int vdc_sweep_faults(const VDCACHEBACKEND *be, const vdc_workload *w, const vdc_
         .kind = VDC_FAULT_ANY,
         .max_points = b->fault_points,
         .max_alloc_points = b->alloc_points,
+        .deep_check = b->deep ? vdc_rel_deep_check_for(be) : NULL,
         .heartbeat = heartbeat,
     };
     vdc_faults_result fr;

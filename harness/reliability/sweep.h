@@ -39,11 +39,15 @@
  * faults: any kind of operation).  Points are sampled evenly and
  * deterministically, so a sweep finds the same thing on every run.
  *
- * Backend-agnostic on purpose: no deep check (vci_check knows only VCI),
- * and a crash state that fails to open cleanly is accepted (require_open
- * off: "opens or fails cleanly" is CRASH-1; VCI's stronger promise that
- * every state opens is `vdcc crashtest`'s business).  The rerun options
- * say so (--allow-open-failure --no-deep-check).
+ * A crash state that fails to open cleanly is accepted (require_open off:
+ * "opens or fails cleanly" is CRASH-1; VCI's stronger promise that every
+ * state opens is `vdcc crashtest`'s business; the rerun options say so,
+ * --allow-open-failure).  The deep check runs only with b->deep, which
+ * conform sets for a backend of the VCI format (spec/contract.md VCI-1:
+ * vci_check knows only VCI): on every crash state after recovery and
+ * close (crash.h), after each fault point's reopen and close, and in the
+ * fault sweep's run without faults after every successful flush and close
+ * (faults.h); without it the rerun options say --no-deep-check.
  *
  * No global state.  The sweeps run in the calling process: the caller
  * isolates them (conform runs them in the trace's child, runner.h).
@@ -63,10 +67,12 @@ typedef struct vdc_sweep_bounds {
     uint64_t fault_points;   /* --max-points of vdcc faults */
     unsigned fault_modes;    /* VDC_FMODE_* bits (faults.h), storage and nomem */
     uint64_t alloc_points;   /* --max-alloc-points of vdcc faults */
+    bool     deep;           /* deep-check the images (VCI-1); else --no-deep-check */
 } vdc_sweep_bounds;
 
 /* The bounds for a trace of `records` records whose workload moves
- * `bytes` bytes (the table above). */
+ * `bytes` bytes (the table above), without the deep check (b->deep is
+ * false: the caller sets it for a backend of the VCI format). */
 void vdc_sweep_bounds_for(unsigned records, uint64_t bytes, vdc_sweep_bounds *b);
 
 /* The bytes a workload's reads and writes move. */
@@ -74,7 +80,8 @@ uint64_t vdc_sweep_workload_bytes(const vdc_workload *w);
 
 /* The options that make `vdcc crashtest --backend SPEC ... TRACE` /
  * `vdcc faults ...` run exactly this sweep, e.g. "--max-points 10
- * --max-states-per-point 8 --allow-open-failure --no-deep-check". */
+ * --max-states-per-point 8 --allow-open-failure --no-deep-check" (the
+ * last only without b->deep). */
 void vdc_sweep_crash_args(const vdc_sweep_bounds *b, char *buf, size_t cb);
 void vdc_sweep_fault_args(const vdc_sweep_bounds *b, char *buf, size_t cb);
 

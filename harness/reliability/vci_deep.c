@@ -9,6 +9,7 @@
 #include "reliability.h"
 
 #include <stdio.h>
+#include <strings.h>
 
 #ifdef VDCC_HAVE_VCI_CHECK
 # include "../../ref/vci_check.h"
@@ -40,7 +41,7 @@ int vdc_rel_vci_check(void *user, vdc_fs *fs, const char *name, char *msg, size_
     int rc = vci_check(name, vdc_host_image_ifs(host), m, sizeof m, &st);
     if (RT_SUCCESS(rc) && st.unclean) {
         rc = VERR_VD_IMAGE_CORRUPTED;
-        snprintf(m, sizeof m, "the unclean flag is still set after a successful close");
+        snprintf(m, sizeof m, "the unclean flag is still set after a successful flush or close");
     }
     const vdc_host_stats *hs = vdc_host_get_stats(host);
     if (RT_SUCCESS(rc) && (hs->misuse != 0 || hs->open_storages != 0)) {
@@ -58,4 +59,14 @@ int vdc_rel_vci_check(void *user, vdc_fs *fs, const char *name, char *msg, size_
         snprintf(msg, cb_msg, "this build has no VCI deep check");
     return VERR_NOT_SUPPORTED;
 #endif
+}
+
+bool vdc_rel_is_vci(const VDCACHEBACKEND *be)
+{
+    return be != NULL && be->pszBackendName != NULL && strcasecmp(be->pszBackendName, "vci") == 0;
+}
+
+vdc_deep_check_fn vdc_rel_deep_check_for(const VDCACHEBACKEND *be)
+{
+    return vdc_rel_is_vci(be) && vdc_rel_have_vci_check() ? vdc_rel_vci_check : NULL;
 }

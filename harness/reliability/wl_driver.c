@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../host/alloc_hook.h"
 #include "../host/host.h"
 #include "../host/ioctx.h"
 #include "../host/status.h"
@@ -290,6 +291,23 @@ static void check_storages(drv *d, uint32_t opi, const char *when)
         viol(d, "HOST-3: op %u: %u storage handle(s) still open after %s", opi + 1, st->open_storages, when);
 }
 
+/* VCI-1: after a successful flush (one the instance's open flags do not
+ * tell it to ignore) or close, the image on storage is a valid, clean
+ * image of the backend's format (o->deep_check, when set). */
+static void deep_check(drv *d, uint32_t opi, const char *after)
+{
+    if (d->o->deep_check == NULL)
+        return;
+    char msg[512];
+    msg[0] = '\0';
+    vdc_alloc_hook_pause(); /* the checker's allocations are not the backend's */
+    int rc = d->o->deep_check(d->o->deep_user, d->o->deep_fs != NULL ? d->o->deep_fs : d->o->fs, d->w->name, msg,
+                              sizeof msg);
+    vdc_alloc_hook_resume();
+    if (RT_FAILURE(rc))
+        viol(d, "VCI-1: op %u: after a successful %s the image fails the deep check: %s", opi + 1, after, msg);
+}
+
 static int do_close(drv *d, uint32_t opi, const vdc_wop *op, bool del)
 {
     size_t ci = call_begin(d, VDC_WOP_CLOSE, opi, 0, del ? 1 : 0);
@@ -303,6 +321,8 @@ static int do_close(drv *d, uint32_t opi, const vdc_wop *op, bool del)
     if (RT_SUCCESS(rc) && !del)
         vdc_model_commit_discards(d->r->model);
     check_storages(d, opi, "close");
+    if (RT_SUCCESS(rc) && !del)
+        deep_check(d, opi, "close");
     return rc;
 }
 
@@ -463,8 +483,11 @@ static void do_flush(drv *d, uint32_t opi, const vdc_wop *op)
     int rc = d->o->be->pfnFlush(d->bd, &ctx);
     call_end(d, ci, rc, 0);
     judge(d, opi, op, "flush", rc, ci);
-    if (RT_SUCCESS(rc))
+    if (RT_SUCCESS(rc)) {
         vdc_model_commit_discards(d->r->model);
+        if (!(d->want_flags & VD_OPEN_FLAGS_IGNORE_FLUSH)) /* such a flush may leave the image unclean */
+            deep_check(d, opi, "flush");
+    }
 }
 
 static void do_discard(drv *d, uint32_t opi, const vdc_wop *op)
@@ -501,14 +524,20 @@ static void do_setuuid(drv *d, uint32_t opi, const vdc_wop *op)
     call_end(d, ci, rc, 0);
     if (rc == VERR_NOT_SUPPORTED)
         return;
-    if (judge(d, opi, op, "set-mod-uuid", rc, ci) || RT_FAILURE(rc))
-        return; /* refused (as expected, e.g. read-only), or a violation */
+    if (judge(d, opi, op, "set-mod-uuid", rc, ci))
+        return; /* refused, as expected (e.g. read-only) */
     memset(&back, 0, sizeof back);
-    rc = d->o->be->pfnGetModificationUuid(d->bd, &back);
-    if (RT_SUCCESS(rc) && memcmp(back.au8, u.au8, 16) != 0)
+    int rc_get = d->o->be->pfnGetModificationUuid(d->bd, &back);
+    if (RT_FAILURE(rc))
+        return; /* the set failed (a fault): the get only had to come back (HOST-2) */
+    if (RT_SUCCESS(rc_get) && memcmp(back.au8, u.au8, 16) != 0)
         viol(d, "UUID-1: op %u: the modification UUID set does not read back", opi + 1);
-    else if (RT_FAILURE(rc))
-        failed(d, opi, "get-mod-uuid", rc);
+    else if (rc_get == VERR_NOT_SUPPORTED || rc_get == VERR_VD_NOT_OPENED)
+        /* Whatever a fault did, these contradict the set just accepted. */
+        viol(d, "UUID-1: op %u: set-mod-uuid succeeded, then get-mod-uuid returned %d (%s)", opi + 1, rc_get,
+             sname(rc_get));
+    else if (RT_FAILURE(rc_get))
+        failed(d, opi, "get-mod-uuid", rc_get);
 }
 
 /* INFO-6: after a failed set-open-flags (a fault that fired once), does

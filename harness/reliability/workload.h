@@ -154,6 +154,10 @@ typedef struct vdc_wl_call {
     bool         refused;      /* a failure the op's expectation accepts: changed nothing */
 } vdc_wl_call;
 
+/* A deep format check of image `name` in fs: VINF_SUCCESS when it is a
+ * valid image, else a failure status with msg saying why. */
+typedef int (*vdc_deep_check_fn)(void *user, vdc_fs *fs, const char *name, char *msg, size_t cb_msg);
+
 typedef struct vdc_wl_opts {
     const VDCACHEBACKEND *be;
     vdc_fs   *fs;              /* the storage the host is built over */
@@ -170,6 +174,15 @@ typedef struct vdc_wl_opts {
      * and the rest of the run could not be used. */
     bool    (*stop)(void *user);
     void     *stop_user;
+    /* Run after every successful flush (except on an instance opened with
+     * VD_OPEN_FLAGS_IGNORE_FLUSH) and every successful close that keeps
+     * the file (may be NULL): a failure is a violation (VCI-1).
+     * Only for runs without injected faults.  It reads deep_fs (NULL: fs),
+     * e.g. the storage under a fault layer, so that the check's own reads
+     * are not counted as the workload's operations. */
+    vdc_deep_check_fn deep_check;
+    void     *deep_user;
+    vdc_fs   *deep_fs;
 } vdc_wl_opts;
 
 typedef struct vdc_wl_result {

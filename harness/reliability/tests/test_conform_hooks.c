@@ -5,7 +5,8 @@
  * hook on correct and broken backends (it must pass ref and toy, and fail
  * the naive index on CRASH-1 and the sloppy read on the fault sweep), the
  * crash sweep's FLUSH-2 warnings on a pass (the lazy index of naive.h), a
- * trace it cannot sweep (a note, not a failure), the VCI rule, and the
+ * trace it cannot sweep (a note, not a failure), the deep check of a VCI
+ * backend's images (VCI-1), the VCI rule, and the
  * hostile task on ref and on ref with a lax probe.
  */
 #include <string.h>
@@ -113,6 +114,117 @@ static void test_after_fails_broken_backends(void)
     CHECK_EQ(out.count[VDC_CC_CRASH_STATES], 0);
 }
 
+/* "scribble": ref, except that each successful close of a read-write
+ * instance that keeps the file then marks the image's last block
+ * allocated in the bitmap when it is free.  ref opens and serves such an image (the bitmap is checked only
+ * deeply), but spec/vci-format.md section 4 forbids a set bit that nothing
+ * uses: only the deep check of VCI-1 finds it.  Test code: the table of
+ * open instances is global. */
+static struct {
+    void             *bd;
+    PVDINTERFACEIOINT io;
+    char              name[128];
+} g_scrib[4];
+
+static void scrib_note(void *bd, const char *name, unsigned flags, PVDINTERFACE image)
+{
+    if (flags & VD_OPEN_FLAGS_READONLY)
+        return; /* OPEN-3 */
+    for (unsigned i = 0; i < 4; i++)
+        if (g_scrib[i].bd == NULL) {
+            g_scrib[i].bd = bd;
+            g_scrib[i].io = vdc_if_ioint(image);
+            snprintf(g_scrib[i].name, sizeof g_scrib[i].name, "%s", name);
+            return;
+        }
+}
+
+static int scrib_open(const char *name, unsigned flags, PVDINTERFACE disk, PVDINTERFACE image, void **ppbd)
+{
+    int rc = vdcc_ref_backend.pfnOpen(name, flags, disk, image, ppbd);
+    if (RT_SUCCESS(rc))
+        scrib_note(*ppbd, name, flags, image);
+    return rc;
+}
+
+static int scrib_create(const char *name, uint64_t cb, unsigned iflags, const char *comment, PCRTUUID uuid,
+                        unsigned flags, unsigned start, unsigned span, PVDINTERFACE disk, PVDINTERFACE image,
+                        PVDINTERFACE op, void **ppbd)
+{
+    int rc = vdcc_ref_backend.pfnCreate(name, cb, iflags, comment, uuid, flags, start, span, disk, image, op, ppbd);
+    if (RT_SUCCESS(rc))
+        scrib_note(*ppbd, name, flags, image);
+    return rc;
+}
+
+static uint64_t le64_at(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Sets the bitmap bit of the image's last block (header: cBlocks at 8,
+ * block map address at 29; the bitmap follows the block-map header). */
+static void scribble(PVDINTERFACEIOINT io, const char *name)
+{
+    PVDIOSTORAGE st = NULL;
+    uint8_t hdr[64], byte = 0;
+    if (RT_FAILURE(io->pfnOpen(io->Core.pvUser, name, RTFILE_O_OPEN | RTFILE_O_READWRITE | RTFILE_O_DENY_NONE, &st)))
+        return;
+    if (RT_SUCCESS(io->pfnReadMeta(io->Core.pvUser, st, 0, hdr, sizeof hdr, NULL, NULL, NULL, NULL))) {
+        uint64_t last = le64_at(hdr + 8) - 1, off = (le64_at(hdr + 29) + 1) * 512 + last / 8;
+        if (RT_SUCCESS(io->pfnReadMeta(io->Core.pvUser, st, off, &byte, 1, NULL, NULL, NULL, NULL))
+            && !(byte & (1u << (last % 8)))) {
+            byte |= (uint8_t)(1u << (last % 8));
+            (void)io->pfnWriteMeta(io->Core.pvUser, st, off, &byte, 1, NULL, NULL, NULL);
+        }
+    }
+    io->pfnClose(io->Core.pvUser, st);
+}
+
+static int scrib_close(void *bd, bool del)
+{
+    for (unsigned i = 0; i < 4; i++)
+        if (g_scrib[i].bd == bd) {
+            int rc = vdcc_ref_backend.pfnClose(bd, del);
+            if (RT_SUCCESS(rc) && !del)
+                scribble(g_scrib[i].io, g_scrib[i].name);
+            g_scrib[i].bd = NULL;
+            return rc;
+        }
+    return vdcc_ref_backend.pfnClose(bd, del);
+}
+
+/* A VCI backend whose images break the format: only the deep check sees
+ * it, and it fails the fault sweep on VCI-1 with a rerun that keeps the
+ * deep check on; the same corruption under another name passes. */
+static void test_after_deep_check(void)
+{
+    VDCACHEBACKEND be = vdcc_ref_backend;
+    be.pfnOpen = scrib_open;
+    be.pfnCreate = scrib_create;
+    be.pfnClose = scrib_close;
+    vdc_run_out out;
+    after(&be, false, true, small_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_FAIL);
+    CHECK(strcmp(out.phase, "fault sweep") == 0);
+    CHECK(strcmp(out.clause, "VCI-1") == 0);
+    CHECK(strstr(out.message, "the workload without faults: VCI-1: op ") != NULL);
+    CHECK(strstr(out.message, "after a successful close the image fails the deep check: block 511 ") != NULL);
+    CHECK(strcmp(out.rerun, "faults --max-points 4 --max-alloc-points 32") == 0);
+    after(&be, true, false, small_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_FAIL);
+    CHECK(strcmp(out.clause, "VCI-1") == 0);
+    CHECK(strcmp(out.rerun, "crashtest --max-points 10 --max-states-per-point 8 --allow-open-failure") == 0);
+    be.pszBackendName = "VCIX";
+    after(&be, true, true, small_trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_PASS);
+    for (unsigned i = 0; i < 4; i++)
+        CHECK(g_scrib[i].bd == NULL);
+}
+
 static void test_after_cannot_sweep(void)
 {
     vdc_run_out out;
@@ -218,6 +330,7 @@ static void test_hostile_task(void)
 }
 
 CHECK_MAIN(CHECK_CASE(test_clause), CHECK_CASE(test_bounds), CHECK_CASE(test_after_passes_correct_backends),
-           CHECK_CASE(test_after_fails_broken_backends), CHECK_CASE(test_after_cannot_sweep),
+           CHECK_CASE(test_after_fails_broken_backends), CHECK_CASE(test_after_deep_check),
+           CHECK_CASE(test_after_cannot_sweep),
            CHECK_CASE(test_after_flush2_warnings), CHECK_CASE(test_is_vci),
            CHECK_CASE(test_hostile_task))
