@@ -225,6 +225,31 @@ static void test_after_deep_check(void)
         CHECK(g_scrib[i].bd == NULL);
 }
 
+/* A backend that accepts set-mod-uuid and then says it is not open: the
+ * fault sweep reads the UUID back after every set (UUID-1). */
+static int deaf_get_mod(void *bd, PRTUUID u)
+{
+    (void)bd, (void)u;
+    return VERR_VD_NOT_OPENED;
+}
+
+static void test_after_uuid_read_back(void)
+{
+    static const char trace[] = "vdcc-trace 1\n"
+                                "create c0 file=c0.cache size=256K -> OK\n"
+                                "set-mod-uuid c0 uuid=6d6f6469-6669-4564-8175-756964000001 -> OK\n"
+                                "close c0 -> OK\n";
+    VDCACHEBACKEND be = vdcc_ref_backend;
+    vdc_run_out out;
+    after(&be, false, true, trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_PASS);
+    be.pfnGetModificationUuid = deaf_get_mod;
+    after(&be, false, true, trace, &out);
+    CHECK_EQ(out.verdict, VDC_V_FAIL);
+    CHECK(strcmp(out.clause, "UUID-1") == 0);
+    CHECK(strstr(out.message, "set-mod-uuid succeeded, then get-mod-uuid returned -3203 (VERR_VD_NOT_OPENED)") != NULL);
+}
+
 static void test_after_cannot_sweep(void)
 {
     vdc_run_out out;
@@ -331,6 +356,7 @@ static void test_hostile_task(void)
 
 CHECK_MAIN(CHECK_CASE(test_clause), CHECK_CASE(test_bounds), CHECK_CASE(test_after_passes_correct_backends),
            CHECK_CASE(test_after_fails_broken_backends), CHECK_CASE(test_after_deep_check),
+           CHECK_CASE(test_after_uuid_read_back),
            CHECK_CASE(test_after_cannot_sweep),
            CHECK_CASE(test_after_flush2_warnings), CHECK_CASE(test_is_vci),
            CHECK_CASE(test_hostile_task))
