@@ -541,9 +541,19 @@ static void do_setuuid(drv *d, uint32_t opi, const vdc_wop *op)
 }
 
 /* INFO-6: after a failed set-open-flags (a fault that fired once), does
- * the instance still serve?  One read of [0, 512), judged as any read. */
-static void after_failed_setflags(drv *d, uint32_t opi, int rc_set)
+ * the instance keep its previous flags (not the refused ones), and does it
+ * still serve?  One read of [0, 512), judged as any read. */
+static void after_failed_setflags(drv *d, uint32_t opi, int rc_set, unsigned asked)
 {
+    /* VD keeps the flags it had when the call fails; an instance that runs
+     * with the ones it refused (read-only where VD writes, or the reverse)
+     * fails VD's cache writes or takes writes VD does not expect. */
+    unsigned now = d->o->be->pfnGetOpenFlags != NULL ? d->o->be->pfnGetOpenFlags(d->bd) : d->want_flags;
+    if (now == asked && asked != d->want_flags && d->r->warnings++ == 0)
+        snprintf(d->r->warning, sizeof d->r->warning,
+                 "INFO-6: op %u: set-open-flags to %#x failed with %d (%s), yet the instance now reports those flags "
+                 "instead of its previous %#x",
+                 opi + 1, asked, rc_set, sname(rc_set), d->want_flags);
     const vdc_wop probe = { .kind = VDC_WOP_READ, .off = 0, .len = 512 };
     int rc = do_read(d, opi, &probe);
     if (RT_FAILURE(rc) && rc != VERR_VD_BLOCK_FREE && d->r->warnings++ == 0)
@@ -564,7 +574,7 @@ static void do_setflags(drv *d, uint32_t opi, const vdc_wop *op)
         d->open_ro = (op->open_flags & VD_OPEN_FLAGS_READONLY) != 0;
         d->want_flags = op->open_flags;
     } else if (!refused && rc != VERR_NOT_SUPPORTED && d->o->tolerate_errors && d->o->transient) {
-        after_failed_setflags(d, opi, rc);
+        after_failed_setflags(d, opi, rc, op->open_flags);
     }
 }
 

@@ -18,9 +18,11 @@
  * that needs an open instance when there is none first tries pfnOpen (as a
  * user reopening the cache would).  Without it, any failure is a violation.
  * With `transient` too (the fault fires once), a failed pfnSetOpenFlags is
- * followed by a read of [0, 512): a failure status other than a miss there
- * is an INFO-6 quality warning (the instance no longer serves, so VD's
- * reads through the cache would fail); a hit is judged as any other.
+ * followed by pfnGetOpenFlags and a read of [0, 512): the refused flags
+ * reported as the instance's, or a failure status other than a miss from
+ * the read, are INFO-6 quality warnings (VD keeps its previous flags; an
+ * instance that no longer serves fails VD's reads); a hit is judged as any
+ * other.
  *
  * Every backend call becomes one vdc_wl_call, with the number of events the
  * crash fs (fs_crash.h) had recorded before and after it, which is how the

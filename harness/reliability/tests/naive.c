@@ -20,7 +20,7 @@
 #define NV_HDR      512u
 #define NV_MAX_SLOTS 65536u
 
-enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY, V_IDLE, V_FRAIL, V_LEAKY, V_BRITTLE };
+enum { V_NAIVE, V_SLOPPY, V_CRASHY, V_LAZY, V_IDLE, V_FRAIL, V_LEAKY, V_BRITTLE, V_FICKLE };
 
 /* Where the leaky variant's close drops its index (still reachable, so
  * that LeakSanitizer stays quiet and the tests can give it back: naive.h).
@@ -44,7 +44,7 @@ typedef struct nv {
     RTUUID            uuid, mod;
     uint64_t         *idx;
     bool              idx_dirty; /* lazy, idle: the index in memory differs from the file's */
-    char              name[128]; /* brittle: what set-open-flags reopens (a longer name fails) */
+    char              name[128]; /* brittle, fickle: what set-open-flags reopens (a longer name fails) */
 } nv;
 
 static void le64(uint8_t *p, uint64_t v)
@@ -277,6 +277,7 @@ VARIANT(V_IDLE, idle)
 VARIANT(V_FRAIL, frail)
 VARIANT(V_LEAKY, leaky)
 VARIANT(V_BRITTLE, brittle)
+VARIANT(V_FICKLE, fickle)
 
 static int nv_flush_st(nv *n)
 {
@@ -466,6 +467,21 @@ static int nv_set_open_flags(void *bd, unsigned flags)
             return rc;
         }
     }
+    if (n->variant == V_FICKLE && n->st != NULL) {
+        /* The fickle defect: the new flags are taken before the reopen and
+         * kept when it fails; the storage is reopened as it was, so the
+         * instance serves on, with flags it does not have. */
+        unsigned old = n->flags;
+        n->flags = flags;
+        n->io->pfnClose(n->io->Core.pvUser, n->st);
+        n->st = NULL;
+        int rc = n->io->pfnOpen(n->io->Core.pvUser, n->name, vdc_open_flags_to_file(flags, false), &n->st);
+        if (RT_FAILURE(rc)) {
+            if (RT_FAILURE(n->io->pfnOpen(n->io->Core.pvUser, n->name, vdc_open_flags_to_file(old, false), &n->st)))
+                n->st = NULL;
+            return rc;
+        }
+    }
     n->flags = flags;
     return VINF_SUCCESS;
 }
@@ -557,3 +573,4 @@ VTABLE(rel_idle_backend, "idle", idle)
 VTABLE(rel_frail_backend, "frail", frail)
 VTABLE(rel_leaky_backend, "leaky", leaky)
 VTABLE(rel_brittle_backend, "brittle", brittle)
+VTABLE(rel_fickle_backend, "fickle", fickle)

@@ -43,6 +43,12 @@
  *                       storage: every later read and write fails
  *                       (VERR_VD_NOT_OPENED).  The fault sweep must warn
  *                       (INFO-6) when the fault fires once.
+ *   rel_fickle_backend  the same as naive, but set-open-flags takes the
+ *                       new flags before its reopen and keeps them when
+ *                       the reopen fails (the storage is reopened as it
+ *                       was): it serves on, reporting flags it refused.
+ *                       The fault sweep must warn (INFO-6) when the fault
+ *                       fires once.
  * Contract: spec/contract.md, except for the defects above.
  */
 #ifndef VDCC_HARNESS_RELIABILITY_TESTS_NAIVE_H
@@ -58,6 +64,7 @@ extern const VDCACHEBACKEND rel_idle_backend;
 extern const VDCACHEBACKEND rel_frail_backend;
 extern const VDCACHEBACKEND rel_leaky_backend;
 extern const VDCACHEBACKEND rel_brittle_backend;
+extern const VDCACHEBACKEND rel_fickle_backend;
 
 /* Frees what rel_leaky_backend's closes left behind. */
 void rel_leaky_reclaim(void);

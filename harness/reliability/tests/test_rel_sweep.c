@@ -380,8 +380,9 @@ static vdc_workload *ro_workload(const char *refused_status, char *err, size_t c
 }
 
 /* INFO-6: a fault that fires once in set-open-flags' reopen leaves brittle
- * without storage (a warning); a persistent one is not judged so; ref
- * reopens with its old flags (no warning). */
+ * without storage (a warning) and fickle with the refused flags (a
+ * warning); a persistent one is not judged so; ref reopens with its old
+ * flags (no warning). */
 static void test_faults_setflags(void)
 {
     char err[256];
@@ -399,6 +400,14 @@ static void test_faults_setflags(void)
     fo.modes = VDC_FMODE_IO_STUCK;
     CHECK_EQ(vdc_faults_run(&fo, &fr), VINF_SUCCESS);
     CHECK_EQ(fr.violations + fr.clean_violations + fr.warnings, 0);
+    /* fickle serves on, but with the flags the failed call asked for */
+    fo.be = &rel_fickle_backend;
+    fo.modes = VDC_FMODE_IO;
+    CHECK_EQ(vdc_faults_run(&fo, &fr), VINF_SUCCESS);
+    printf("# fickle: %llu warning(s); first: %.300s\n", (unsigned long long)fr.warnings, fr.warning);
+    CHECK_EQ(fr.violations + fr.clean_violations, 0);
+    CHECK_EQ(fr.warnings, 1);
+    CHECK(strstr(fr.warning, "INFO-6") != NULL && strstr(fr.warning, "yet the instance now reports those flags") != NULL);
     fo.be = &vdcc_ref_backend;
     fo.kind = VDC_FAULT_ANY;
     fo.modes = VDC_FMODE_IO | VDC_FMODE_FULL | VDC_FMODE_NOMEM;
