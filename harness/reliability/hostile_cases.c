@@ -927,6 +927,41 @@ static void full_cases(hx *h)
          "(deep check only, section 4)");
 }
 
+/* Valid images with a node, and data, at the highest addresses the rules
+ * allow, so that a reader off by one at the top end refuses a good image
+ * (appended: case numbers never move). */
+static void end_cases(hx *h)
+{
+    vci_enc e;
+    ve_extent y[4];
+    memset(y, 0, sizeof y);
+    for (unsigned i = 0; i < 4; i++) {
+        y[i].key = (i < 2 ? 0 : 64) + 8 * (i % 2);
+        y[i].count = 2;
+    }
+    link_keys(y, 4);
+    ve_init(&e, CB, 1);
+    uint64_t a = ve_alloc(&e, VE_NODE_BLOCKS, true), low = e.next_free;
+    e.next_free = CB - VE_NODE_BLOCKS;
+    uint64_t b = ve_alloc(&e, VE_NODE_BLOCKS, true);
+    e.next_free = low;
+    ve_leaf(&e, a, y, 2);
+    ve_leaf(&e, b, y + 2, 2);
+    ve_entry r[2] = { { 0, 10, a }, { 64, 10, b } };
+    ve_internal(&e, e.root, r, 2);
+    finish(&e, 0, 72);
+    emit(h, &e, b + VE_NODE_BLOCKS == CB ? "valid-child-at-end" : "valid-child-misplaced-end", VALID,
+         "valid: depth 2, the second leaf at cBlocks - 8, the highest node address (section 5: child + 8 <= cBlocks)");
+
+    ve_extent x = { 0, 2, 0, VE_NONE, VE_NONE };
+    ve_init(&e, CB, 1);
+    e.next_free = CB - 2;
+    ve_leaf(&e, e.root, &x, 1);
+    finish(&e, 0, 0);
+    emit(h, &e, x.addr + 2 == CB ? "valid-data-at-end" : "valid-data-misplaced-end", VALID,
+         "valid: one extent whose data takes the last two blocks (section 5: addr + count <= cBlocks)");
+}
+
 int vdc_hostile_each(vdc_hostile_fn fn, void *user)
 {
     hx h = { .fn = fn, .user = user };
@@ -939,5 +974,6 @@ int vdc_hostile_each(vdc_hostile_fn fn, void *user)
     trunc_cases(&h);
     boundary_cases(&h);
     full_cases(&h);
+    end_cases(&h);
     return h.rc;
 }
