@@ -5,6 +5,8 @@
 #                                (READ-7)
 #   x-eviction-split.trace       eviction order after a discard splits an
 #                                extent in two (READ-7)
+#   x-eviction-reread.trace      read recency across two rounds of reads that
+#                                read the same extent at the same place (READ-7)
 #   x-eviction-many-reads.trace  read recency over more reads than a small
 #                                bookkeeping structure holds (READ-7)
 #   x-reopen-verify.trace        a multi-level index with gaps in its
@@ -106,6 +108,46 @@ HDR
         r "$((i * 1024))K" 16K "$((700 + i))" "$tail"
     done
     echo "flush c0 -> OK"
+    echo "close c0 -> OK"
+}
+
+reread() {
+    cat <<'HDR'
+vdcc-trace 1
+name x-eviction-reread
+requires CREATE_DYNAMIC
+clauses READ-1 READ-7 WRITE-4 FLUSH-1
+# Read recency across two rounds of reads.  Fifteen 16 KiB extents fill
+# a 256 KiB cache.  Round one reads extents 5 and 6; a 10 KiB write (the
+# last free blocks, for VCI) and a flush follow.  Round two reads extents 2 and 6 (the same extent at the
+# same place in its round as before: a cache that remembers its reads
+# must not take the new read of 6 for the old one); then fourteen 16 KiB
+# writes need room.  Evicting what was used least recently gives up
+# extents 0, 1, 3, 4, 7 to 14, the 10 KiB write, 5 and then 2, and keeps
+# 6, read last, and the newest writes (READ-7).  Every hit must be the
+# last data written (READ-1).
+create c0 file=c0.cache size=256K -> OK
+HDR
+    for i in $(seq 0 14); do
+        w "$((i * 1024))K" 16K "$((800 + i))"
+    done
+    r "5120K" 16K 805
+    r "6144K" 16K 806
+    w "20480K" 10K 830
+    echo "flush c0 -> OK clause=FLUSH-1"
+    r "2048K" 16K 802
+    r "6144K" 16K 806
+    for j in $(seq 1 14); do
+        w "$(((20 + j) * 1024))K" 16K "$((830 + j))"
+    done
+    r "6144K" 16K 806 " should=hit clause=READ-7"
+    for j in $(seq 1 14); do
+        r "$(((20 + j) * 1024))K" 16K "$((830 + j))" " should=hit clause=READ-7"
+    done
+    r "20480K" 10K 830 " clause=READ-1"
+    for i in 0 1 2 3 4 5 7 8 9 10 11 12 13 14; do
+        r "$((i * 1024))K" 16K "$((800 + i))" " clause=READ-1"
+    done
     echo "close c0 -> OK"
 }
 
@@ -260,6 +302,7 @@ HDR
 
 rekey >"$dir/x-eviction-rekey.trace"
 split >"$dir/x-eviction-split.trace"
+reread >"$dir/x-eviction-reread.trace"
 bridges >"$dir/x-tree-bridges.trace"
 holes >"$dir/x-reopen-holes.trace"
 ring >"$dir/x-eviction-many-reads.trace"
