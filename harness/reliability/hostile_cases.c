@@ -874,6 +874,26 @@ static void trunc_cases(hx *h)
             trunc_case(h, odd[i]);
 }
 
+/* The extents of the two-leaf images below: keys 0 and 8 for the first
+ * leaf, 64 and 72 for the second, 2 blocks each, listed in key order. */
+static void two_leaf_extents(ve_extent y[4])
+{
+    memset(y, 0, 4 * sizeof y[0]);
+    for (unsigned i = 0; i < 4; i++) {
+        y[i].key = (i < 2 ? 0 : 64) + 8 * (i % 2);
+        y[i].count = 2;
+    }
+    link_keys(y, 4);
+}
+
+/* An internal root over those leaves at a and b, and the image finished. */
+static void root_over(vci_enc *e, uint64_t a, uint64_t b)
+{
+    ve_entry r[2] = { { 0, 10, a }, { 64, 10, b } };
+    ve_internal(e, e->root, r, 2);
+    finish(e, 0, 72);
+}
+
 /* Valid images at the exact boundaries of rules a reader checks, so that
  * a reader off by one there refuses a good image (appended after the
  * truncations: case numbers never move). */
@@ -891,20 +911,13 @@ static void boundary_cases(hx *h)
      * takes blocks 2..9, the lowest address a node may have (section 5:
      * child >= 2, clear of the header and the block map). */
     ve_extent y[4];
-    memset(y, 0, sizeof y);
-    for (unsigned i = 0; i < 4; i++) {
-        y[i].key = (i < 2 ? 0 : 64) + 8 * (i % 2);
-        y[i].count = 2;
-    }
-    link_keys(y, 4);
+    two_leaf_extents(y);
     ve_init_at(&e, CB, 1, 20, 10);
     uint64_t a = ve_alloc(&e, VE_NODE_BLOCKS, true);
     ve_leaf(&e, a, y, 2);
     uint64_t b = ve_alloc(&e, VE_NODE_BLOCKS, true);
     ve_leaf(&e, b, y + 2, 2);
-    ve_entry r[2] = { { 0, 10, a }, { 64, 10, b } };
-    ve_internal(&e, e.root, r, 2);
-    finish(&e, 0, 72);
+    root_over(&e, a, b);
     emit(h, &e, a == 2 ? "valid-child-at-2" : "valid-child-misplaced", VALID,
          "valid: depth 2, block map at 20, root at 10, first leaf at block 2 (section 5: child >= 2)");
 }
@@ -934,12 +947,7 @@ static void end_cases(hx *h)
 {
     vci_enc e;
     ve_extent y[4];
-    memset(y, 0, sizeof y);
-    for (unsigned i = 0; i < 4; i++) {
-        y[i].key = (i < 2 ? 0 : 64) + 8 * (i % 2);
-        y[i].count = 2;
-    }
-    link_keys(y, 4);
+    two_leaf_extents(y);
     ve_init(&e, CB, 1);
     uint64_t a = ve_alloc(&e, VE_NODE_BLOCKS, true), low = e.next_free;
     e.next_free = CB - VE_NODE_BLOCKS;
@@ -947,9 +955,7 @@ static void end_cases(hx *h)
     e.next_free = low;
     ve_leaf(&e, a, y, 2);
     ve_leaf(&e, b, y + 2, 2);
-    ve_entry r[2] = { { 0, 10, a }, { 64, 10, b } };
-    ve_internal(&e, e.root, r, 2);
-    finish(&e, 0, 72);
+    root_over(&e, a, b);
     emit(h, &e, b + VE_NODE_BLOCKS == CB ? "valid-child-at-end" : "valid-child-misplaced-end", VALID,
          "valid: depth 2, the second leaf at cBlocks - 8, the highest node address (section 5: child + 8 <= cBlocks)");
 
