@@ -27,6 +27,34 @@ w() { echo "vdwrite c0 off=$1 len=$2 data=pattern:$3 clause=WRITE-4 -> OK"; }
 # EXTRA (e.g. " should=hit clause=READ-7") is appended as it is.
 r() { echo "vdread c0 off=$1 len=$2 -> hit|miss data=pattern:$3${4:-}"; }
 
+# The 256 KiB eviction traces (rekey, split, reread): fifteen 16 KiB
+# extents 1 MiB apart fill the cache (fill15 SEED: extent i has pattern
+# SEED + i); room4 SEED writes four more at 20..23 MiB (patterns SEED..),
+# which need room; kept4 SEED reads them back as READ-7 expects (the
+# newest writes stay); rest15 SEED reads extents 2..14, of which 10..14,
+# the most recent of the first fifteen, should stay.
+fill15() {
+    for i in $(seq 0 14); do
+        w "$((i * 1024))K" 16K "$(($1 + i))"
+    done
+}
+room4() {
+    for j in 0 1 2 3; do
+        w "$(((20 + j) * 1024))K" 16K "$(($1 + j))"
+    done
+}
+kept4() {
+    for j in 0 1 2 3; do
+        r "$(((20 + j) * 1024))K" 16K "$(($1 + j))" " should=hit clause=READ-7"
+    done
+}
+rest15() {
+    for i in $(seq 2 14); do
+        if [ "$i" -ge 10 ]; then tail=" should=hit clause=READ-7"; else tail=" clause=READ-1"; fi
+        r "$((i * 1024))K" 16K "$(($1 + i))" "$tail"
+    done
+}
+
 rekey() {
     cat <<'HDR'
 vdcc-trace 1
@@ -44,23 +72,14 @@ clauses READ-1 READ-7 WRITE-4
 # (a quality warning).  Every hit must be the last data written (READ-1).
 create c0 file=c0.cache size=256K -> OK
 HDR
-    for i in $(seq 0 14); do
-        w "$((i * 1024))K" 16K "$((600 + i))"
-    done
+    fill15 600
     w "1024K" 4K "620"
     r "0" 16K "600" " should=hit clause=READ-7"
-    for j in 0 1 2 3; do
-        w "$(((20 + j) * 1024))K" 16K "$((630 + j))"
-    done
+    room4 630
     r "0" 16K "600" " should=hit clause=READ-7"
-    for j in 0 1 2 3; do
-        r "$(((20 + j) * 1024))K" 16K "$((630 + j))" " should=hit clause=READ-7"
-    done
+    kept4 630
     echo "vdread c0 off=1024K len=16K -> hit|miss data=pattern:620@1024K+4K,pattern:601@1028K+12K clause=READ-1"
-    for i in $(seq 2 14); do
-        if [ "$i" -ge 10 ]; then tail=" should=hit clause=READ-7"; else tail=" clause=READ-1"; fi
-        r "$((i * 1024))K" 16K "$((600 + i))" "$tail"
-    done
+    rest15 600
     echo "flush c0 -> OK"
     echo "close c0 -> OK"
 }
@@ -85,28 +104,19 @@ clauses READ-1 READ-7 WRITE-4 DISCARD-1
 # list on disk (for VCI, where vdcc conform checks it: VCI-1).
 create c0 file=c0.cache size=256K -> OK
 HDR
-    for i in $(seq 0 14); do
-        w "$((i * 1024))K" 16K "$((700 + i))"
-    done
+    fill15 700
     echo "discard c0 off=1028K len=4K -> OK|VERR_VD_DISCARD_ALIGNMENT_NOT_MET clause=DISCARD-1"
     echo "vdread c0 off=1028K len=4K -> miss clause=DISCARD-1"
     echo "flush c0 -> OK"
     r "1032K" 8K "701" " should=hit clause=READ-7"
     r "0" 16K "700" " should=hit clause=READ-7"
-    for j in 0 1 2 3; do
-        w "$(((20 + j) * 1024))K" 16K "$((730 + j))"
-    done
+    room4 730
     r "0" 16K "700" " should=hit clause=READ-7"
     r "1032K" 8K "701" " should=hit clause=READ-7"
-    for j in 0 1 2 3; do
-        r "$(((20 + j) * 1024))K" 16K "$((730 + j))" " should=hit clause=READ-7"
-    done
+    kept4 730
     echo "vdread c0 off=1024K len=4K -> hit|miss data=pattern:701 clause=READ-1"
     echo "vdread c0 off=1028K len=4K -> miss clause=DISCARD-1"
-    for i in $(seq 2 14); do
-        if [ "$i" -ge 10 ]; then tail=" should=hit clause=READ-7"; else tail=" clause=READ-1"; fi
-        r "$((i * 1024))K" 16K "$((700 + i))" "$tail"
-    done
+    rest15 700
     echo "flush c0 -> OK"
     echo "close c0 -> OK"
 }
@@ -128,9 +138,7 @@ clauses READ-1 READ-7 WRITE-4 FLUSH-1
 # last data written (READ-1).
 create c0 file=c0.cache size=256K -> OK
 HDR
-    for i in $(seq 0 14); do
-        w "$((i * 1024))K" 16K "$((800 + i))"
-    done
+    fill15 800
     r "5120K" 16K 805
     r "6144K" 16K 806
     w "20480K" 10K 830
