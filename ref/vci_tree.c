@@ -182,31 +182,27 @@ static void path_fix(vci_tree *t, tpath *p, unsigned level)
  * node being examined is pinned, and each level copies the entry it takes
  * before fetching the child.  Every check of descend is made (depth and
  * level, the child against its entry and range).  Returns the leaf pinned,
- * with the bounds of its range (lo may be NULL).
+ * with the upper bound of its range.
  */
-static int find_leaf(vci_tree *t, uint64_t key, vci_node **out, uint64_t *lo_out,
-                     uint64_t *hi_out)
+static int find_leaf(vci_tree *t, uint64_t key, vci_node **out, uint64_t *hi_out)
 {
     vci_node *n;
     int rc = vci_nodes_get(t->nc, t->root, &n, NULL);
     if (RT_FAILURE(rc))
         return rc;
-    uint64_t lo = 0, hi = VCI_VBLOCK_LIMIT;
+    uint64_t hi = VCI_VBLOCK_LIMIT;
     for (unsigned depth = 1;; depth++) {
         rc = check_level(t, n, depth);
         if (RT_FAILURE(rc))
             break;
         if (n->type == VCI_NODE_LEAF) {
             *out = n;
-            if (lo_out != NULL)
-                *lo_out = lo;
             *hi_out = hi;
             return VINF_SUCCESS;
         }
         unsigned i = ent_pick(n, key);
         const vci_ientry e = vci_int_get(n, i);
         uint64_t chi = i + 1 < n->n ? n->u.i.key[i + 1] : hi;
-        uint64_t clo = i > 0 ? n->u.i.key[i - 1] + n->u.i.count[i - 1] : lo;
         vci_nodes_unpin(t->nc, n);
         rc = vci_nodes_get(t->nc, e.child, &n, NULL);
         if (RT_FAILURE(rc))
@@ -217,7 +213,6 @@ static int find_leaf(vci_tree *t, uint64_t key, vci_node **out, uint64_t *lo_out
         if (depth + 1 == t->height)
             for (size_t off = 0; off < LEAF_SEARCH_BYTES; off += 64)
                 __builtin_prefetch((const char *)n + off);
-        lo = clo;
         hi = chi;
         rc = vci_nodes_check_child(t->nc, n, &e, hi);
         if (RT_FAILURE(rc))
@@ -232,7 +227,7 @@ int vci_tree_lookup(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext,
 {
     vci_node *n;
     uint64_t hi;
-    int rc = find_leaf(t, vb, &n, NULL, &hi);
+    int rc = find_leaf(t, vb, &n, &hi);
     if (RT_FAILURE(rc))
         return rc;
     unsigned j = leaf_upper(n, vb); /* first extent with key > vb */
@@ -251,7 +246,7 @@ int vci_tree_find_ge(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext)
 {
     vci_node *n;
     uint64_t hi;
-    int rc = find_leaf(t, vb, &n, NULL, &hi);
+    int rc = find_leaf(t, vb, &n, &hi);
     if (RT_FAILURE(rc))
         return rc;
     unsigned j = leaf_upper(n, vb);
@@ -269,7 +264,7 @@ int vci_tree_find_ge(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext)
 
     /* The next leaf starts exactly at hi (keys are exact). */
     uint64_t hi2;
-    rc = find_leaf(t, hi, &n, NULL, &hi2);
+    rc = find_leaf(t, hi, &n, &hi2);
     if (RT_FAILURE(rc))
         return rc;
     if (n->n == 0 || n->u.l.key[0] != hi)
@@ -286,7 +281,7 @@ int vci_tree_get(vci_tree *t, uint64_t key, vci_extent *ext)
 {
     vci_node *n;
     uint64_t hi;
-    int rc = find_leaf(t, key, &n, NULL, &hi);
+    int rc = find_leaf(t, key, &n, &hi);
     if (RT_FAILURE(rc))
         return rc;
     unsigned j = leaf_upper(n, key);
