@@ -16,6 +16,8 @@
 #                                every length from 8 to 18 extents
 #   x-tree-bridges.trace         gaps between many extents filled, pieces
 #                                ending where index nodes' ranges begin
+#   x-node-churn.trace           an index many times larger than a small
+#                                node cache, visited in scattered orders
 # Usage: tools/gen-eviction-traces.sh [DIR]   (default corpus/conformance)
 # The output depends on nothing but this script.
 set -eu
@@ -308,6 +310,64 @@ HDR
     echo "close c0 -> OK"
 }
 
+# An index far larger than the backend's smallest node cache, visited in
+# scattered orders: 8,000 separate 512-byte extents written in a shuffled
+# order (VCI: about 150 index nodes against 32 cached, so nearly every
+# call evicts one, often dirty), a flush every 2,000; 2,000 scattered
+# reads; a discard of a quarter of the range and 1,000 rewrites; then
+# 2,000 reads before and after a reopen.  The shuffles are a Park-Miller
+# generator's (seed 7), so the output is fixed.
+node_churn() {
+    cat <<'HDR'
+vdcc-trace 1
+name x-node-churn
+requires CREATE_DYNAMIC DISCARD
+clauses READ-1 WRITE-2 DISCARD-1
+# A cache whose index is many times larger than the part of it kept in
+# memory (ref: NodeCacheSize 32, its minimum; the key is passed only to
+# backends that declare it): 8,000 separate 512-byte extents, 2 KiB
+# apart, written in a shuffled order with a flush every 2,000; reads in
+# other shuffled orders; a discard of the third quarter; rewrites; reads
+# again after a reopen.  Nearly every call loads an index node and
+# writes another back, so a cache that loses track of a node it holds
+# (a dirty node read back stale from disk, one written over a newer
+# copy) serves wrong data (READ-1) or breaks its format (VCI-1, which
+# conform checks after every flush and close).
+config NodeCacheSize value="32"
+config BitmapCacheSize value="4"
+create c0 file=c0.cache size=32M -> OK
+HDR
+    awk 'BEGIN {
+        n = 8000; x = 7
+        for (i = 0; i < n; i++) { slot[i] = i; pat[i] = 20000 + i }
+        shuffle()
+        for (k = 0; k < n; k++) {
+            s = slot[k]; pat[s] = 20000 + k; w(s)
+            if (k % 2000 == 1999) print "flush c0 -> OK"
+        }
+        shuffle(); for (k = 0; k < 2000; k++) r(slot[k])
+        lo = n / 2; hi = lo + n / 4
+        printf "discard c0 off=%dK len=%dK -> OK\n", lo * 2, (hi - lo) * 2
+        for (i = lo; i < hi; i++) gone[i] = 1
+        shuffle(); for (k = 0; k < 1000; k++) { s = slot[k]; pat[s] = 30000 + k; gone[s] = 0; w(s) }
+        print "flush c0 -> OK"
+        shuffle(); for (k = 0; k < 2000; k++) r(slot[k])
+        print "close c0 -> OK"
+        print "open c0 file=c0.cache -> OK"
+        shuffle(); for (k = 0; k < 2000; k++) r(slot[k])
+        print "close c0 -> OK"
+    }
+    function rnd(m) { x = (x * 16807) % 2147483647; return x % m }
+    function shuffle(  i, j, t) {
+        for (i = n - 1; i > 0; i--) { j = rnd(i + 1); t = slot[i]; slot[i] = slot[j]; slot[j] = t }
+    }
+    function w(s) { printf "vdwrite c0 off=%dK len=512 data=pattern:%d -> OK\n", s * 2, pat[s] }
+    function r(s) {
+        if (gone[s]) printf "vdread c0 off=%dK len=512 -> miss clause=DISCARD-1\n", s * 2
+        else printf "vdread c0 off=%dK len=512 -> hit|miss data=pattern:%d clause=READ-1\n", s * 2, pat[s]
+    }'
+}
+
 rekey >"$dir/x-eviction-rekey.trace"
 split >"$dir/x-eviction-split.trace"
 reread >"$dir/x-eviction-reread.trace"
@@ -315,3 +375,4 @@ bridges >"$dir/x-tree-bridges.trace"
 holes >"$dir/x-reopen-holes.trace"
 ring >"$dir/x-eviction-many-reads.trace"
 reverify >"$dir/x-reopen-verify.trace"
+node_churn >"$dir/x-node-churn.trace"
