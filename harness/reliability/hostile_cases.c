@@ -966,6 +966,25 @@ static void end_cases(hx *h)
     finish(&e, 0, 0);
     emit(h, &e, x.addr + 2 == CB ? "valid-data-at-end" : "valid-data-misplaced-end", VALID,
          "valid: one extent whose data takes the last two blocks (section 5: addr + count <= cBlocks)");
+
+    /* The block map in the last M blocks and the root right after the
+     * header: the file ends where the block map does, so a writer that
+     * touches a byte past the map's last page (or sizes that page wrong)
+     * reads or writes past the end of the image.  Unclean, a read-write
+     * open rebuilds the map in place (section 10: the root then goes where
+     * there is room, here before the map). */
+    uint64_t bm_at = CB - ve_bm_blocks(CB);
+    x = (ve_extent){ 0, 2, 0, VE_NONE, VE_NONE };
+    ve_init_at(&e, CB, 1, bm_at, 2);
+    ve_leaf(&e, e.root, &x, 1);
+    finish(&e, 0, 0);
+    emit(h, &e, "valid-bm-at-end", VALID, "valid: the block map takes the last M blocks, the root is at block 2");
+    ve_init_at(&e, CB, 1, bm_at, 2);
+    ve_leaf(&e, e.root, &x, 1);
+    finish(&e, 0, 0);
+    ve_put8(&e, VE_H_UNCLEAN, 1);
+    emit(h, &e, "unclean-bm-at-end", VDC_HX_OK, VDC_HX_OK, VDC_HX_OK, VDC_HX_UNCLEAN,
+         "unclean, the block map in the last M blocks: a read-write open rebuilds it where it is (section 10)");
 }
 
 int vdc_hostile_each(vdc_hostile_fn fn, void *user)
