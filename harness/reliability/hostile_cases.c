@@ -987,6 +987,19 @@ static void end_cases(hx *h)
          "unclean, the block map in the last M blocks: a read-write open rebuilds it where it is (section 10)");
 }
 
+/* The last byte of an internal node's tail (the leaf's has its case,
+ * 4095, and so had the internal node's first tail byte only), so a reader
+ * whose zero check of the tail is shifted by one byte misses it
+ * (appended: case numbers never move). */
+static void tail_cases(hx *h)
+{
+    vci_enc e;
+    tinfo t;
+    b_tree2(&e, &t);
+    ve_put8(&e, NODE(e.root) + 4095, 1);
+    emit(h, &e, "internal-tail-4095", BAD_META, "internal root byte 4095 non-zero (section 5: 4081..4095 zero)");
+}
+
 int vdc_hostile_each(vdc_hostile_fn fn, void *user)
 {
     hx h = { .fn = fn, .user = user };
@@ -1000,5 +1013,6 @@ int vdc_hostile_each(vdc_hostile_fn fn, void *user)
     boundary_cases(&h);
     full_cases(&h);
     end_cases(&h);
+    tail_cases(&h);
     return h.rc;
 }
