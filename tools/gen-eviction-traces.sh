@@ -18,6 +18,8 @@
 #                                ending where index nodes' ranges begin
 #   x-node-churn.trace           an index many times larger than a small
 #                                node cache, visited in scattered orders
+#   x-split-full-cache.trace     an index that must grow while the cache
+#                                is full
 # Usage: tools/gen-eviction-traces.sh [DIR]   (default corpus/conformance)
 # The output depends on nothing but this script.
 set -eu
@@ -368,6 +370,41 @@ HDR
     }'
 }
 
+# 108 one-block extents in a 64 KiB cache: the first 107 fill one index
+# leaf and (VCI) all but 9 blocks; the 108th needs a block for its data
+# and two index nodes (the leaf splits under a new root) where there is
+# room for one, so room is made while the index is half-way to growing.
+split_full() {
+    cat <<'HDR'
+vdcc-trace 1
+name x-split-full-cache
+requires CREATE_DYNAMIC
+clauses READ-1 READ-7 WRITE-4
+# An index that must grow while the cache is full.  108 separate 512-byte
+# writes, 1 KiB apart, into a 64 KiB cache: for VCI the first 107 fill
+# one leaf and leave 9 blocks free; the 108th takes one for its data and
+# needs two index nodes (a split and a new root) where one fits, so the
+# oldest write is evicted half-way through reserving them, and the leaf
+# no longer needs to split at all.  Every write succeeds (WRITE-4); every
+# hit is the last data written (READ-1), before and after a reopen; the
+# newest fifty of the first 108 are still there after the one write that
+# needed room (READ-7).  32 more writes keep the cache making room.
+create c0 file=c0.cache size=64K -> OK
+HDR
+    for k in $(seq 0 107); do w "${k}K" 512 "$((500 + k))"; done
+    echo "flush c0 -> OK"
+    for k in $(seq 0 107); do
+        if [ "$k" -ge 58 ]; then tail=" should=hit clause=READ-7"; else tail=" clause=READ-1"; fi
+        r "${k}K" 512 "$((500 + k))" "$tail"
+    done
+    for k in $(seq 108 139); do w "${k}K" 512 "$((500 + k))"; done
+    echo "flush c0 -> OK"
+    echo "close c0 -> OK"
+    echo "open c0 file=c0.cache -> OK"
+    for k in $(seq 0 139); do r "${k}K" 512 "$((500 + k))" " clause=READ-1"; done
+    echo "close c0 -> OK"
+}
+
 rekey >"$dir/x-eviction-rekey.trace"
 split >"$dir/x-eviction-split.trace"
 reread >"$dir/x-eviction-reread.trace"
@@ -376,3 +413,4 @@ holes >"$dir/x-reopen-holes.trace"
 ring >"$dir/x-eviction-many-reads.trace"
 reverify >"$dir/x-reopen-verify.trace"
 node_churn >"$dir/x-node-churn.trace"
+split_full >"$dir/x-split-full-cache.trace"
