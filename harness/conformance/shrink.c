@@ -349,6 +349,10 @@ static int build(const vdc_trace *t, const bool *keep, vdc_trace **out)
     if (c == NULL)
         return VERR_NO_MEMORY;
     vdc_trace_set_caps(c, vdc_trace_required_caps(t));
+    if (vdc_trace_set_format(c, vdc_trace_format(t)) != VINF_SUCCESS) {
+        vdc_trace_free(c);
+        return VERR_NO_MEMORY; /* the format came from a parsed trace, so it is well-formed */
+    }
     char err[256];
     for (unsigned i = 0; i < vdc_trace_ncalls(t); i++) {
         if (!keep[i])

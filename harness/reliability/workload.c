@@ -183,8 +183,9 @@ out_nomem:
     return VERR_NO_MEMORY;
 }
 
-/* Whether a record's MUST expectation lets the call succeed (used only to
- * pick the image the workload follows). */
+/* Whether a record's MUST expectation lets the call succeed (used to pick
+ * the image the workload follows, and to find create/open records that a
+ * config key is meant to make fail). */
 static bool allows_success(const vdc_record *r)
 {
     if (r->expect.n == 0)
@@ -282,11 +283,26 @@ int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char 
         snprintf(err, cb_err, "the trace never creates or opens an image");
         return VERR_INVALID_PARAMETER;
     }
+    /* The workload runs without the host-side records, so without the
+     * trace's config keys: a create or open the trace expects to fail
+     * (because of a key) would succeed there. */
+    bool configured = false;
+    for (unsigned i = 0; i < n && !configured; i++) {
+        const vdc_record *r = vdc_trace_record(t, i);
+        configured = r != NULL && r->op == VDC_OP_CONFIG;
+    }
     for (unsigned i = 0; i < n; i++) {
         const vdc_record *r = vdc_trace_record(t, i);
         vdc_wop *op = NULL;
         if (r == NULL || r->handle == NULL || strcmp(r->handle, handle) != 0)
             continue;
+        if (configured && (r->op == VDC_OP_CREATE || r->op == VDC_OP_OPEN) && !allows_success(r)) {
+            snprintf(err, cb_err,
+                     "record %u (line %u): a %s the trace expects to fail, after config keys the workload does "
+                     "not pass", i + 1, r->line, r->op == VDC_OP_CREATE ? "create" : "open");
+            rc = VERR_NOT_SUPPORTED;
+            goto out_free;
+        }
         switch (r->op) {
         case VDC_OP_CREATE:
             if (r->file == NULL || strcmp(r->file, w->name) != 0)

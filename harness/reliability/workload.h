@@ -137,7 +137,10 @@ int vdc_workload_gen(uint64_t seed, unsigned nops, const vdc_wl_params *p, vdc_w
  * (the trace has no create/open, or a transfer over 16 MiB; err says
  * which), VERR_NOT_SUPPORTED (a record the workload cannot express: a
  * set-open-flags other than toggling VD_OPEN_FLAGS_READONLY on a normal
- * handle, a vdread with fill; err says which), VERR_NO_MEMORY.
+ * handle, a vdread with fill, or, in a trace with `config` records, a
+ * create or open of the handle expected to fail: the keys are not passed
+ * to the workload, so the failure they cause would not happen; err says
+ * which), VERR_NO_MEMORY.
  */
 struct vdc_trace;
 int vdc_workload_from_trace(const struct vdc_trace *t, vdc_workload **out, char *err, size_t cb_err);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 const char *vdc_outcome_name(vdc_outcome o)
@@ -397,6 +398,11 @@ int vdc_replay(const vdc_trace *t, const vdc_replay_opts *o, vdc_replay_result *
         missing_caps_text(missing, caps, sizeof caps);
         rp_skip(p, "the backend lacks capabilities the trace requires: %s", caps);
     }
+    const char *format = vdc_trace_format(t);
+    if (format != NULL && !p->stopped
+        && (p->be->pszBackendName == NULL || strcasecmp(p->be->pszBackendName, format) != 0))
+        rp_skip(p, "the trace is for %s backends (its format line); this backend is '%s'", format,
+                p->be->pszBackendName != NULL ? p->be->pszBackendName : "");
     for (unsigned i = 0; i < vdc_trace_ncalls(t) && !p->stopped; i++) {
         p->cur = i;
         p->rec = vdc_trace_record(t, i);

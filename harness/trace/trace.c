@@ -359,6 +359,11 @@ const char *vdc_trace_name(const vdc_trace *t)
     return t != NULL && t->name != NULL ? t->name : "";
 }
 
+const char *vdc_trace_format(const vdc_trace *t)
+{
+    return t != NULL ? t->format : NULL;
+}
+
 uint64_t vdc_trace_required_caps(const vdc_trace *t)
 {
     return t != NULL ? t->caps : 0;
@@ -410,6 +415,18 @@ void vdc_trace_set_caps(vdc_trace *t, uint64_t caps)
 {
     if (t != NULL)
         t->caps = caps;
+}
+
+int vdc_trace_set_format(vdc_trace *t, const char *format)
+{
+    if (t == NULL || (format != NULL && !vdc_lex_is_tracename(format, strlen(format))))
+        return VERR_INVALID_PARAMETER;
+    if (format == NULL) {
+        t->format = NULL;
+        return VINF_SUCCESS;
+    }
+    t->format = vdc_arena_strndup(&t->arena, format, strlen(format));
+    return t->format != NULL ? VINF_SUCCESS : VERR_NO_MEMORY;
 }
 
 int vdc_trace_append(vdc_trace *t, const vdc_record *r, char *err, size_t cb_err)
@@ -548,7 +565,8 @@ bool vdc_trace_equal(const vdc_trace *a, const vdc_trace *b)
 {
     if (a == NULL || b == NULL)
         return a == b;
-    if (!str_eq(a->name, b->name) || a->caps != b->caps || a->nclauses != b->nclauses || a->nrecs != b->nrecs)
+    if (!str_eq(a->name, b->name) || !str_eq(a->format, b->format) || a->caps != b->caps
+        || a->nclauses != b->nclauses || a->nrecs != b->nrecs)
         return false;
     for (unsigned i = 0; i < a->nclauses; i++)
         if (!str_eq(a->clauses[i], b->clauses[i]))

@@ -45,6 +45,10 @@ unsigned    vdc_trace_ncalls(const vdc_trace *t);
  * to vdc_trace_parse / the path given to vdc_trace_load. */
 const char *vdc_trace_name(const vdc_trace *t);
 uint64_t    vdc_trace_required_caps(const vdc_trace *t);   /* VD_CAP_* the trace needs; runner skips when missing */
+/* The backend name of the `format` line (the trace judges what that
+ * format's own spec promises; the runner skips backends of another name,
+ * compared without regard to case), or NULL when the trace has none. */
+const char *vdc_trace_format(const vdc_trace *t);
 /* Clauses the trace declares (e.g. "READ-3"), for coverage: the union of the
  * `clauses` header line(s) and every record's clause= list, in order of first
  * appearance, without duplicates. */
@@ -249,6 +253,10 @@ const vdc_record *vdc_trace_record(const vdc_trace *t, unsigned i);
  */
 vdc_trace *vdc_trace_new(const char *name);
 void vdc_trace_set_caps(vdc_trace *t, uint64_t caps);
+/* Sets (or with NULL clears) the `format` line.  Returns VINF_SUCCESS,
+ * VERR_INVALID_PARAMETER (NULL t, or a name the parser would refuse),
+ * VERR_NO_MEMORY. */
+int  vdc_trace_set_format(vdc_trace *t, const char *format);
 int  vdc_trace_append(vdc_trace *t, const vdc_record *r, char *err, size_t cb_err);
 
 /* Structural equality of two traces (name, caps, clauses, every record

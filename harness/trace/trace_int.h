@@ -60,6 +60,7 @@ typedef struct vdc_handle_state {
 struct vdc_trace {
     vdc_arena         arena;
     const char       *name;
+    const char       *format;  /* `format` line: the backend name it is for, or NULL */
     uint64_t          caps;
     vdc_record       *recs;
     const char      **texts;   /* canonical text of each record */

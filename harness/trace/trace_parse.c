@@ -463,6 +463,14 @@ static int parse_header(pctx *c, const vdc_tok *toks, int n)
         t->have_name = true;
         return VINF_SUCCESS;
     }
+    if (tok_is(&toks[0], "format")) {
+        if (t->format != NULL)
+            return PERR(c, "second format line");
+        if (n != 2 || !vdc_lex_is_tracename(toks[1].p, toks[1].n))
+            return PERR(c, "format takes one backend name (letters, digits and _.:/+-)");
+        t->format = vdc_arena_strndup(&t->arena, toks[1].p, toks[1].n);
+        return t->format != NULL ? VINF_SUCCESS : VERR_NO_MEMORY;
+    }
     if (tok_is(&toks[0], "requires")) {
         for (int i = 1; i < n; i++) {
             uint64_t v;
@@ -984,7 +992,8 @@ int vdc_trace_parse_line(vdc_trace *t, const char *line, size_t len, unsigned li
         return PERR(&c, "%s", why);
     if (n == 0)
         return VINF_SUCCESS;
-    if (tok_is(&toks[0], "name") || tok_is(&toks[0], "requires") || tok_is(&toks[0], "clauses"))
+    if (tok_is(&toks[0], "name") || tok_is(&toks[0], "requires") || tok_is(&toks[0], "clauses")
+        || tok_is(&toks[0], "format"))
         return parse_header(&c, toks, n);
     if (tok_is(&toks[0], "vdcc-trace"))
         return PERR(&c, "the version line must be line 1");

@@ -549,6 +549,8 @@ int vdc_tw_header(vdc_trace_writer *w, const vdc_trace_header *h)
     for (unsigned i = 0; i < h->nclauses; i++)
         if (!name_ok(vdc_lex_is_clause, h->clauses[i]))
             return tw_fail(w, VERR_INVALID_PARAMETER);
+    if (h->format != NULL && !name_ok(vdc_lex_is_tracename, h->format))
+        return tw_fail(w, VERR_INVALID_PARAMETER);
     w->header_done = true;
     b = (sb){ w->line, sizeof w->line, 0, false };
     sb_printf(&b, "vdcc-trace %d", VDC_TRACE_VERSION);
@@ -565,6 +567,12 @@ int vdc_tw_header(vdc_trace_writer *w, const vdc_trace_header *h)
             sb_string(&b, h->name);
         if (b.overflow)
             return tw_fail(w, VERR_BUFFER_OVERFLOW);
+        if ((rc = tw_emit(w, b.p, b.len)) != VINF_SUCCESS)
+            return rc;
+    }
+    if (h->format != NULL) {
+        b = (sb){ w->line, sizeof w->line, 0, false };
+        sb_printf(&b, "format %s", h->format);
         if ((rc = tw_emit(w, b.p, b.len)) != VINF_SUCCESS)
             return rc;
     }
@@ -653,6 +661,7 @@ int vdc_tw_trace(vdc_trace_writer *w, const vdc_trace *t)
     memset(&h, 0, sizeof h);
     h.name = t->name;
     h.caps = t->caps;
+    h.format = t->format;
     h.nclauses = t->nclauses;
     h.clauses = t->clauses;
     if ((rc = vdc_tw_header(w, &h)) != VINF_SUCCESS)

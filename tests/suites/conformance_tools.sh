@@ -42,7 +42,7 @@ expect() {
     ok "$name"
 }
 # Records of a trace file: lines that are neither comments, headers nor blank.
-records() { grep -Evc '^(#|vdcc-trace|name |requires|clauses|[[:space:]]*$)' "$1"; }
+records() { grep -Evc '^(#|vdcc-trace|name |format |requires|clauses|[[:space:]]*$)' "$1"; }
 
 # --- usage ----------------------------------------------------------------
 for cmd in gen shrink diff coverage; do
@@ -90,6 +90,11 @@ run "$V" conform --backend ref "$T/d.trace"
 expect "discard trace passes on ref" 0 "1 passed, 0 failed"
 run "$V" conform --backend toy "$T/d.trace"
 expect "discard trace is skipped on toy (no VD_CAP_DISCARD)" 0 "SKIP"
+run "$V" conform --backend toy corpus/conformance/vci-config.trace
+expect "a trace with 'format vci' is skipped on toy" 0 \
+    "# SKIP the trace is for vci backends \\(its format line\\); this backend is 'toy'" "0 passed, 0 failed, 1 skipped"
+run "$V" conform --backend ref --no-hostile corpus/conformance/vci-config.trace
+expect "the same trace runs on ref (named VCI), without sweeps (config keys)" 0 "^ok 1 - .*no sweeps" "1 passed, 0 failed"
 
 "$C" gen --exhaustive 2 -o "$T/e.trace"
 creates=$(grep -c '^create ' "$T/e.trace")

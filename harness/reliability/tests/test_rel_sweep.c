@@ -484,6 +484,26 @@ static void test_trace_expectations(void)
     CHECK_EQ(vdc_workload_from_trace(t, &w, err, sizeof err), VERR_NOT_SUPPORTED);
     CHECK(w == NULL && strstr(err, "set-open-flags") != NULL);
     vdc_trace_free(t);
+
+    /* Config keys do not reach the workload, so a create they are meant
+     * to make fail would succeed there: such a trace is not expressed. */
+    static const char cfg_fail[] = "vdcc-trace 1\nconfig NodeCacheSize value=\"1\"\n"
+                                   "create c0 file=t.vci size=1M -> VERR_VD_UNKNOWN_CFG_VALUES\n"
+                                   "config NodeCacheSize value=\"64\"\n"
+                                   "create c0 file=t.vci size=1M -> OK\nclose c0 -> OK\n";
+    static const char cfg_ok[] = "vdcc-trace 1\nconfig NodeCacheSize value=\"64\"\n"
+                                 "create c0 file=t.vci size=1M -> OK\nclose c0 -> OK\n";
+    t = NULL;
+    w = NULL;
+    CHECK_EQ(vdc_trace_parse(cfg_fail, strlen(cfg_fail), "cfg", &t, err, sizeof err), VINF_SUCCESS);
+    CHECK_EQ(vdc_workload_from_trace(t, &w, err, sizeof err), VERR_NOT_SUPPORTED);
+    CHECK(w == NULL && strstr(err, "config keys") != NULL);
+    vdc_trace_free(t);
+    t = NULL;
+    CHECK_EQ(vdc_trace_parse(cfg_ok, strlen(cfg_ok), "cfg", &t, err, sizeof err), VINF_SUCCESS);
+    CHECK_EQ(vdc_workload_from_trace(t, &w, err, sizeof err), VINF_SUCCESS);
+    vdc_workload_free(w);
+    vdc_trace_free(t);
 }
 
 /* FLUSH-2 (crash.h): the points right after each successful flush are

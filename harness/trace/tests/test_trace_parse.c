@@ -46,6 +46,7 @@ static const char example[] =
 static const char everything[] =
     "vdcc-trace 1\r\n"
     "name \"a name with spaces\"\n"
+    "format Some_backend-2.x\n"
     "requires DISCARD 0x1000\n"
     "config Path value=\"/x y\\\\z\\x7f\"\n"
     "file f.bin len=0\n"
@@ -136,6 +137,7 @@ static void test_example_parses(void)
     vdc_trace *t = parse_ok(example, "ex.trace");
     REQUIRE(t != NULL);
     CHECK(strcmp(vdc_trace_name(t), "example-annotated") == 0);
+    CHECK(vdc_trace_format(t) == NULL);
     CHECK_EQ(vdc_trace_ncalls(t), 17);
     CHECK_EQ(vdc_trace_required_caps(t), VD_CAP_CREATE_DYNAMIC | VD_CAP_UUID);
     CHECK_EQ(vdc_trace_nclauses(t), 3);
@@ -179,6 +181,8 @@ static void test_everything_parses(void)
     vdc_trace *t = parse_ok(everything, "all.trace");
     REQUIRE(t != NULL);
     CHECK(strcmp(vdc_trace_name(t), "a name with spaces") == 0);
+    REQUIRE(vdc_trace_format(t) != NULL);
+    CHECK(strcmp(vdc_trace_format(t), "Some_backend-2.x") == 0);
     CHECK_EQ(vdc_trace_required_caps(t), VD_CAP_DISCARD | 0x1000);
     const vdc_record *r = vdc_trace_record(t, 0);
     REQUIRE(r != NULL && r->op == VDC_OP_CONFIG);
@@ -294,6 +298,11 @@ static const bad_case bad_cases[] = {
     { PRE "read c0 off=0x4000000000000000 len=1\n", 3, "out of range", 0 },
     { PRE "name late\n", 3, "after the first record", 0 },
     { "vdcc-trace 1\nname a\nname b\n", 3, "second name line", 0 },
+    { "vdcc-trace 1\nformat vci\nformat toy\n", 3, "second format line", 0 },
+    { "vdcc-trace 1\nformat\n", 2, "format takes one backend name", 0 },
+    { "vdcc-trace 1\nformat a b\n", 2, "format takes one backend name", 0 },
+    { "vdcc-trace 1\nformat \"vci\"\n", 2, "format takes one backend name", 0 },
+    { PRE "format late\n", 3, "after the first record", 0 },
     { "vdcc-trace 1\nrequires FOO\n", 2, "unknown capability \"FOO\"", 0 },
     { PRE "flush c0 clause=read-1\n", 3, "bad clause name \"read-1\"", 0 },
     { PRE "flush c0\x01\n", 3, "control byte", 0 },
@@ -512,7 +521,7 @@ static void test_build_in_memory(void)
     vdc_tw_free(w);
     w = vdc_tw_new();
     REQUIRE(w != NULL);
-    vdc_trace_header h = { "x", 0, 0, NULL, "line one\nline two" };
+    vdc_trace_header h = { .name = "x", .comment = "line one\nline two" };
     CHECK_EQ(vdc_tw_header(w, &h), VINF_SUCCESS);
     vdc_seg badseg = { VDC_GEN_PATTERN, 0, 100, 1, 0, NULL };
     r.data = (vdc_data){ 1, &badseg };
