@@ -30,6 +30,12 @@
 #include "../../spec/vdcache.h"
 #include "trace.h"
 
+/* Capacities every cache takes (spec/contract.md CREATE-1): a create of one
+ * of them refused with VERR_VD_INVALID_SIZE fails instead of skipping. */
+#define VDC_CAPACITY_ANY_MIN  ((uint64_t)1 << 20)
+#define VDC_CAPACITY_ANY_MAX  ((uint64_t)1 << 30)
+#define VDC_CAPACITY_ANY_UNIT ((uint64_t)64 << 10)
+
 typedef enum vdc_outcome { VDC_PASS = 0, VDC_FAIL, VDC_SKIP, VDC_ERROR } vdc_outcome;
 typedef struct vdc_replay_opts {
     const VDCACHEBACKEND *backend;

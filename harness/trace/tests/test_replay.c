@@ -140,6 +140,17 @@ out_free:
     return rc;
 }
 
+/* A backend that declares every capacity beyond its limits. */
+static int tb_create_refuse_all(const char *name, uint64_t size, unsigned image_flags, const char *comment,
+                                PCRTUUID uuid, unsigned flags, unsigned pct_start, unsigned pct_span,
+                                PVDINTERFACE disk, PVDINTERFACE image, PVDINTERFACE op, void **out)
+{
+    (void)name; (void)size; (void)image_flags; (void)comment; (void)uuid; (void)flags;
+    (void)pct_start; (void)pct_span; (void)disk; (void)image; (void)op;
+    *out = NULL;
+    return VERR_VD_INVALID_SIZE;
+}
+
 static int tb_create(const char *name, uint64_t size, unsigned image_flags, const char *comment, PCRTUUID uuid,
                      unsigned flags, unsigned pct_start, unsigned pct_span, PVDINTERFACE disk, PVDINTERFACE image,
                      PVDINTERFACE op, void **out)
@@ -682,6 +693,20 @@ static void test_skip_and_null_callbacks(void)
     CHECK_EQ(run("vdcc-trace 1\ncreate c0 file=c.tb size=2T -> VERR_VD_INVALID_SIZE\n", TB_GOOD, NULL, NULL, false, &r),
              VDC_PASS);
     CHECK_EQ(run("vdcc-trace 1\ncreate c0 file=c.tb size=2T -> failure\n", TB_GOOD, NULL, NULL, false, &r), VDC_PASS);
+    /* ... but a limit lies outside the capacities every cache takes
+     * (CREATE-1: multiples of 64 KiB from 1 MiB to 1 GiB). */
+    be = tb_backend;
+    be.pfnCreate = tb_create_refuse_all;
+    static const struct { const char *size; vdc_outcome want; } caps[] = {
+        { "1M", VDC_FAIL }, { "1G", VDC_FAIL }, { "1088K", VDC_FAIL },
+        { "1048064", VDC_SKIP }, { "1049088", VDC_SKIP }, { "1073807360", VDC_SKIP }, { "2T", VDC_SKIP },
+    };
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        char tr[128];
+        snprintf(tr, sizeof tr, "vdcc-trace 1\ncreate c0 file=c.tb size=%s -> OK\n", caps[i].size);
+        CHECK_EQ(run(tr, TB_GOOD, &be, NULL, false, &r), caps[i].want);
+        CHECK(caps[i].want != VDC_FAIL || has(&r, "CREATE-1: pfnCreate refused a capacity"));
+    }
 }
 
 static void test_strict_mode(void)
