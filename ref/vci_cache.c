@@ -698,11 +698,6 @@ int vci_cache_set_uuid(vci_cache *c, bool modification, PCRTUUID uuid)
     return VINF_SUCCESS;
 }
 
-int vci_cache_broken(const vci_cache *c)
-{
-    return c->s != NULL ? c->s->broken_rc : VERR_VD_NOT_OPENED;
-}
-
 bool vci_cache_all_miss(const vci_cache *c)
 {
     return c->s != NULL && c->s->all_miss;

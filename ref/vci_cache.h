@@ -70,9 +70,8 @@ int  vci_cache_set_uuid(vci_cache *c, bool modification, PCRTUUID uuid);
 bool vci_cache_read_only(const vci_cache *c);
 void vci_cache_dump(vci_cache *c);
 
-/* For tests: the status that broke the instance (VINF_SUCCESS if healthy),
- * and whether it serves every read as a miss (unclean, read-only). */
-int  vci_cache_broken(const vci_cache *c);
+/* For tests: whether the instance serves every read as a miss (unclean,
+ * read-only). */
 bool vci_cache_all_miss(const vci_cache *c);
 
 #endif /* VDCC_REF_VCI_CACHE_H */
