@@ -998,6 +998,25 @@ static void tail_cases(hx *h)
     b_tree2(&e, &t);
     ve_put8(&e, NODE(e.root) + 4095, 1);
     emit(h, &e, "internal-tail-4095", BAD_META, "internal root byte 4095 non-zero (section 5: 4081..4095 zero)");
+
+    /* Depth 2 with the second leaf's last extent ending at 2^55 and its
+     * root entry spanning up to there: key + count = 2^55 exactly, which
+     * section 5 allows (the leaf already had its case, valid-max-key). */
+    ve_extent y[4];
+    two_leaf_extents(y);
+    y[2].key = VE_KEY_LIMIT - 10;
+    y[3].key = VE_KEY_LIMIT - 2;
+    link_keys(y, 4);
+    ve_init(&e, CB, 1);
+    uint64_t a = ve_alloc(&e, VE_NODE_BLOCKS, true);
+    ve_leaf(&e, a, y, 2);
+    uint64_t b = ve_alloc(&e, VE_NODE_BLOCKS, true);
+    ve_leaf(&e, b, y + 2, 2);
+    ve_entry r[2] = { { 0, 10, a }, { VE_KEY_LIMIT - 10, 10, b } };
+    ve_internal(&e, e.root, r, 2);
+    finish(&e, 0, y[3].key);
+    emit(h, &e, "valid-entry-to-2p55", VALID,
+         "valid: depth 2, the second root entry spans keys 2^55 - 10 .. 2^55 (section 5: key + count <= 2^55)");
 }
 
 int vdc_hostile_each(vdc_hostile_fn fn, void *user)
