@@ -5,6 +5,8 @@
 #                                (READ-7)
 #   x-eviction-split.trace       eviction order after a discard splits an
 #                                extent in two (READ-7)
+#   x-eviction-rekey-ends.trace  eviction order after the newest and the
+#                                oldest extent change their start (READ-7)
 #   x-eviction-reread.trace      read recency across two rounds of reads that
 #                                read the same extent at the same place (READ-7)
 #   x-eviction-many-reads.trace  read recency over more reads than a small
@@ -85,6 +87,45 @@ HDR
     echo "vdread c0 off=1024K len=16K -> hit|miss data=pattern:620@1024K+4K,pattern:601@1028K+12K clause=READ-1"
     rest15 600
     echo "flush c0 -> OK"
+    echo "close c0 -> OK"
+}
+
+rekey_ends() {
+    cat <<'HDR'
+vdcc-trace 1
+name x-eviction-rekey-ends
+requires CREATE_DYNAMIC
+clauses READ-1 READ-7 WRITE-4
+# Eviction order survives a change of start at either end of the recency
+# order (x-eviction-rekey moves one in the middle).  Fifteen 16 KiB
+# extents fill a 256 KiB cache.  First the newest one has its first 4 KiB
+# written again (what is left of it starts 4 KiB later), the first
+# extent is read, and new writes need room; then, in a fresh cache, the
+# same for the oldest one, and the second extent is read.  A cache that
+# evicts what was used least recently keeps the extent just read and the
+# newest writes both times (READ-7); one whose recency list lost an end
+# evicts by other rules and forgets them (a quality warning).  Every hit
+# must be the last data written (READ-1).
+create c0 file=c0.cache size=256K -> OK
+HDR
+    fill15 800
+    w "14336K" 4K "820"
+    r "0" 16K "800" " should=hit clause=READ-7"
+    room4 830
+    r "0" 16K "800" " should=hit clause=READ-7"
+    kept4 830
+    r "14340K" 12K "814" " should=hit clause=READ-7"
+    r "14336K" 4K "820" " should=hit clause=READ-7"
+    echo "close c0 delete -> OK"
+    echo "create c0 file=c0.cache size=256K -> OK"
+    fill15 900
+    w "0" 4K "920"
+    r "1024K" 16K "901" " should=hit clause=READ-7"
+    room4 930
+    r "1024K" 16K "901" " should=hit clause=READ-7"
+    kept4 930
+    r "0" 4K "920" " should=hit clause=READ-7"
+    r "4K" 12K "900" " clause=READ-1"
     echo "close c0 -> OK"
 }
 
@@ -407,6 +448,7 @@ HDR
 
 rekey >"$dir/x-eviction-rekey.trace"
 split >"$dir/x-eviction-split.trace"
+rekey_ends >"$dir/x-eviction-rekey-ends.trace"
 reread >"$dir/x-eviction-reread.trace"
 bridges >"$dir/x-tree-bridges.trace"
 holes >"$dir/x-reopen-holes.trace"
