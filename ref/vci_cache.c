@@ -359,7 +359,7 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
         goto out_close;
 
     vci_node *root;
-    rc = vci_nodes_get(s->nc, h->root, &root, NULL);
+    rc = vci_nodes_get(s->nc, h->root, &root);
     if (RT_FAILURE(rc)) {
         report(s->iferr, rc, "VCI: '%s': bad root node", c->filename);
         goto out_close;

@@ -360,10 +360,8 @@ static vci_node *take(vci_nodes *nc, node_slot *s, uint64_t addr, bool dirty)
     return &s->node;
 }
 
-int vci_nodes_get(vci_nodes *nc, uint64_t addr, vci_node **out, bool *fresh)
+int vci_nodes_get(vci_nodes *nc, uint64_t addr, vci_node **out)
 {
-    if (fresh != NULL)
-        *fresh = false;
     node_slot *s = tab_find(nc, addr);
     if (s != NULL) {
         s->ref = 1;
@@ -385,8 +383,6 @@ int vci_nodes_get(vci_nodes *nc, uint64_t addr, vci_node **out, bool *fresh)
     }
     nc->stats.reads++;
     *out = take(nc, s, addr, false);
-    if (fresh != NULL)
-        *fresh = true;
     return VINF_SUCCESS;
 }
 

@@ -37,9 +37,8 @@ int  vci_nodes_new(vci_io *io, const vci_layout *lay, unsigned cap, vci_nodes **
 void vci_nodes_destroy(vci_nodes *nc);
 void vci_nodes_set_root(vci_nodes *nc, uint64_t root);
 
-/* The node at addr, pinned.  *fresh (may be NULL) tells whether it was just
- * read from disk. */
-int  vci_nodes_get(vci_nodes *nc, uint64_t addr, vci_node **out, bool *fresh);
+/* The node at addr, pinned (read from disk when it is not cached). */
+int  vci_nodes_get(vci_nodes *nc, uint64_t addr, vci_node **out);
 /* A new empty node of `type` at addr (not yet on disk), pinned and dirty. */
 int  vci_nodes_create(vci_nodes *nc, uint64_t addr, uint8_t type, vci_node **out);
 void vci_nodes_unpin(vci_nodes *nc, vci_node *n);

@@ -112,7 +112,7 @@ static int descend(vci_tree *t, uint64_t key, tpath *p)
 {
     vci_node *n;
     p->depth = 0;
-    int rc = vci_nodes_get(t->nc, t->root, &n, NULL);
+    int rc = vci_nodes_get(t->nc, t->root, &n);
     if (RT_FAILURE(rc))
         return rc;
     p->lv[0].node = n;
@@ -135,7 +135,7 @@ static int descend(vci_tree *t, uint64_t key, tpath *p)
         uint64_t lo = i > 0 ? pn->u.i.key[i - 1] + pn->u.i.count[i - 1] : lv->lo;
         lv->idx = i;
         vci_node *c;
-        rc = vci_nodes_get(t->nc, e.child, &c, NULL);
+        rc = vci_nodes_get(t->nc, e.child, &c);
         if (RT_FAILURE(rc))
             goto out_release;
         tlevel *cl = &p->lv[p->depth];
@@ -187,7 +187,7 @@ static void path_fix(vci_tree *t, tpath *p, unsigned level)
 static int find_leaf(vci_tree *t, uint64_t key, vci_node **out, uint64_t *hi_out)
 {
     vci_node *n;
-    int rc = vci_nodes_get(t->nc, t->root, &n, NULL);
+    int rc = vci_nodes_get(t->nc, t->root, &n);
     if (RT_FAILURE(rc))
         return rc;
     uint64_t hi = VCI_VBLOCK_LIMIT;
@@ -204,7 +204,7 @@ static int find_leaf(vci_tree *t, uint64_t key, vci_node **out, uint64_t *hi_out
         const vci_ientry e = vci_int_get(n, i);
         uint64_t chi = i + 1 < n->n ? n->u.i.key[i + 1] : hi;
         vci_nodes_unpin(t->nc, n);
-        rc = vci_nodes_get(t->nc, e.child, &n, NULL);
+        rc = vci_nodes_get(t->nc, e.child, &n);
         if (RT_FAILURE(rc))
             return rc;
         /* In a cache of many nodes the leaf is rarely in any CPU cache, and
@@ -296,7 +296,7 @@ int vci_tree_get(vci_tree *t, uint64_t key, vci_extent *ext)
 int vci_tree_is_empty(vci_tree *t, bool *empty)
 {
     vci_node *n;
-    int rc = vci_nodes_get(t->nc, t->root, &n, NULL);
+    int rc = vci_nodes_get(t->nc, t->root, &n);
     if (RT_FAILURE(rc))
         return rc;
     *empty = n->type == VCI_NODE_LEAF && n->n == 0;
@@ -542,7 +542,7 @@ static int merge_or_fix(vci_tree *t, tpath *p, unsigned level)
     const vci_ientry sev = vci_int_get(parent, si), *se = &sev;
     uint64_t shi = si + 1 < parent->n ? parent->u.i.key[si + 1] : pl->hi;
     vci_node *sib;
-    int rc = vci_nodes_get(t->nc, se->child, &sib, NULL);
+    int rc = vci_nodes_get(t->nc, se->child, &sib);
     if (RT_FAILURE(rc))
         return rc;
     tlevel sl = { .node = sib, .addr = se->child, .idx = 0, .lo = 0, .hi = shi };
@@ -625,7 +625,7 @@ int vci_tree_remove(vci_tree *t, uint64_t key)
     while (root->type == VCI_NODE_INTERNAL && root->n == 1) {
         vci_ientry e = vci_int_get(root, 0);
         vci_node *c;
-        rc = vci_nodes_get(t->nc, e.child, &c, NULL);
+        rc = vci_nodes_get(t->nc, e.child, &c);
         if (RT_FAILURE(rc))
             goto out_release;
         rc = vci_node_check_child(c, &e, VCI_VBLOCK_LIMIT, NULL, 0);
@@ -667,7 +667,7 @@ static int walk(walker *w, uint64_t addr, const vci_ientry *e, uint64_t hi, unsi
     if (++w->visits > w->max_visits)
         return VERR_VD_IMAGE_CORRUPTED;
     vci_node *n;
-    int rc = vci_nodes_get(w->t->nc, addr, &n, NULL);
+    int rc = vci_nodes_get(w->t->nc, addr, &n);
     if (RT_FAILURE(rc))
         return rc;
     rc = check_level(w->t, n, depth);

@@ -83,7 +83,7 @@ static int ins(tfix *f, uint64_t key, uint32_t count, uint64_t addr)
 static unsigned node_n(tfix *f, uint64_t addr)
 {
     vci_node *n;
-    if (RT_FAILURE(vci_nodes_get(f->nc, addr, &n, NULL)))
+    if (RT_FAILURE(vci_nodes_get(f->nc, addr, &n)))
         return 9999;
     unsigned r = n->n;
     vci_nodes_unpin(f->nc, n);
@@ -94,7 +94,7 @@ static vci_ientry root_entry(tfix *f, unsigned i)
 {
     vci_node *n;
     vci_ientry e = { 0, 0, 0 };
-    if (RT_SUCCESS(vci_nodes_get(f->nc, f->t.root, &n, NULL))) {
+    if (RT_SUCCESS(vci_nodes_get(f->nc, f->t.root, &n))) {
         if (n->type == VCI_NODE_INTERNAL && i < n->n)
             e = vci_int_get(n, i);
         vci_nodes_unpin(f->nc, n);
