@@ -47,10 +47,12 @@
 # as killed, and the list is said to be wrong about it).  The score line
 # gives both figures: with the listed equivalents left out, and raw.
 #
-# Usage: tools/mutate.sh [--quick] [--count N] [--seed S] [--list] [--keep DIR]
+# Usage: tools/mutate.sh [--quick] [--count N | --all] [--seed S] [--list] [--keep DIR]
 #                        [--variant full|opt] [--equivalent FILE]
 #   --quick     5 mutants (what a test suite can afford)
 #   --count N   mutants to run (default 80)
+#   --all       every site once, in file order, instead of a sample (hours:
+#               how a list of equivalents is reviewed site by site)
 #   --seed S    sampling seed (default 1)
 #   --list      only print the sampled mutants
 #   --keep DIR  work in DIR (kept afterwards) instead of a temporary one
@@ -63,11 +65,12 @@
 # original line).  Exit status: 0 when the run completed (whatever the
 # score), 1 when the unmutated tree did not build or pass, 2 on usage errors.
 set -u
-count=80 seed=1 list=0 keep="" variant=full equiv=""
+count=80 seed=1 list=0 keep="" variant=full equiv="" all=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) count=5 ;;
     --count) count=${2:?--count needs N}; shift ;;
+    --all) all=1 ;;
     --seed) seed=${2:?--seed needs S}; shift ;;
     --list) list=1 ;;
     --keep) keep=${2:?--keep needs DIR}; shift ;;
@@ -134,9 +137,10 @@ for kq in flush:10 noval:15 status:15 off1:15 cmp:45; do
     sample+="$pick"$'\n'
     left=$((left - $(wc -l <<<"$pick")))
 done
+[ "$all" = 1 ] && sample=$sites
 sample=$(sed '/^$/d' <<<"$sample" | sort -t$'\t' -k1,1 -k2,2n -k3,3 -k4,4n)
 total=$(wc -l <<<"$sample")
-echo "tools/mutate.sh: $(wc -l <<<"$sites") sites in $(wc -w <<<"$files") files; $total mutants sampled (seed $seed)"
+echo "tools/mutate.sh: $(wc -l <<<"$sites") sites in $(wc -w <<<"$files") files; $total mutants $([ "$all" = 1 ] && echo "(every site)" || echo "sampled (seed $seed)")"
 if [ "$list" = 1 ]; then
     # The occurrence is named when the line has several sites of that kind.
     awk -F'\t' '{ printf "%s:%s  %s%s\n", $1, $2, $5, ($4 > 1 ? " (occurrence " $4 ")" : "") }' <<<"$sample"
