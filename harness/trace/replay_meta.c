@@ -149,15 +149,16 @@ int rp_do_create(rp *p)
         }
         return RP_STOP;
     }
-    if (rc == VERR_VD_INVALID_SIZE && r->expect.n > 0 && !rp_alts_match(&r->expect, rc, 0, 0)
-        && r->size >= VDC_CAPACITY_ANY_MIN && r->size <= VDC_CAPACITY_ANY_MAX && r->size % VDC_CAPACITY_ANY_UNIT == 0)
-        return rp_fail(p, "CREATE-1: pfnCreate refused a capacity of %llu bytes with VERR_VD_INVALID_SIZE, but every "
-                          "multiple of 64 KiB from 1 MiB to 1 GiB must be taken (a declared limit lies outside that)",
-                       (unsigned long long)r->size);
-    if (rc == VERR_VD_INVALID_SIZE && r->expect.n > 0 && !rp_alts_match(&r->expect, rc, 0, 0))
+    if (rc == VERR_VD_INVALID_SIZE && r->expect.n > 0 && !rp_alts_match(&r->expect, rc, 0, 0)) {
+        if (r->size >= VDC_CAPACITY_ANY_MIN && r->size <= VDC_CAPACITY_ANY_MAX
+            && r->size % VDC_CAPACITY_ANY_UNIT == 0)
+            return rp_fail(p, "CREATE-1: pfnCreate refused a capacity of %llu bytes with VERR_VD_INVALID_SIZE, but "
+                              "every multiple of 64 KiB from 1 MiB to 1 GiB must be taken (a declared limit lies "
+                              "outside that)", (unsigned long long)r->size);
         return rp_skip(p, "pfnCreate refused a capacity of %llu bytes with VERR_VD_INVALID_SIZE: a limit the backend "
                           "declares (spec/contract.md CREATE-1), so this trace's clauses are skipped for it",
                        (unsigned long long)r->size);
+    }
     return opened(p, h, rc, bd, "pfnCreate");
 }
 
