@@ -886,12 +886,14 @@ static void two_leaf_extents(ve_extent y[4])
     link_keys(y, 4);
 }
 
-/* An internal root over those leaves at a and b, and the image finished. */
-static void root_over(vci_enc *e, uint64_t a, uint64_t b)
+/* An internal root over two leaves at a and b holding y[0..1] and y[2..3]
+ * (each entry spans its leaf's extents), and the image finished. */
+static void root_over(vci_enc *e, const ve_extent y[4], uint64_t a, uint64_t b)
 {
-    ve_entry r[2] = { { 0, 10, a }, { 64, 10, b } };
+    ve_entry r[2] = { { y[0].key, (uint32_t)(y[1].key + y[1].count - y[0].key), a },
+                      { y[2].key, (uint32_t)(y[3].key + y[3].count - y[2].key), b } };
     ve_internal(e, e->root, r, 2);
-    finish(e, 0, 72);
+    finish(e, y[0].key, y[3].key);
 }
 
 /* Valid images at the exact boundaries of rules a reader checks, so that
@@ -917,7 +919,7 @@ static void boundary_cases(hx *h)
     ve_leaf(&e, a, y, 2);
     uint64_t b = ve_alloc(&e, VE_NODE_BLOCKS, true);
     ve_leaf(&e, b, y + 2, 2);
-    root_over(&e, a, b);
+    root_over(&e, y, a, b);
     emit(h, &e, a == 2 ? "valid-child-at-2" : "valid-child-misplaced", VALID,
          "valid: depth 2, block map at 20, root at 10, first leaf at block 2 (section 5: child >= 2)");
 }
@@ -940,6 +942,15 @@ static void full_cases(hx *h)
          "(deep check only, section 4)");
 }
 
+/* The block map in the last M blocks, the root at block 2, one extent. */
+static void b_bm_at_end(vci_enc *e)
+{
+    ve_extent x = { 0, 2, 0, VE_NONE, VE_NONE };
+    ve_init_at(e, CB, 1, CB - ve_bm_blocks(CB), 2);
+    ve_leaf(e, e->root, &x, 1);
+    finish(e, 0, 0);
+}
+
 /* Valid images with a node, and data, at the highest addresses the rules
  * allow, so that a reader off by one at the top end refuses a good image
  * (appended: case numbers never move). */
@@ -955,7 +966,7 @@ static void end_cases(hx *h)
     e.next_free = low;
     ve_leaf(&e, a, y, 2);
     ve_leaf(&e, b, y + 2, 2);
-    root_over(&e, a, b);
+    root_over(&e, y, a, b);
     emit(h, &e, b + VE_NODE_BLOCKS == CB ? "valid-child-at-end" : "valid-child-misplaced-end", VALID,
          "valid: depth 2, the second leaf at cBlocks - 8, the highest node address (section 5: child + 8 <= cBlocks)");
 
@@ -973,15 +984,9 @@ static void end_cases(hx *h)
      * reads or writes past the end of the image.  Unclean, a read-write
      * open rebuilds the map in place (section 10: the root then goes where
      * there is room, here before the map). */
-    uint64_t bm_at = CB - ve_bm_blocks(CB);
-    x = (ve_extent){ 0, 2, 0, VE_NONE, VE_NONE };
-    ve_init_at(&e, CB, 1, bm_at, 2);
-    ve_leaf(&e, e.root, &x, 1);
-    finish(&e, 0, 0);
+    b_bm_at_end(&e);
     emit(h, &e, "valid-bm-at-end", VALID, "valid: the block map takes the last M blocks, the root is at block 2");
-    ve_init_at(&e, CB, 1, bm_at, 2);
-    ve_leaf(&e, e.root, &x, 1);
-    finish(&e, 0, 0);
+    b_bm_at_end(&e);
     ve_put8(&e, VE_H_UNCLEAN, 1);
     emit(h, &e, "unclean-bm-at-end", VDC_HX_OK, VDC_HX_OK, VDC_HX_OK, VDC_HX_UNCLEAN,
          "unclean, the block map in the last M blocks: a read-write open rebuilds it where it is (section 10)");
@@ -1012,9 +1017,7 @@ static void tail_cases(hx *h)
     ve_leaf(&e, a, y, 2);
     uint64_t b = ve_alloc(&e, VE_NODE_BLOCKS, true);
     ve_leaf(&e, b, y + 2, 2);
-    ve_entry r[2] = { { 0, 10, a }, { VE_KEY_LIMIT - 10, 10, b } };
-    ve_internal(&e, e.root, r, 2);
-    finish(&e, 0, y[3].key);
+    root_over(&e, y, a, b);
     emit(h, &e, "valid-entry-to-2p55", VALID,
          "valid: depth 2, the second root entry spans keys 2^55 - 10 .. 2^55 (section 5: key + count <= 2^55)");
 }
