@@ -27,6 +27,8 @@
 set -eu
 dir=${1:-$(dirname "$0")/../corpus/conformance}
 
+# header NAME REQUIRES CLAUSES: the version line and the header lines.
+header() { printf 'vdcc-trace 1\nname %s\nrequires %s\nclauses %s\n' "$1" "$2" "$3"; }
 # w OFF LEN SEED: a VD-style write of pattern SEED.
 w() { echo "vdwrite c0 off=$1 len=$2 data=pattern:$3 clause=WRITE-4 -> OK"; }
 # r OFF LEN SEED [EXTRA]: a VD-style read that may hit pattern SEED or miss;
@@ -62,11 +64,8 @@ rest15() {
 }
 
 rekey() {
+    header x-eviction-rekey "CREATE_DYNAMIC" "READ-1 READ-7 WRITE-4"
     cat <<'HDR'
-vdcc-trace 1
-name x-eviction-rekey
-requires CREATE_DYNAMIC
-clauses READ-1 READ-7 WRITE-4
 # Eviction order survives an extent changing its start.  Fifteen 16 KiB
 # extents fill a 256 KiB cache; the first 4 KiB of the second one are
 # written again (what is left of it starts 4 KiB later: a cache keyed by
@@ -91,11 +90,8 @@ HDR
 }
 
 rekey_ends() {
+    header x-eviction-rekey-ends "CREATE_DYNAMIC" "READ-1 READ-7 WRITE-4"
     cat <<'HDR'
-vdcc-trace 1
-name x-eviction-rekey-ends
-requires CREATE_DYNAMIC
-clauses READ-1 READ-7 WRITE-4
 # Eviction order survives a change of start at either end of the recency
 # order (x-eviction-rekey moves one in the middle).  Fifteen 16 KiB
 # extents fill a 256 KiB cache.  First the newest one has its first 4 KiB
@@ -130,11 +126,8 @@ HDR
 }
 
 split() {
+    header x-eviction-split "CREATE_DYNAMIC DISCARD" "READ-1 READ-7 WRITE-4 DISCARD-1"
     cat <<'HDR'
-vdcc-trace 1
-name x-eviction-split
-requires CREATE_DYNAMIC DISCARD
-clauses READ-1 READ-7 WRITE-4 DISCARD-1
 # Eviction order survives an extent split in two.  Fifteen 16 KiB extents
 # fill a 256 KiB cache; 4 KiB in the middle of the second one are
 # discarded (a cache that keeps extents now has two pieces of it: the
@@ -167,11 +160,8 @@ HDR
 }
 
 reread() {
+    header x-eviction-reread "CREATE_DYNAMIC" "READ-1 READ-7 WRITE-4 FLUSH-1"
     cat <<'HDR'
-vdcc-trace 1
-name x-eviction-reread
-requires CREATE_DYNAMIC
-clauses READ-1 READ-7 WRITE-4 FLUSH-1
 # Read recency across two rounds of reads.  Fifteen 16 KiB extents fill
 # a 256 KiB cache.  Round one reads extents 5 and 6; a 10 KiB write (the
 # last free blocks, for VCI) and a flush follow.  Round two reads extents 2 and 6 (the same extent at the
@@ -207,11 +197,8 @@ HDR
 ring() {
     local n=1100 q=200 base
     base=$((n * 64))
+    header x-eviction-many-reads "CREATE_DYNAMIC" "READ-1 READ-7 WRITE-4"
     cat <<HDR
-vdcc-trace 1
-name x-eviction-many-reads
-requires CREATE_DYNAMIC
-clauses READ-1 READ-7 WRITE-4
 # Read recency over more reads than a small bookkeeping structure holds.
 # $n separate 4 KiB extents nearly fill a 4.5 MiB cache and are then
 # all read, newest first (so the order of reads is not the order of
@@ -247,11 +234,8 @@ HDR
 
 reverify() {
     local n=300 k
+    header x-reopen-verify "CREATE_DYNAMIC" "CLOSE-3 READ-1 WRITE-4"
     cat <<HDR
-vdcc-trace 1
-name x-reopen-verify
-requires CREATE_DYNAMIC
-clauses CLOSE-3 READ-1 WRITE-4
 # What a clean close kept survives a read-write reopen and its first
 # write (CLOSE-3).  $n separate 4 KiB extents make an index of more than
 # one level; eight 64 KiB writes follow (a cache may place large data on
@@ -284,11 +268,8 @@ HDR
 
 holes() {
     local n=200 k run pos
+    header x-reopen-holes "CREATE_DYNAMIC DISCARD" "CLOSE-3 DISCARD-1 READ-1 WRITE-4"
     cat <<HDR
-vdcc-trace 1
-name x-reopen-holes
-requires CREATE_DYNAMIC DISCARD
-clauses CLOSE-3 DISCARD-1 READ-1 WRITE-4
 # What a clean close kept survives a read-write reopen and its first
 # write (CLOSE-3), after discards left holes in the cache's space: $n
 # neighbouring 4 KiB writes, then runs of 8, 9, ... 18 of them discarded,
@@ -326,11 +307,8 @@ HDR
 
 bridges() {
     local n=1200 k
+    header x-tree-bridges "CREATE_DYNAMIC" "READ-1 WRITE-4"
     cat <<HDR
-vdcc-trace 1
-name x-tree-bridges
-requires CREATE_DYNAMIC
-clauses READ-1 WRITE-4
 # Gaps filled at the edges of an index's pieces.  $n separate 4 KiB
 # writes, 8 KiB apart, make an index of many nodes (VCI: about a dozen
 # leaves); then each 4 KiB gap is written, so every new piece ends exactly
@@ -353,19 +331,9 @@ HDR
     echo "close c0 -> OK"
 }
 
-# An index far larger than the backend's smallest node cache, visited in
-# scattered orders: 8,000 separate 512-byte extents written in a shuffled
-# order (VCI: about 150 index nodes against 32 cached, so nearly every
-# call evicts one, often dirty), a flush every 2,000; 2,000 scattered
-# reads; a discard of a quarter of the range and 1,000 rewrites; then
-# 2,000 reads before and after a reopen.  The shuffles are a Park-Miller
-# generator's (seed 7), so the output is fixed.
 node_churn() {
+    header x-node-churn "CREATE_DYNAMIC DISCARD" "READ-1 WRITE-2 DISCARD-1"
     cat <<'HDR'
-vdcc-trace 1
-name x-node-churn
-requires CREATE_DYNAMIC DISCARD
-clauses READ-1 WRITE-2 DISCARD-1
 # A cache whose index is many times larger than the part of it kept in
 # memory (ref: NodeCacheSize 32, its minimum; the key is passed only to
 # backends that declare it): 8,000 separate 512-byte extents, 2 KiB
@@ -380,6 +348,7 @@ config NodeCacheSize value="32"
 config BitmapCacheSize value="4"
 create c0 file=c0.cache size=32M -> OK
 HDR
+    # Shuffles from a Park-Miller generator seeded with 7: the output is fixed.
     awk 'BEGIN {
         n = 8000; x = 7
         for (i = 0; i < n; i++) { slot[i] = i; pat[i] = 20000 + i }
@@ -411,16 +380,9 @@ HDR
     }'
 }
 
-# 108 one-block extents in a 64 KiB cache: the first 107 fill one index
-# leaf and (VCI) all but 9 blocks; the 108th needs a block for its data
-# and two index nodes (the leaf splits under a new root) where there is
-# room for one, so room is made while the index is half-way to growing.
 split_full() {
+    header x-split-full-cache "CREATE_DYNAMIC" "READ-1 READ-7 WRITE-4"
     cat <<'HDR'
-vdcc-trace 1
-name x-split-full-cache
-requires CREATE_DYNAMIC
-clauses READ-1 READ-7 WRITE-4
 # An index that must grow while the cache is full.  108 separate 512-byte
 # writes, 1 KiB apart, into a 64 KiB cache: for VCI the first 107 fill
 # one leaf and leave 9 blocks free; the 108th takes one for its data and
