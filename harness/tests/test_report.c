@@ -8,6 +8,8 @@
 #include "../../tests/check.h"
 #include "../report.h"
 
+static unsigned tap_version = 14;
+
 static char *tap_of(unsigned num, const char *name, const vdc_run_result *r, const char *rerun)
 {
     char *text = NULL;
@@ -16,7 +18,8 @@ static char *tap_of(unsigned num, const char *name, const vdc_run_result *r, con
     if (f == NULL)
         return NULL;
     vdc_report_item it = { name, r, rerun };
-    vdc_tap_item(f, num, &it);
+    vdc_tap t = { f, tap_version };
+    vdc_tap_item(&t, num, &it);
     fclose(f);
     return text;
 }
@@ -111,7 +114,7 @@ static void test_junit_file(void)
         { "p.trace", &r[0], NULL }, { "f&1.trace", &r[1], "vdcc replay f" }, { "e.trace", &r[2], NULL },
         { "s.trace", &r[3], NULL },
     };
-    CHECK_EQ(vdc_junit_write(path, "vdcc conform <x>", items, 4), 0);
+    CHECK_EQ(vdc_junit_write(path, "vdcc conform <x>", NULL, 0, items, 4), 0);
     FILE *f = fopen(path, "r");
     REQUIRE(f != NULL);
     char buf[8192];
@@ -127,7 +130,7 @@ static void test_junit_file(void)
     CHECK(strstr(buf, "<error type=\"ERROR\" message=\"t.trace:1: bad\">") != NULL);
     CHECK(strstr(buf, "<skipped message=\"no caps\"/>") != NULL);
     CHECK(strstr(buf, "</testsuite>\n</testsuites>\n") != NULL);
-    CHECK_EQ(vdc_junit_write("/nonexistent-dir/x.xml", "s", items, 4), -1);
+    CHECK_EQ(vdc_junit_write("/nonexistent-dir/x.xml", "s", NULL, 0, items, 4), -1);
 }
 
 CHECK_MAIN(CHECK_CASE(test_tap_pass_skip), CHECK_CASE(test_tap_failure_yaml), CHECK_CASE(test_xml_escape),
