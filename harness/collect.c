@@ -146,7 +146,11 @@ bool vdc_trace_list_add(vdc_trace_list *l, const char *path, char *err, size_t c
             snprintf(err, cb, "%s: path too long, too many traces or out of memory", path);
     }
     closedir(d);
-    if (ok && l->n > first)
+    if (ok && l->n == first) {
+        snprintf(err, cb, "%s: no traces found (directories are scanned for *.trace)", path);
+        return false;
+    }
+    if (ok)
         qsort(l->v + first, l->n - first, sizeof *l->v, cmp_str);
     return ok;
 }

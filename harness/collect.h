@@ -47,8 +47,9 @@ typedef struct vdc_trace_list {
 } vdc_trace_list;
 
 /* Adds path (or its directory's traces) to l.  On failure writes
- * "PATH: reason" (missing, an unreadable directory, a path too long, too
- * many traces, out of memory) into err[0..cb) and returns false. */
+ * "PATH: reason" (missing, an unreadable directory, a directory without
+ * traces, a path too long, too many traces, out of memory) into err[0..cb)
+ * and returns false. */
 bool vdc_trace_list_add(vdc_trace_list *l, const char *path, char *err, size_t cb);
 void vdc_trace_list_free(vdc_trace_list *l);
 

@@ -4,7 +4,7 @@
  *
  * Contract: commands_conf.h.  Exit statuses: 0 written, 1 generation or
  * writing failed (out of memory, a format limit, an I/O error), 2 usage
- * error.  Output goes to -o FILE (replaced) or stdout; --outdir writes one
+ * error or an output file that cannot be opened.  Output goes to -o FILE (replaced) or stdout; --outdir writes one
  * exhaustive trace per first letter.
  */
 #include <errno.h>
@@ -71,7 +71,7 @@ static int write_to(const vdc_trace *t, const char *comment, const char *path)
         f = fopen(path, "w");
         if (f == NULL) {
             vdc_error("gen", "%s: %s", path, strerror(errno));
-            return VDCC_EXIT_FAIL;
+            return VDCC_EXIT_USAGE; /* an output it cannot use, as every command */
         }
     }
     int rc = vdc_gen_write(t, comment, f);
