@@ -101,7 +101,7 @@ static size_t clause_at(const char *line, size_t i, size_t len)
     size_t d = ++j;
     while (j < len && is_digit(line[j]))
         j++;
-    if (j == d || (j < len && (is_upper(line[j]) || line[j] == '-')))
+    if (j == d || (j < len && (is_upper(line[j]) || (line[j] >= 'a' && line[j] <= 'z') || line[j] == '-')))
         return 0;
     return j - i;
 }
@@ -121,8 +121,7 @@ void vdc_warning_clauses(const char *text, char *buf, size_t cb)
                 continue;
             char tok[34];
             snprintf(tok, sizeof tok, ",%.*s,", (int)k, line + i);
-            /* Once each: buf is kept as ", A, B" internally minus the
-             * first separator, so compare against the list with commas. */
+            /* Once each: compare ",NAME," against ",LIST," without spaces. */
             char have[512];
             snprintf(have, sizeof have, ",%s,", buf);
             for (char *q = have; *q; q++)

@@ -6,8 +6,9 @@
 # takes them (traces, images, backends, contracts, outputs, numeric and size
 # options), and checks the exit status (cli.h: 1 the checked thing failed,
 # 2 usage or unusable input) and that the message names the input or the
-# option as the user typed it.  Also: sizes take K/M/G/T everywhere, and
-# what a command's help promises it accepts.  Prints "N passed, N failed"
+# option as the user typed it.  Also: sizes take K/M/G/T everywhere, what
+# a command's help promises it accepts, and `info` prints UUIDs as traces
+# write them.  Prints "N passed, N failed"
 # last and exits non-zero when anything failed.  Run from the repository
 # root.
 set -u
@@ -28,7 +29,6 @@ bad() {
 expect() {
     local want=$1 needle=$2
     shift 2
-
     out=$("$@" 2>&1)
     local rc=$?
     local name="${*#"$V" } -> $want"
@@ -125,6 +125,16 @@ expect 0 "violations: 0" "$V" faults --capacity 8G --ops 20 --max-points 3 --mod
 expect 0 "violations: 0" "$V" crashtest --capacity 1G --ops 20 --max-points 2
 expect 0 "capacity 65536 bytes" "$V" crashtest --capacity 64K --vsize 1M --max-write 16K --ops 20 --max-points 2
 if "$V" crashtest --help | grep -q 'for crashtest 128G'; then ok "crashtest --help states its 128G limit"; else bad "crashtest --help states its 128G limit"; fi
+
+# --- one UUID format: the one traces use is the one info prints --------------------
+u=00112233-4455-6677-8899-aabbccddeeff m=0a0b0c0d-1111-2222-3333-444455556666
+printf 'vdcc-trace 1\ncreate c0 file=c0.cache size=1M uuid=%s -> OK\nset-mod-uuid c0 uuid=%s -> OK\nclose c0 -> OK\n' \
+    "$u" "$m" >"$T/uuid.trace"
+"$V" replay --scratch "$T/keep" "$T/uuid.trace" >/dev/null 2>&1
+out=$("$V" info "$T"/keep/uuid.trace.*/c0.cache 2>&1)
+if grep -q "^  uuid          $u\$" <<<"$out" && grep -q "^  modification  $m\$" <<<"$out"; then
+    ok "info prints the UUIDs as the trace wrote them"
+else bad "info prints the UUIDs as the trace wrote them"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
