@@ -173,6 +173,13 @@ p=$(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/passed=\1 fa
 if [ -n "$p" ] && has "^name=toy $p traces=6 hostile=0 read7=warn wpoints=corpus/conformance/x-eviction-order.trace date=20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z version=yes caps=UUID CREATE_FIXED" "$j"; then
     ok "--report's JSON parses and agrees with the TAP ($p)"
 else out="$j / $p" bad "--report's JSON parses and agrees with the TAP"; fi
+# Hostile images get their own list (ref is VCI).
+run "$V" conform --no-crash --no-faults --hostile 1-3 --report "$T/rep2" corpus/conformance/overwrite.trace
+j=$(perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or die; my $r = JSON::PP->new->decode(<$f>);
+    printf "%d %d %s\n", scalar @{$r->{traces}}, scalar @{$r->{hostile}}, $r->{hostile}[0]{name}' "$T/rep2/report.json" 2>&1)
+if [ "$rc" -eq 0 ] && [ "$j" = "1 3 hostile/001-valid-small" ] && grep -q '<h2>Hostile images (3)</h2>' "$T/rep2/index.html"; then
+    ok "--report lists the hostile images apart"
+else out=$j bad "--report lists the hostile images apart (exit $rc)"; fi
 run "$V" conform --backend toy --report "$T/ok.xml" corpus/conformance/overwrite.trace
 if [ "$rc" -eq 2 ] && [ -z "$out" ] && has "--report $T/ok.xml: not a directory" "$err"; then
     ok "--report on a file is refused before the run"
