@@ -1,13 +1,17 @@
 /*
- * harness/cli.c - option scanning, strict number parsing and messages for
- * vdcc's subcommands.  Contract: cli.h.  No state beyond the caller's
+ * harness/cli.c - option scanning, strict number and size parsing, output
+ * checks and messages for vdcc's subcommands.  Contract: cli.h.  No state beyond the caller's
  * vdc_optstate; nothing here allocates.
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void vdc_opt_init(vdc_optstate *st, const char *cmd, int argc, char **argv)
 {
@@ -195,6 +199,88 @@ bool vdc_parse_seconds(const char *cmd, const char *what, const char *s, uint64_
         return false;
     }
     *out_ms = v;
+    return true;
+}
+
+/* "1.5 GiB"-style text of a byte count, for range messages: exact when
+ * it is a whole number of the largest unit that divides it. */
+static void size_text(uint64_t v, char *buf, size_t cb)
+{
+    static const char units[] = "KMGT";
+    int u = -1;
+    while (u < 3 && v != 0 && v % 1024 == 0) {
+        v /= 1024;
+        u++;
+    }
+    if (u < 0)
+        snprintf(buf, cb, "%llu", (unsigned long long)v);
+    else
+        snprintf(buf, cb, "%llu%c", (unsigned long long)v, units[u]);
+}
+
+bool vdc_parse_size(const char *cmd, const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    const char *end;
+    char lo[32], hi[32];
+    size_text(min, lo, sizeof lo);
+    size_text(max, hi, sizeof hi);
+    if (s == NULL || !scan_digits(s, &v, &end)) {
+        vdc_usage_error(cmd, "%s: '%s' is not a size (e.g. 512, 64K, 8G; %s..%s)", what, s != NULL ? s : "", lo, hi);
+        return false;
+    }
+    unsigned shift = 0;
+    const char *p = strchr("KkMmGgTt", *end != '\0' ? *end : '!');
+    if (p != NULL) {
+        shift = 10u * (unsigned)((p - "KkMmGgTt") / 2 + 1);
+        end++;
+        if (*end == 'i' && end[1] == 'B')
+            end += 2;
+    }
+    if (*end == 'B' && shift != 0)
+        end++;
+    if (*end != '\0') {
+        vdc_usage_error(cmd, "%s: '%s' is not a size (e.g. 512, 64K, 8G; %s..%s)", what, s, lo, hi);
+        return false;
+    }
+    if ((shift != 0 && v > (UINT64_MAX >> shift)) || (v << shift) < min || (v << shift) > max) {
+        vdc_usage_error(cmd, "%s: %s is out of range (%s..%s)", what, s, lo, hi);
+        return false;
+    }
+    *out = v << shift;
+    return true;
+}
+
+bool vdc_check_output(const char *cmd, const char *option, const char *path, bool dir)
+{
+    if (path == NULL)
+        return true;
+    if (path[0] == '\0') {
+        vdc_usage_error(cmd, "%s: an empty path", option);
+        return false;
+    }
+    if (dir) {
+        struct stat st;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            vdc_error(cmd, "%s %s: cannot create it: %s", option, path, strerror(errno));
+            return false;
+        }
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            vdc_error(cmd, "%s %s: not a directory", option, path);
+            return false;
+        }
+        if (access(path, W_OK | X_OK) != 0) {
+            vdc_error(cmd, "%s %s: %s", option, path, strerror(errno));
+            return false;
+        }
+        return true;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        vdc_error(cmd, "%s %s: cannot write it: %s", option, path, strerror(errno));
+        return false;
+    }
+    close(fd);
     return true;
 }
 

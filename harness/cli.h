@@ -65,6 +65,20 @@ bool vdc_parse_uint(const char *cmd, const char *what, const char *s, uint64_t m
 bool vdc_parse_seconds(const char *cmd, const char *what, const char *s, uint64_t min_ms, uint64_t max_ms,
                        uint64_t *out_ms);
 
+/* A size in bytes: decimal digits, optionally followed by one suffix K, M,
+ * G or T (binary: 1024, 1024^2, ...; lower case too, an optional trailing
+ * 'B' or 'iB' allowed), in [min, max].  Same strictness as vdc_parse_uint;
+ * the message names what (the option as typed) and the accepted range. */
+bool vdc_parse_size(const char *cmd, const char *what, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Checks, before a command runs anything, that an output it was asked for
+ * can be written: a file (dir false) is opened for writing without being
+ * truncated (created when missing), a directory (dir true) is created when
+ * missing (one level) and must be writable.  path NULL: nothing asked,
+ * true.  On failure prints "vdcc CMD: OPTION PATH: reason" and returns
+ * false. */
+bool vdc_check_output(const char *cmd, const char *option, const char *path, bool dir);
+
 /* Quotes s for a POSIX shell when it needs it (else copies it) into
  * buf[0..cb); truncates safely. */
 void vdc_shell_quote(const char *s, char *buf, size_t cb);

@@ -1,8 +1,13 @@
 /*
  * harness/cmd_conform.c - `vdcc conform`: the isolated conformance run.
- * Collects the traces (directories are scanned for *.trace, sorted), loads
- * and lints the backend, runs every trace in its own child (runner.h) and
- * prints TAP 14 in trace order, optionally JUnit XML (report.h).
+ * Collects the traces (collect.h: directories are scanned for *.trace,
+ * sorted), loads and lints the backend, runs every trace in its own child
+ * (runner.h) and prints TAP 14 (or 13: --tap 13) in trace order,
+ * optionally JUnit XML (report.h) and an HTML page with its JSON
+ * (--report DIR, report_page.h).  --junit and --report are checked before
+ * anything runs; once they are, every later way the run can end (a missing
+ * path, no traces, a backend that does not load or that lint refuses)
+ * still writes TAP and JUnit saying so, as one failed test point.
  *
  * Beyond the replay (reliability/conform_hooks.h):
  *   - every trace whose replay passed gets, in the same child, a bounded
@@ -25,12 +30,13 @@
  *     without PATHs.  A failure reruns alone with `vdcc conform --hostile N`.
  *
  * Exit statuses: 0 no test point failed, 1 some failed (FAIL, CRASH,
- * TIMEOUT, ERROR) or lint refused the backend, 2 usage error, no traces,
- * an unloadable backend or an unwritable JUnit file, 128 + N when signal N
+ * TIMEOUT, ERROR) or lint refused the backend, 2 usage error or unusable
+ * input: a missing path, no traces, a trace that does not parse (the rest
+ * still run), an unloadable backend, an unwritable JUnit file or report
+ * directory; 128 + N when signal N
  * (INT, TERM, HUP, PIPE) stopped the run (children killed, directories
  * removed).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,16 +46,18 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "collect.h"
 #include "commands.h"
 #include "host/status.h"
 #include "reliability/conform_hooks.h"
 #include "report.h"
+#include "report_page.h"
 #include "runner.h"
+#include "trace/trace.h"
 
 #define DEFAULT_CORPUS     "corpus/conformance"
 #define DEFAULT_TIMEOUT_MS 10000u
 #define DEFAULT_MEM_MB     2048u
-#define MAX_TRACES         1000000u
 /* Hostile images judged per child (runner.h: each keeps its own verdict;
  * a fork costs ~0.2 s under MSan, a case ~3 ms). */
 #define HOSTILE_BATCH      32u
@@ -58,8 +66,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: vdcc conform [--backend SPEC] [--name NAME] [--timeout S] [--jobs N]\n"
-            "                    [--junit FILE] [--mem-limit MB] [--no-crash] [--no-faults]\n"
-            "                    [--no-hostile] [--hostile LIST] [PATH...]\n"
+            "                    [--junit FILE] [--report DIR] [--tap 13|14] [--mem-limit MB]\n"
+            "                    [--no-crash] [--no-faults] [--no-hostile] [--hostile LIST]\n"
+            "                    [PATH...]\n"
             "\n"
             "Runs conformance traces against a cache backend, each in its own process,\n"
             "and reports TAP version 14 on stdout.  PATH is a trace or a directory whose\n"
@@ -79,9 +88,13 @@ static void usage(FILE *f)
             "each (several per process, each judged as if alone); other backends get\n"
             "one skipped point instead.\n"
             "Quality warnings (SHOULD clauses) are counted, never failures.  The last\n"
-            "line is 'N passed, N failed' (', N skipped' when any).  The backend is linted\n"
-            "first and refused when lint finds errors.\n"
-            "Exit status: 0 nothing failed, 1 something failed, 2 usage error.\n"
+            "line is 'N passed, N failed' (', N skipped' when any; a TAP comment with\n"
+            "--tap 13).  The backend is linted first and refused when lint finds errors.\n"
+            "A refused or unloadable backend, a missing PATH or no traces still give TAP\n"
+            "and JUnit, as one failed test point saying why.\n"
+            "Exit status: 0 nothing failed, 1 something failed or lint refused the\n"
+            "backend, 2 usage error or unusable input (a missing PATH, a trace that does\n"
+            "not parse, a backend that does not load, an unwritable FILE or DIR).\n"
             "\n"
             "Options:\n"
             "  --backend SPEC   the backend under test (default: ref)\n"
@@ -91,7 +104,13 @@ static void usage(FILE *f)
             "                   but are killed when they make no progress for S seconds\n"
             "                   or run for 30 S in all\n"
             "  --jobs N         test points run at once (default 1, at most 256)\n"
-            "  --junit FILE     also write JUnit XML to FILE\n"
+            "  --junit FILE     also write JUnit XML to FILE (checked before the run;\n"
+            "                   quality warnings are in each test case's system-out)\n"
+            "  --report DIR     also write DIR/index.html and DIR/report.json: the\n"
+            "                   verdict per clause, trace and hostile image, the\n"
+            "                   warnings by clause, the backend and vdcc versions\n"
+            "  --tap 13|14      the TAP version (default 14); 13 with YAMLish that\n"
+            "                   older consumers (Test::Harness 3.44's prove) read\n"
             "  --mem-limit MB   address-space limit per trace (default %u; 0: none)%s\n"
             "  --no-crash       no crash sweep after the traces\n"
             "  --no-faults      no fault sweep after the traces\n"
@@ -105,89 +124,6 @@ static void usage(FILE *f)
                                   "                   shadow memory needs more address space than any limit)"
                                 : "",
             vdc_backend_help);
-}
-
-/* ---- trace collection ---------------------------------------------------- */
-
-typedef struct list {
-    char   **v;
-    unsigned n, cap;
-} list;
-
-static bool list_add(list *l, const char *s, size_t len)
-{
-    if (l->n == MAX_TRACES)
-        return false;
-    if (l->n == l->cap) {
-        unsigned cap = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, (size_t)cap * sizeof *v);
-        if (v == NULL)
-            return false;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n] = strndup(s, len);
-    if (l->v[l->n] == NULL)
-        return false;
-    l->n++;
-    return true;
-}
-
-static void list_free(list *l)
-{
-    for (unsigned i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool has_suffix(const char *s, const char *suf)
-{
-    size_t ls = strlen(s), lf = strlen(suf);
-    return ls > lf && strcmp(s + ls - lf, suf) == 0;
-}
-
-/* Adds path, or the sorted *.trace files of a directory. */
-static bool collect(list *l, const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        vdc_error("conform", "%s: %s", path, strerror(errno));
-        return false;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        if (list_add(l, path, strlen(path)))
-            return true;
-        vdc_error("conform", "too many traces or out of memory");
-        return false;
-    }
-    DIR *d = opendir(path);
-    if (d == NULL) {
-        vdc_error("conform", "%s: %s", path, strerror(errno));
-        return false;
-    }
-    unsigned first = l->n;
-    bool ok = true;
-    size_t plen = strlen(path);
-    while (plen > 1 && path[plen - 1] == '/')
-        plen--;
-    for (struct dirent *e; ok && (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".trace"))
-            continue;
-        char full[4096];
-        int n = snprintf(full, sizeof full, "%.*s/%s", (int)plen, path, e->d_name);
-        ok = n > 0 && (size_t)n < sizeof full && list_add(l, full, (size_t)n);
-        if (!ok)
-            vdc_error("conform", "%s: path too long, too many traces or out of memory", path);
-    }
-    closedir(d);
-    if (ok && l->n > first)
-        qsort(l->v + first, l->n - first, sizeof *l->v, cmp_str);
-    return ok;
 }
 
 /* ---- --hostile LIST ------------------------------------------------------ */
@@ -266,6 +202,8 @@ typedef struct run_ctx {
     unsigned         passed, failed, skipped, warnings;
     uint64_t         crash_states, fault_points;
     unsigned         swept, unswept; /* traces whose sweeps ran / were left out */
+    unsigned         unreadable;  /* traces that did not parse */
+    vdc_tap          tap;
 } run_ctx;
 
 /* "PROG CMD --backend SPEC [--name NAME] MIDDLE [LAST]", each part quoted
@@ -316,6 +254,10 @@ static void count_result(run_ctx *c, unsigned i, const vdc_run_result *r)
     default: c->failed++; break;
     }
     c->warnings += r->warnings;
+    /* The runner parses in the parent: an ERROR before any call is a trace
+     * that could not be read or parsed. */
+    if (i < c->ntraces && r->verdict == VDC_V_ERROR && r->calls == 0 && r->phase[0] == '\0')
+        c->unreadable++;
     if (i < c->ntraces && (r->verdict == VDC_V_PASS || r->phase[0] != '\0')) {
         c->crash_states += r->count[VDC_CC_CRASH_STATES];
         c->fault_points += r->count[VDC_CC_FAULT_POINTS];
@@ -331,7 +273,7 @@ static void print_ready(run_ctx *c)
     while (c->printed < c->npoints && c->results[c->printed] != NULL) {
         unsigned k = c->printed++;
         vdc_report_item it = { c->names[k], c->results[k], c->reruns[k] };
-        vdc_tap_item(stdout, k + 1, &it);
+        vdc_tap_item(&c->tap, k + 1, &it);
     }
     fflush(stdout);
 }
@@ -370,8 +312,8 @@ static void print_warnings(const run_ctx *c)
 }
 
 typedef struct conform_args {
-    const char *spec, *name, *junit;
-    uint64_t    timeout_ms, jobs, mem_mb;
+    const char *spec, *name, *junit, *report;
+    uint64_t    timeout_ms, jobs, mem_mb, tap;
     bool        no_crash, no_faults, no_hostile;
     bool        hostile_given;  /* --hostile LIST */
     bool        hostile_on;     /* the hostile images are part of this run */
@@ -420,37 +362,92 @@ static void print_summary(const run_ctx *c, const conform_args *a, bool vci)
         printf("# hostile VCI images: %u judged\n", c->npoints - c->ntraces);
 }
 
-static int write_junit(const run_ctx *c, const conform_args *a)
+/* The reports of the run's items[0..n): JUnit and the --report page.
+ * be NULL: the backend never loaded. */
+static int write_reports(const conform_args *a, const VDCACHEBACKEND *be, unsigned ntraces,
+                         const vdc_report_item *items, unsigned n)
 {
-    vdc_report_item *items = calloc(c->npoints, sizeof *items);
+    char suite[1200], caps[256] = "", version[16] = "";
+    snprintf(suite, sizeof suite, "vdcc conform %s", a->spec);
+    if (be != NULL) {
+        vdc_caps_text(be->uBackendCaps, caps, sizeof caps);
+        snprintf(version, sizeof version, "0x%08x", (unsigned)be->u32Version);
+    }
+    const vdc_report_prop props[] = {
+        { "backend", a->spec },
+        { "backend.name", be != NULL && be->pszBackendName != NULL ? be->pszBackendName : "" },
+        { "backend.capabilities", caps },
+        { "backend.interface_version", version },
+        { "vdcc.version", vdc_version_string() },
+    };
+    int ex = VDCC_EXIT_OK;
+    if (a->junit != NULL && vdc_junit_write(a->junit, suite, props, sizeof props / sizeof props[0], items, n) != 0) {
+        vdc_error("conform", "--junit %s: cannot write it: %s", a->junit, strerror(errno));
+        ex = VDCC_EXIT_USAGE;
+    }
+    if (a->report != NULL && be != NULL) {
+        vdc_page_info pi = { a->spec, be->pszBackendName != NULL ? be->pszBackendName : "", be->uBackendCaps,
+                             be->u32Version, ntraces };
+        if (vdc_report_page_write(a->report, &pi, items, n) != 0) {
+            vdc_error("conform", "--report %s: cannot write the report: %s", a->report, strerror(errno));
+            ex = VDCC_EXIT_USAGE;
+        }
+    }
+    return ex;
+}
+
+static int write_run_reports(const run_ctx *c, const conform_args *a, const VDCACHEBACKEND *be)
+{
+    vdc_report_item *items = calloc(c->npoints ? c->npoints : 1, sizeof *items);
     if (items == NULL) {
         vdc_error("conform", "out of memory");
         return VDCC_EXIT_USAGE;
     }
     for (unsigned i = 0; i < c->npoints; i++)
         items[i] = (vdc_report_item){ c->names[i], c->results[i], c->reruns[i] };
-    char suite[1200];
-    snprintf(suite, sizeof suite, "vdcc conform %s", a->spec);
-    int ex = VDCC_EXIT_OK;
-    if (vdc_junit_write(a->junit, suite, items, c->npoints) != 0) {
-        vdc_error("conform", "cannot write %s: %s", a->junit, strerror(errno));
-        ex = VDCC_EXIT_USAGE;
-    }
+    int ex = write_reports(a, be, c->ntraces, items, c->npoints);
     free(items);
     return ex;
 }
 
-static int conform_run(const char *prog, const conform_args *a, list *traces)
+/*
+ * The run ended before any test point (why: the reason, already printed
+ * on stderr): TAP and JUnit still say so, as one failed point named what.
+ * Returns ex, or VDCC_EXIT_USAGE when the JUnit file cannot be written.
+ */
+static int refuse_run(const conform_args *a, const char *what, const char *why, int ex)
+{
+    vdc_tap tap = { stdout, (unsigned)a->tap };
+    vdc_run_result r;
+    memset(&r, 0, sizeof r);
+    r.verdict = VDC_V_ERROR;
+    r.exit_status = -1;
+    snprintf(r.message, sizeof r.message, "%s", why);
+    vdc_report_item it = { what, &r, NULL };
+    vdc_tap_begin(&tap, 1);
+    vdc_tap_item(&tap, 1, &it);
+    vdc_tap_summary(&tap, 0, 1, 0);
+    fflush(stdout);
+    if (a->junit != NULL && write_reports(a, NULL, 0, &it, 1) != VDCC_EXIT_OK)
+        return VDCC_EXIT_USAGE;
+    return ex;
+}
+
+static int conform_run(const char *prog, const conform_args *a, vdc_trace_list *traces)
 {
     vdc_backend b;
     vdc_hostile_set hs = { 0 };
     vdc_run_result skip_point;
-    int ex = vdc_cmd_open_backend("conform", a->spec, a->name, &b);
-    if (ex != VDCC_EXIT_OK)
-        return ex;
+    char why[4096], what[1100];
+    int ex = vdc_cmd_open_backend_why("conform", a->spec, a->name, &b, why, sizeof why);
+    if (ex != VDCC_EXIT_OK) {
+        snprintf(what, sizeof what, "backend %s", a->spec);
+        return refuse_run(a, what, why, ex);
+    }
     bool vci = vdc_conform_is_vci(b.be);
     bool hostile_skipped = a->hostile_on && !vci;
-    run_ctx c = { .prog = prog, .spec = a->spec, .name = a->name, .ntraces = traces->n, .hostile = &hs };
+    run_ctx c = { .prog = prog, .spec = a->spec, .name = a->name, .ntraces = traces->n, .hostile = &hs,
+                  .tap = { stdout, (unsigned)a->tap } };
     if (a->hostile_on && vci && (ex = load_hostile(a, &hs)) != VDCC_EXIT_OK)
         goto out_free;
     c.npoints = traces->n + hs.n + (hostile_skipped ? 1 : 0);
@@ -481,7 +478,7 @@ static int conform_run(const char *prog, const conform_args *a, list *traces)
         c.results[traces->n] = &skip_point;
         count_result(&c, traces->n, &skip_point);
     }
-    vdc_tap_begin(stdout, c.npoints);
+    vdc_tap_begin(&c.tap, c.npoints);
     printf("# vdcc conform: backend %s (%s), %u trace(s), timeout %llu.%03llu s, %llu job(s)%s\n", a->spec,
            b.be->pszBackendName, traces->n, (unsigned long long)(a->timeout_ms / 1000),
            (unsigned long long)(a->timeout_ms % 1000), (unsigned long long)a->jobs,
@@ -514,13 +511,12 @@ static int conform_run(const char *prog, const conform_args *a, list *traces)
     }
     print_warnings(&c);
     print_summary(&c, a, vci);
-    ex = c.failed ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
-    if (a->junit != NULL && write_junit(&c, a) != VDCC_EXIT_OK)
+    ex = c.unreadable ? VDCC_EXIT_USAGE : c.failed ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
+    if (c.unreadable)
+        vdc_error("conform", "%u trace(s) could not be read or parsed (their test points say why)", c.unreadable);
+    if (write_run_reports(&c, a, b.be) != VDCC_EXIT_OK)
         ex = VDCC_EXIT_USAGE;
-    printf("%u passed, %u failed", c.passed, c.failed);
-    if (c.skipped)
-        printf(", %u skipped", c.skipped);
-    printf("\n");
+    vdc_tap_summary(&c.tap, c.passed, c.failed, c.skipped);
     goto out_free;
 out_nomem:
     vdc_error("conform", "out of memory");
@@ -545,7 +541,7 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
 {
     enum {
         O_BACKEND = 1, O_NAME, O_TIMEOUT, O_JOBS, O_JUNIT, O_MEM, O_NO_CRASH, O_NO_FAULTS, O_NO_HOSTILE, O_HOSTILE,
-        O_HELP
+        O_REPORT, O_TAP, O_HELP
     };
     static const vdc_opt opts[] = {
         { O_BACKEND, "backend", 0, true },        { O_NAME, "name", 0, true },
@@ -553,10 +549,12 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
         { O_JUNIT, "junit", 0, true },            { O_MEM, "mem-limit", 0, true },
         { O_NO_CRASH, "no-crash", 0, false },     { O_NO_FAULTS, "no-faults", 0, false },
         { O_NO_HOSTILE, "no-hostile", 0, false }, { O_HOSTILE, "hostile", 0, true },
+        { O_REPORT, "report", 0, true },          { O_TAP, "tap", 0, true },
         { O_HELP, "help", 'h', false },           { 0 },
     };
-    conform_args a = { .spec = "ref", .timeout_ms = DEFAULT_TIMEOUT_MS, .jobs = 1, .mem_mb = DEFAULT_MEM_MB };
-    list traces = { 0 };
+    conform_args a = { .spec = "ref", .timeout_ms = DEFAULT_TIMEOUT_MS, .jobs = 1, .mem_mb = DEFAULT_MEM_MB, .tap = 14 };
+    vdc_trace_list traces = { 0 };
+    char err[4200];
     unsigned npaths = 0;
     int ex = VDCC_EXIT_USAGE;
     const char *val;
@@ -576,6 +574,11 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
                 return VDCC_EXIT_USAGE;
             break;
         case O_JUNIT: a.junit = val; break;
+        case O_REPORT: a.report = val; break;
+        case O_TAP:
+            if (!vdc_parse_uint("conform", "--tap", val, 13, 14, &a.tap))
+                return VDCC_EXIT_USAGE;
+            break;
         case O_MEM:
             if (!vdc_parse_uint("conform", "--mem-limit", val, 0, 1u << 24, &a.mem_mb))
                 return VDCC_EXIT_USAGE;
@@ -600,18 +603,30 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
     /* The default corpus is the traces of DEFAULT_CORPUS plus the hostile
      * images; PATHs replace it, --hostile asks for images explicitly. */
     a.hostile_on = a.hostile_given || (npaths == 0 && !a.no_hostile);
+    if (!vdc_check_output("conform", "--junit", a.junit, false) || !vdc_check_output("conform", "--report", a.report, true))
+        return VDCC_EXIT_USAGE;
+    /* From here on every way out reports through TAP and JUnit. */
     vdc_opt_init(&st, "conform", argc, argv);
-    for (int id; (id = vdc_opt_next(&st, opts, &val)) != VDC_OPT_END;)
-        if (id == VDC_OPT_OPERAND && !collect(&traces, val))
+    for (int id; (id = vdc_opt_next(&st, opts, &val)) != VDC_OPT_END;) {
+        if (id == VDC_OPT_OPERAND && !vdc_trace_list_add(&traces, val, err, sizeof err)) {
+            vdc_error("conform", "%s", err);
+            ex = refuse_run(&a, val, err, VDCC_EXIT_USAGE);
             goto out_free;
-    if (npaths == 0 && !a.hostile_given && !collect(&traces, DEFAULT_CORPUS))
+        }
+    }
+    if (npaths == 0 && !a.hostile_given && !vdc_trace_list_add(&traces, DEFAULT_CORPUS, err, sizeof err)) {
+        vdc_error("conform", "%s", err);
+        ex = refuse_run(&a, DEFAULT_CORPUS, err, VDCC_EXIT_USAGE);
         goto out_free;
+    }
     if (traces.n == 0 && !a.hostile_given) {
-        vdc_error("conform", "no traces found (directories are scanned for *.trace)");
+        snprintf(err, sizeof err, "no traces found (directories are scanned for *.trace)");
+        vdc_error("conform", "%s", err);
+        ex = refuse_run(&a, "traces", err, VDCC_EXIT_USAGE);
         goto out_free;
     }
     ex = conform_run(prog, &a, &traces);
 out_free:
-    list_free(&traces);
+    vdc_trace_list_free(&traces);
     return ex;
 }

@@ -5,6 +5,7 @@
  * errors, 2 usage error or a backend that cannot be loaded.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -22,11 +23,13 @@ const char vdc_backend_help[] =
     "hangs while loading is refused instead of taking vdcc down; the child\n"
     "gets VDCC_LOAD_TIMEOUT seconds (1-3600, default 10).\n";
 
-int vdc_cmd_open_backend(const char *cmd, const char *spec, const char *name, vdc_backend *out)
+int vdc_cmd_open_backend_why(const char *cmd, const char *spec, const char *name, vdc_backend *out, char *why,
+                             size_t cb_why)
 {
     char err[2048];
     if (vdc_backend_load(spec, name, out, err, sizeof err) < 0) {
         vdc_error(cmd, "%s", err);
+        snprintf(why, cb_why, "%s", err);
         return VDCC_EXIT_USAGE;
     }
     vdc_lint_report rep;
@@ -35,8 +38,25 @@ int vdc_cmd_open_backend(const char *cmd, const char *spec, const char *name, vd
         return VDCC_EXIT_OK;
     vdc_error(cmd, "backend %s fails lint with %u error(s); refusing to run it:", spec, rep.errors);
     vdc_lint(out->be, stderr, &rep);
+    /* The same findings again, for the reports. */
+    int n = snprintf(why, cb_why, "backend %s fails lint with %u error(s); refusing to run it:\n", spec, rep.errors);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f != NULL) {
+        vdc_lint(out->be, f, &rep);
+        if (fclose(f) == 0 && n > 0 && (size_t)n < cb_why)
+            snprintf(why + n, cb_why - (size_t)n, "%s", text);
+        free(text);
+    }
     vdc_backend_unload(out);
     return VDCC_EXIT_FAIL;
+}
+
+int vdc_cmd_open_backend(const char *cmd, const char *spec, const char *name, vdc_backend *out)
+{
+    char why[4096];
+    return vdc_cmd_open_backend_why(cmd, spec, name, out, why, sizeof why);
 }
 
 static void usage(FILE *f)

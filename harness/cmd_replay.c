@@ -1,9 +1,12 @@
 /*
  * harness/cmd_replay.c - `vdcc replay`: runs traces in this process, one
  * after the other, and prints vdc_replay's divergence report.  Contract:
- * commands.h and replay.h.  Exit statuses: 0 every trace passed (or was
- * skipped), 1 a trace failed or could not be run, 2 usage error or unusable
- * backend.  No fork: a crashing backend takes vdcc down (use conform).
+ * commands.h and replay.h.  TRACE operands may be directories (their
+ * *.trace files, sorted: collect.h), as for conform.  Exit statuses: 0
+ * every trace passed (or was skipped), 1 a trace failed or its replay
+ * could not run, 2 usage error, unusable backend, or a TRACE that is
+ * missing, unreadable or does not parse (the others still run).  No fork:
+ * a crashing backend takes vdcc down (use conform).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "collect.h"
 #include "commands.h"
 #include "host/status.h"
 #include "scratch.h"
@@ -21,14 +25,16 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vdcc replay [--backend SPEC] [--name NAME] [--strict] [--scratch DIR]\n"
-               "                   [--context N] TRACE...\n"
+               "                   [--context N] TRACE|DIR...\n"
                "\n"
                "Replays each TRACE against the backend in this process (no isolation:\n"
                "use 'vdcc conform' for backends that may crash or hang) and explains the\n"
                "first divergence of each: the call, expected versus actual, the calls that\n"
-               "led to it and the host's log.  The backend is linted first and refused\n"
-               "when lint finds errors.  Exits 0 when every trace passed or was skipped,\n"
-               "1 when one failed or could not be run, 2 on usage errors.\n"
+               "led to it and the host's log.  A DIR stands for its *.trace files, in name\n"
+               "order.  The backend is linted first and refused when lint finds errors.\n"
+               "Exits 0 when every trace passed or was skipped, 1 when one failed, 2 on\n"
+               "usage errors and unusable input (a backend that does not load, a TRACE\n"
+               "that is missing or does not parse; the other traces still run).\n"
                "\n"
                "Options:\n"
                "  --backend SPEC  the backend under test (default: ref)\n"
@@ -50,11 +56,10 @@ static const char *base_name(const char *p)
 }
 
 typedef struct replay_args {
-    const char  *spec, *name, *scratch;
-    bool         strict;
-    uint64_t     context;
-    const char **traces;
-    unsigned     ntraces;
+    const char    *spec, *name, *scratch;
+    bool           strict;
+    uint64_t       context;
+    vdc_trace_list traces;
 } replay_args;
 
 static int replay_all(const replay_args *a)
@@ -64,15 +69,16 @@ static int replay_all(const replay_args *a)
     if (ex != VDCC_EXIT_OK)
         return ex;
 
-    unsigned passed = 0, failed = 0, skipped = 0;
-    for (unsigned i = 0; i < a->ntraces; i++) {
-        const char *path = a->traces[i];
+    unsigned passed = 0, failed = 0, skipped = 0, unreadable = 0;
+    for (unsigned i = 0; i < a->traces.n; i++) {
+        const char *path = a->traces.v[i];
         char err[1024], dir[4096];
         vdc_trace *t = NULL;
         int rc = vdc_trace_load(path, &t, err, sizeof err);
         if (rc < 0) {
             printf("ERROR %s: %s\n", path, err[0] ? err : vdc_status_name(rc));
             failed++;
+            unreadable++;
             continue;
         }
         rc = vdc_scratch_make(a->scratch, a->scratch != NULL ? base_name(path) : "vdcc-replay", dir, sizeof dir);
@@ -121,6 +127,10 @@ static int replay_all(const replay_args *a)
     if (skipped)
         printf(", %u skipped", skipped);
     printf("\n");
+    if (unreadable != 0) {
+        vdc_error("replay", "%u trace(s) could not be read or parsed", unreadable);
+        return VDCC_EXIT_USAGE;
+    }
     return failed ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
 }
 
@@ -135,12 +145,9 @@ int vdc_cmd_replay(const char *prog, int argc, char **argv)
     };
     replay_args a = { .spec = "ref" };
     const char *val;
+    char err[4200];
     int ex = VDCC_EXIT_USAGE;
-    a.traces = calloc(argc > 0 ? (size_t)argc : 1, sizeof *a.traces);
-    if (a.traces == NULL) {
-        vdc_error("replay", "out of memory");
-        return VDCC_EXIT_USAGE;
-    }
+    unsigned noperands = 0;
     vdc_optstate st;
     vdc_opt_init(&st, "replay", argc, argv);
     for (int id; (id = vdc_opt_next(&st, opts, &val)) != VDC_OPT_END;) {
@@ -154,12 +161,22 @@ int vdc_cmd_replay(const char *prog, int argc, char **argv)
                 goto out_free;
             break;
         case O_HELP: usage(stdout); ex = VDCC_EXIT_OK; goto out_free;
-        case VDC_OPT_OPERAND: a.traces[a.ntraces++] = val; break;
+        case VDC_OPT_OPERAND:
+            noperands++;
+            if (!vdc_trace_list_add(&a.traces, val, err, sizeof err)) {
+                vdc_error("replay", "%s", err);
+                goto out_free;
+            }
+            break;
         default: goto out_free;
         }
     }
-    if (a.ntraces == 0) {
+    if (noperands == 0) {
         vdc_usage_error("replay", "no TRACE given");
+        goto out_free;
+    }
+    if (a.traces.n == 0) {
+        vdc_error("replay", "no traces found (directories are scanned for *.trace)");
         goto out_free;
     }
     if (a.scratch != NULL && mkdir(a.scratch, 0777) != 0 && errno != EEXIST) {
@@ -168,6 +185,6 @@ int vdc_cmd_replay(const char *prog, int argc, char **argv)
     }
     ex = replay_all(&a);
 out_free:
-    free(a.traces);
+    vdc_trace_list_free(&a.traces);
     return ex;
 }

@@ -1,5 +1,8 @@
 /*
- * harness/collect.h - calling a plugin's entry point the way VD does.
+ * harness/collect.h - what vdcc collects before it runs: the cache backends
+ * a plugin registers, and the trace files named on a command line.
+ *
+ * Plugins: calling a plugin's entry point the way VD does.
  *
  * vdc_plugin_collect_run calls a plugin's VDPluginLoad with a
  * VDBACKENDREGISTER (version VD_BACKENDREG_CB_VERSION) whose pvUser is *c.
@@ -29,5 +32,25 @@ typedef struct vdc_plugin_collect {
 
 /* Returns VDPluginLoad's status; *c is reset first. */
 int vdc_plugin_collect_run(PFNVDPLUGINLOAD pfnLoad, vdc_plugin_collect *c);
+
+/*
+ * Traces: every command that takes TRACE operands (conform, replay) takes
+ * directories too, through vdc_trace_list_add: a file is taken as it is, a
+ * directory contributes its *.trace files (not starting with '.'), sorted
+ * by name.  At most VDC_TRACE_LIST_MAX paths.
+ */
+#define VDC_TRACE_LIST_MAX 1000000u
+
+typedef struct vdc_trace_list {
+    char   **v;
+    unsigned n, cap;
+} vdc_trace_list;
+
+/* Adds path (or its directory's traces) to l.  On failure writes
+ * "PATH: reason" (missing, an unreadable directory, a directory without
+ * traces, a path too long, too many traces, out of memory) into err[0..cb)
+ * and returns false. */
+bool vdc_trace_list_add(vdc_trace_list *l, const char *path, char *err, size_t cb);
+void vdc_trace_list_free(vdc_trace_list *l);
 
 #endif /* VDCC_HARNESS_COLLECT_H */

@@ -29,5 +29,9 @@ extern const char vdc_backend_help[];
  * (VDCC_EXIT_OK) *out holds the backend; unload it with vdc_backend_unload.
  */
 int vdc_cmd_open_backend(const char *cmd, const char *spec, const char *name, vdc_backend *out);
+/* The same, and on failure why[0..cb_why) holds the reason (the load error,
+ * or lint's findings) for the reports. */
+int vdc_cmd_open_backend_why(const char *cmd, const char *spec, const char *name, vdc_backend *out, char *why,
+                             size_t cb_why);
 
 #endif /* VDCC_HARNESS_COMMANDS_H */

@@ -1,6 +1,7 @@
 /*
- * harness/report.c - TAP 14 with YAML diagnostics, and JUnit XML.  Contract:
- * report.h.  No status codes; vdc_junit_write returns 0 / -1 with errno.
+ * harness/report.c - TAP 14 (or 13) with YAML diagnostics, and JUnit XML.
+ * Contract: report.h.  No status codes; vdc_junit_write returns 0 / -1
+ * with errno.
  */
 #include "report.h"
 
@@ -38,10 +39,12 @@ static void yaml_quoted(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* key: value, as a block scalar when it has several lines. */
-static void yaml_text(FILE *f, const char *key, const char *s)
+/* key: value, as a block scalar when it has several lines (TAP 14; TAP
+ * 13's YAMLish readers only get quoted scalars). */
+static void yaml_text(const vdc_tap *t, const char *key, const char *s)
 {
-    if (strchr(s, '\n') == NULL) {
+    FILE *f = t->f;
+    if (strchr(s, '\n') == NULL || t->version == 13) {
         fprintf(f, "  %s: ", key);
         yaml_quoted(f, s);
         fputc('\n', f);
@@ -62,13 +65,79 @@ static void yaml_text(FILE *f, const char *key, const char *s)
     fputc('\n', f);
 }
 
-void vdc_tap_begin(FILE *f, unsigned ntests)
+void vdc_tap_begin(const vdc_tap *t, unsigned ntests)
 {
-    fprintf(f, "TAP version 14\n1..%u\n", ntests);
+    fprintf(t->f, "TAP version %u\n1..%u\n", t->version == 13 ? 13u : 14u, ntests);
 }
 
-void vdc_tap_item(FILE *f, unsigned num, const vdc_report_item *it)
+void vdc_tap_summary(const vdc_tap *t, unsigned passed, unsigned failed, unsigned skipped)
 {
+    fprintf(t->f, "%s%u passed, %u failed", t->version == 13 ? "# " : "", passed, failed);
+    if (skipped)
+        fprintf(t->f, ", %u skipped", skipped);
+    fputc('\n', t->f);
+}
+
+static bool is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Length of a clause name ("READ-7") at line[i], 0 when there is none. */
+static size_t clause_at(const char *line, size_t i, size_t len)
+{
+    if (i > 0 && (is_upper(line[i - 1]) || is_digit(line[i - 1]) || line[i - 1] == '-'))
+        return 0;
+    size_t j = i;
+    while (j < len && is_upper(line[j]))
+        j++;
+    if (j - i < 2 || j >= len || line[j] != '-')
+        return 0;
+    size_t d = ++j;
+    while (j < len && is_digit(line[j]))
+        j++;
+    if (j == d || (j < len && (is_upper(line[j]) || (line[j] >= 'a' && line[j] <= 'z') || line[j] == '-')))
+        return 0;
+    return j - i;
+}
+
+void vdc_warning_clauses(const char *text, char *buf, size_t cb)
+{
+    size_t n = 0;
+    if (cb == 0)
+        return;
+    buf[0] = '\0';
+    for (const char *line = text; line != NULL && *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
+        for (size_t i = 0; strncmp(line, "warning", 7) == 0 && i < len; i++) {
+            size_t k = clause_at(line, i, len);
+            if (k == 0 || k >= 32)
+                continue;
+            char tok[34];
+            snprintf(tok, sizeof tok, ",%.*s,", (int)k, line + i);
+            /* Once each: compare ",NAME," against ",LIST," without spaces. */
+            char have[512];
+            snprintf(have, sizeof have, ",%s,", buf);
+            for (char *q = have; *q; q++)
+                if (*q == ' ')
+                    memmove(q, q + 1, strlen(q));
+            if (strstr(have, tok) == NULL && n + k + 3 < cb)
+                n += (size_t)snprintf(buf + n, cb - n, "%s%.*s", n ? ", " : "", (int)k, line + i);
+            i += k - 1;
+        }
+        line = end != NULL ? end + 1 : NULL;
+    }
+}
+
+void vdc_tap_item(const vdc_tap *t, unsigned num, const vdc_report_item *it)
+{
+    FILE *f = t->f;
     const vdc_run_result *r = it->r;
     bool ok = r->verdict == VDC_V_PASS || r->verdict == VDC_V_SKIP;
     fprintf(f, "%sok %u - ", ok ? "" : "not ", num);
@@ -86,9 +155,9 @@ void vdc_tap_item(FILE *f, unsigned num, const vdc_report_item *it)
     fputs("  ---\n", f);
     fprintf(f, "  outcome: %s\n", vdc_verdict_name(r->verdict));
     if (r->verdict != VDC_V_PASS && r->phase[0] != '\0')
-        yaml_text(f, "phase", r->phase);
+        yaml_text(t, "phase", r->phase);
     if (r->verdict != VDC_V_PASS && r->clause[0] != '\0')
-        yaml_text(f, "clause", r->clause);
+        yaml_text(t, "clause", r->clause);
     if (r->verdict == VDC_V_CRASH) {
         const char *abbrev = sigabbrev_np(r->signal);
         fprintf(f, "  signal: %s%s\n", abbrev != NULL ? "SIG" : "", abbrev != NULL ? abbrev : "unknown");
@@ -98,25 +167,29 @@ void vdc_tap_item(FILE *f, unsigned num, const vdc_report_item *it)
     if (r->line != 0)
         fprintf(f, "  line: %u\n", r->line);
     if (r->record[0] != '\0')
-        yaml_text(f, "record", r->record);
-    if (r->warnings != 0)
+        yaml_text(t, "record", r->record);
+    if (r->warnings != 0) {
+        char clauses[256];
         fprintf(f, "  warnings: %u\n", r->warnings);
+        vdc_warning_clauses(r->message, clauses, sizeof clauses);
+        if (clauses[0] != '\0')
+            yaml_text(t, "clauses", clauses);
+    }
     if (r->misuse != 0)
         fprintf(f, "  misuse: %llu\n", (unsigned long long)r->misuse);
     if (r->message[0] != '\0')
-        yaml_text(f, "message", r->message);
+        yaml_text(t, "message", r->message);
     if (r->verdict != VDC_V_PASS && it->rerun != NULL)
-        yaml_text(f, "rerun", it->rerun);
+        yaml_text(t, "rerun", it->rerun);
     if (r->sanitizer[0] != '\0')
-        yaml_text(f, "sanitizer", r->sanitizer);
+        yaml_text(t, "sanitizer", r->sanitizer);
     fprintf(f, "  seconds: %.3f\n", r->seconds);
     fputs("  ...\n", f);
 }
 
 /* ---- XML ------------------------------------------------------------------ */
 
-/* Length of a valid UTF-8 sequence at p (2..4), or 0. */
-static size_t utf8_len(const unsigned char *p)
+size_t vdc_utf8_len(const unsigned char *p)
 {
     size_t n;
     unsigned min;
@@ -153,7 +226,7 @@ void vdc_xml_escape(FILE *f, const char *s)
         case '\t': fputs("&#9;", f); break;
         default:
             if (*p >= 0x80) {
-                size_t n = utf8_len(p);
+                size_t n = vdc_utf8_len(p);
                 if (n == 0) {
                     fputc('?', f);
                 } else {
@@ -171,7 +244,21 @@ void vdc_xml_escape(FILE *f, const char *s)
     }
 }
 
-int vdc_junit_write(const char *path, const char *suite, const vdc_report_item *items, unsigned n)
+/* <system-out> of a test point with quality warnings: their count and
+ * clauses, then the text that explains them. */
+static void junit_warnings(FILE *f, const vdc_run_result *r)
+{
+    char clauses[256];
+    vdc_warning_clauses(r->message, clauses, sizeof clauses);
+    fprintf(f, "      <system-out>quality warnings: %u (clauses: ", r->warnings);
+    vdc_xml_escape(f, clauses[0] != '\0' ? clauses : "not named");
+    fputs(")&#10;", f);
+    vdc_xml_escape(f, r->message);
+    fputs("</system-out>\n", f);
+}
+
+int vdc_junit_write(const char *path, const char *suite, const vdc_report_prop *props, unsigned nprops,
+                    const vdc_report_item *items, unsigned n)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL)
@@ -193,12 +280,23 @@ int vdc_junit_write(const char *path, const char *suite, const vdc_report_item *
     vdc_xml_escape(f, suite);
     fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\">\n", n, failures, errors,
             skipped, total);
+    if (nprops > 0) {
+        fputs("    <properties>\n", f);
+        for (unsigned i = 0; i < nprops; i++) {
+            fputs("      <property name=\"", f);
+            vdc_xml_escape(f, props[i].name);
+            fputs("\" value=\"", f);
+            vdc_xml_escape(f, props[i].value);
+            fputs("\"/>\n", f);
+        }
+        fputs("    </properties>\n", f);
+    }
     for (unsigned i = 0; i < n; i++) {
         const vdc_run_result *r = items[i].r;
         fputs("    <testcase classname=\"vdcc.conform\" name=\"", f);
         vdc_xml_escape(f, items[i].name);
         fprintf(f, "\" time=\"%.3f\"", r->seconds);
-        if (r->verdict == VDC_V_PASS) {
+        if (r->verdict == VDC_V_PASS && r->warnings == 0) {
             fputs("/>\n", f);
             continue;
         }
@@ -207,7 +305,7 @@ int vdc_junit_write(const char *path, const char *suite, const vdc_report_item *
             fputs("      <skipped message=\"", f);
             vdc_xml_escape(f, r->message);
             fputs("\"/>\n", f);
-        } else {
+        } else if (r->verdict != VDC_V_PASS) {
             const char *tag = r->verdict == VDC_V_ERROR ? "error" : "failure";
             fprintf(f, "      <%s type=\"%s\" message=\"", tag, vdc_verdict_name(r->verdict));
             vdc_xml_escape(f, r->message);
@@ -239,6 +337,8 @@ int vdc_junit_write(const char *path, const char *suite, const vdc_report_item *
             }
             fprintf(f, "</%s>\n", tag);
         }
+        if (r->warnings != 0)
+            junit_warnings(f, r);
         fputs("    </testcase>\n", f);
     }
     fputs("  </testsuite>\n</testsuites>\n", f);

@@ -44,7 +44,9 @@ static void usage(FILE *f)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "  %-10s %s\n", "help", "help CMD: the usage of CMD (same as vdcc CMD --help)");
-    fprintf(f, "\nExit status: 0 success, 1 the checked thing failed, 2 usage error.\n\n%s", vdc_backend_help);
+    fprintf(f, "\nExit status, in every command: 0 success, 1 the checked thing failed, 2 usage error\n"
+               "or unusable input (a missing, unreadable or malformed file, a backend that does\n"
+               "not load, an output that cannot be written).\n\n%s", vdc_backend_help);
 }
 
 static const command *find(const char *name)

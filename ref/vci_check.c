@@ -431,10 +431,12 @@ out_free:
     return rc;
 }
 
+/* The 16 bytes in stored order, as every vdcc tool prints a UUID (traces,
+ * diff: harness/host/uuid.h fixes that order; ref cannot call it). */
 static void uuid_str(const uint8_t u[16], char out[37])
 {
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             u[3], u[2], u[1], u[0], u[5], u[4], u[7], u[6], u[8], u[9], u[10], u[11], u[12], u[13],
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
              u[14], u[15]);
 }
 

@@ -45,8 +45,8 @@ static void usage(FILE *f)
                "                  built there for later runs; by default a new directory\n"
                "                  under $TMPDIR or /tmp, removed at the end\n"
                "  --reps N        repetitions of every workload (default 5, 1..%u)\n"
-               "  --size MIB      data read and written per repetition (default 256,\n"
-               "                  quick 16; 1..65536)\n"
+               "  --size MIB      data read and written per repetition, in MiB or with a\n"
+               "                  suffix K/M/G (default 256, quick 16; 1..65536 MiB)\n"
                "  --extents N     extents of the big cache (default 1000000, quick 10000;\n"
                "                  1000..4000000); the small one has 1000\n"
                "  --calls N       getter calls in the replay trace (default 999998,\n"
@@ -329,11 +329,25 @@ int vdc_cmd_bench(const char *prog, int argc, char **argv)
             if (!vdc_parse_uint(CMD, "--reps", val, 1, VDC_BENCH_MAX_REPS, &a.reps))
                 return VDCC_EXIT_USAGE;
             break;
-        case O_SIZE:
-            if (!vdc_parse_uint(CMD, "--size", val, 1, 65536, &a.size_mib))
-                return VDCC_EXIT_USAGE;
+        case O_SIZE: {
+            /* A bare number is MiB (as always); with a suffix, a size. */
+            size_t n = strlen(val);
+            uint64_t bytes;
+            if (n > 0 && val[n - 1] >= '0' && val[n - 1] <= '9') {
+                if (!vdc_parse_uint(CMD, "--size", val, 1, 65536, &a.size_mib))
+                    return VDCC_EXIT_USAGE;
+            } else {
+                if (!vdc_parse_size(CMD, "--size", val, (uint64_t)1 << 20, (uint64_t)64 << 30, &bytes))
+                    return VDCC_EXIT_USAGE;
+                if (bytes % ((uint64_t)1 << 20) != 0) {
+                    vdc_usage_error(CMD, "--size: %s is not a whole number of MiB", val);
+                    return VDCC_EXIT_USAGE;
+                }
+                a.size_mib = bytes >> 20;
+            }
             a.size_given = true;
             break;
+        }
         case O_EXTENTS:
             if (!vdc_parse_uint(CMD, "--extents", val, 1000, 4000000, &a.extents))
                 return VDCC_EXIT_USAGE;

@@ -8,14 +8,13 @@
  * parse.  Traces naming a clause the contract lacks are reported as
  * warnings (a typo, or a clause that was renamed).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../cli.h"
+#include "../collect.h"
 #include "../host/status.h"
 #include "../trace/trace.h"
 #include "commands_conf.h"
@@ -24,7 +23,6 @@
 #define DEFAULT_CONTRACT "spec/contract.md"
 #define DEFAULT_CORPUS   "corpus/conformance"
 #define MAX_CONTRACT     (4u << 20)
-#define MAX_TRACES       100000u
 
 static void usage(FILE *f)
 {
@@ -53,80 +51,14 @@ static const vdc_opt opts[] = {
     { 0, NULL, 0, false },
 };
 
-typedef struct paths {
-    char   **v;
-    unsigned n, cap;
-} paths;
-
-static bool paths_add(paths *p, const char *s)
+/* Adds path (or its directory's traces: collect.h). */
+static bool collect(vdc_trace_list *p, const char *path)
 {
-    if (p->n == MAX_TRACES)
-        return false;
-    if (p->n == p->cap) {
-        unsigned cap = p->cap ? p->cap * 2 : 64;
-        char **v = realloc(p->v, cap * sizeof *v);
-        if (v == NULL)
-            return false;
-        p->v = v;
-        p->cap = cap;
-    }
-    p->v[p->n] = strdup(s);
-    if (p->v[p->n] == NULL)
-        return false;
-    p->n++;
-    return true;
-}
-
-static void paths_free(paths *p)
-{
-    for (unsigned i = 0; i < p->n; i++)
-        free(p->v[i]);
-    free(p->v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds path, or the sorted *.trace files of a directory. */
-static bool collect(paths *p, const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        vdc_error("coverage", "%s: %s", path, strerror(errno));
-        return false;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        if (!paths_add(p, path)) {
-            vdc_error("coverage", "too many traces or out of memory");
-            return false;
-        }
+    char err[4200];
+    if (vdc_trace_list_add(p, path, err, sizeof err))
         return true;
-    }
-    DIR *d = opendir(path);
-    if (d == NULL) {
-        vdc_error("coverage", "%s: %s", path, strerror(errno));
-        return false;
-    }
-    unsigned first = p->n;
-    bool ok = true;
-    struct dirent *e;
-    while (ok && (e = readdir(d)) != NULL) {
-        size_t l = strlen(e->d_name);
-        if (l <= 6 || strcmp(e->d_name + l - 6, ".trace") != 0 || e->d_name[0] == '.')
-            continue;
-        char full[4096];
-        int n = snprintf(full, sizeof full, "%s/%s", path, e->d_name);
-        if (n < 0 || (size_t)n >= sizeof full || !paths_add(p, full)) {
-            vdc_error("coverage", "path too long, too many traces or out of memory");
-            ok = false;
-        }
-    }
-    closedir(d);
-    if (ok)
-        qsort(p->v + first, p->n - first, sizeof *p->v, cmp_str);
-    return ok;
+    vdc_error("coverage", "%s", err);
+    return false;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -162,7 +94,7 @@ int vdc_cmd_coverage(const char *prog, int argc, char **argv)
     (void)prog;
     const char *contract = DEFAULT_CONTRACT;
     bool missing_only = false;
-    paths p = { 0 };
+    vdc_trace_list p = { 0 };
     bool any_path = false;
     int ex = VDCC_EXIT_USAGE;
     vdc_optstate st;
@@ -194,6 +126,10 @@ int vdc_cmd_coverage(const char *prog, int argc, char **argv)
     }
     if (!any_path && !collect(&p, DEFAULT_CORPUS))
         goto out_free_paths;
+    if (p.n == 0) {
+        vdc_error("coverage", "no traces found (directories are scanned for *.trace)");
+        goto out_free_paths;
+    }
 
     size_t len;
     char *text = read_file(contract, &len);
@@ -262,6 +198,6 @@ int vdc_cmd_coverage(const char *prog, int argc, char **argv)
     ex = bad > 0 ? VDCC_EXIT_USAGE : uncovered > 0 ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
 
 out_free_paths:
-    paths_free(&p);
+    vdc_trace_list_free(&p);
     return ex;
 }

@@ -4,7 +4,7 @@
  *
  * Contract: commands_conf.h.  Exit statuses: 0 written, 1 generation or
  * writing failed (out of memory, a format limit, an I/O error), 2 usage
- * error.  Output goes to -o FILE (replaced) or stdout; --outdir writes one
+ * error or an output file that cannot be opened.  Output goes to -o FILE (replaced) or stdout; --outdir writes one
  * exhaustive trace per first letter.
  */
 #include <errno.h>
@@ -63,36 +63,6 @@ static const vdc_opt opts[] = {
     { 0, NULL, 0, false },
 };
 
-/* A size with an optional K/M/G/T suffix, strictly parsed. */
-static bool parse_size(const char *s, uint64_t *out)
-{
-    size_t n = strlen(s);
-    unsigned shift = 0;
-    if (n > 0) {
-        switch (s[n - 1]) {
-        case 'K': shift = 10; break;
-        case 'M': shift = 20; break;
-        case 'G': shift = 30; break;
-        case 'T': shift = 40; break;
-        default: break;
-        }
-    }
-    if (shift != 0)
-        n--;
-    if (n == 0 || n > 19)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (shift != 0 && v > (UINT64_MAX >> shift))
-        return false;
-    *out = v << shift;
-    return true;
-}
-
 /* Writes t to path (or stdout when NULL). */
 static int write_to(const vdc_trace *t, const char *comment, const char *path)
 {
@@ -101,7 +71,7 @@ static int write_to(const vdc_trace *t, const char *comment, const char *path)
         f = fopen(path, "w");
         if (f == NULL) {
             vdc_error("gen", "%s: %s", path, strerror(errno));
-            return VDCC_EXIT_FAIL;
+            return VDCC_EXIT_USAGE; /* an output it cannot use, as every command */
         }
     }
     int rc = vdc_gen_write(t, comment, f);
@@ -241,11 +211,8 @@ int vdc_cmd_gen(const char *prog, int argc, char **argv)
             a.have_ops = true;
             break;
         case O_CAP:
-            if (!parse_size(val, &a.capacity) || a.capacity < VDC_GEN_MIN_CAPACITY
-                || a.capacity > VDC_GEN_MAX_CAPACITY) {
-                vdc_usage_error("gen", "--capacity wants a size in 64K..1T, got '%s'", val);
+            if (!vdc_parse_size("gen", "--capacity", val, VDC_GEN_MIN_CAPACITY, VDC_GEN_MAX_CAPACITY, &a.capacity))
                 return VDCC_EXIT_USAGE;
-            }
             break;
         case O_DISCARD:
             a.discard = true;

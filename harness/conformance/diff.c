@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../host/status.h"
+#include "../host/uuid.h"
 #include "child.h"
 
 static const char *st(int rc, char *buf, size_t cb)
@@ -85,6 +86,17 @@ void vdc_obs_describe(const vdc_record *r, const vdc_obs *o, char *buf, size_t c
         return;
     case VDC_OP_GET_UUID:
     case VDC_OP_GET_MOD_UUID:
+        if (o->rc >= 0) {
+            /* The UUID itself, formatted as traces write it. */
+            RTUUID u;
+            char text[VDC_UUID_STR_LEN + 1];
+            memcpy(u.au8, o->uuid, sizeof u.au8);
+            vdc_uuid_format(&u, text);
+            snprintf(buf, cb, "%s, %s%s", st(o->rc, s, sizeof s), text, extra);
+        } else {
+            snprintf(buf, cb, "%s%s", st(o->rc, s, sizeof s), extra);
+        }
+        return;
     case VDC_OP_GET_COMMENT:
     case VDC_OP_COMPOSE_LOCATION:
     case VDC_OP_COMPOSE_NAME:

@@ -569,6 +569,7 @@ static void do_uuid(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o)
     after(p, o);
     if (o->rc >= 0) {
         o->digest = fnv(FNV_INIT, u.au8, sizeof u.au8);
+        memcpy(o->uuid, u.au8, sizeof o->uuid);
         if (r->out_uuid.kind == VDC_UUID_VAR) {
             ob_var *v = var_of(p, r->out_uuid.var);
             if (v != NULL && !v->bound) {

@@ -66,6 +66,7 @@ typedef struct vdc_obs {
     uint64_t lie_off;  /* first lied byte (virtual offset) when lie */
     uint64_t digest;   /* FNV-1a of what was delivered: hit bytes with their offsets,
                         * a UUID, a string */
+    uint8_t  uuid[16]; /* UUID getters: the UUID itself (RTUUID.au8), for messages */
 } vdc_obs;
 
 typedef struct vdc_observe_summary {

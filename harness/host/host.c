@@ -52,6 +52,7 @@ struct VDIOSTORAGE {
     uint32_t  magic;  /* STORAGE_MAGIC while open, 0 once closed */
     vdc_file *file;
     uint32_t  fOpen;
+    unsigned  tag;      /* the host's tag when it was opened (vdc_host_set_tag) */
     char      name[80]; /* for messages; truncated */
 };
 
@@ -74,6 +75,7 @@ struct vdc_host {
 
     struct VDIOSTORAGE **open; /* open handles, unordered */
     size_t nopen, capopen;
+    unsigned tag;              /* given to the storages opened from now on */
     struct VDIOSTORAGE *closed[HOST_CLOSED_KEPT]; /* ring, oldest at closed_head */
     unsigned nclosed, closed_head;
 
@@ -300,6 +302,7 @@ static int io_open(void *pvUser, const char *pszLocation, uint32_t fOpen, PPVDIO
     s->magic = STORAGE_MAGIC;
     s->file = file;
     s->fOpen = fOpen;
+    s->tag = h->tag;
     snprintf(s->name, sizeof s->name, "%s", pszLocation);
     h->open[h->nopen++] = s;
     h->stats.opens++;
@@ -1145,6 +1148,18 @@ void vdc_host_ioctx_init(vdc_host *host, struct VDIOCTX *ctx, const RTSGSEG *seg
 const vdc_host_stats *vdc_host_get_stats(const vdc_host *host)
 {
     return &host->stats;
+}
+
+void vdc_host_set_tag(vdc_host *host, unsigned tag)
+{
+    host->tag = tag;
+}
+
+unsigned vdc_host_open_tags(const vdc_host *host, unsigned *tags, unsigned max)
+{
+    for (size_t i = 0; i < host->nopen && i < max; i++)
+        tags[i] = host->open[i]->tag;
+    return (unsigned)host->nopen;
 }
 
 vdc_fs *vdc_host_fs(vdc_host *host)

@@ -147,6 +147,13 @@ void vdc_host_ioctx_init(vdc_host *host, struct VDIOCTX *ctx, const RTSGSEG *seg
 
 const vdc_host_stats *vdc_host_get_stats(const vdc_host *host);
 
+/* Leak attribution: every storage the backend opens from now on carries
+ * tag (0 until set; the replay sets the number of the call it makes).
+ * vdc_host_open_tags writes the tags of up to max storages open now into
+ * tags (in no particular order) and returns how many are open. */
+void     vdc_host_set_tag(vdc_host *host, unsigned tag);
+unsigned vdc_host_open_tags(const vdc_host *host, unsigned *tags, unsigned max);
+
 /*
  * The log: every pfnError, pfnMessage and misuse description, one per line,
  * prefixed "error: ", "message: " or "misuse: ".  An error line reads

@@ -84,16 +84,21 @@ static const char common_help[] =
     "  --name NAME     which backend of a plugin that registers several\n"
     "  --seed S        workload seed (default 1)\n"
     "  --ops N         workload operations (default 200, 1..100000)\n"
-    "  --capacity B    cache size in bytes, a multiple of 512 (default 131072)\n"
-    "  --vsize B       virtual-disk bytes the workload touches (default 2 x capacity)\n"
-    "  --max-write B   largest write of the workload in bytes (default 16384)\n"
+    "  --capacity B    cache size in bytes, a multiple of 512 (default 128K; at most\n"
+    "                  1T, for crashtest 128G: it records every cache file in\n"
+    "                  memory, up to 64M each)\n"
+    "  --vsize B       virtual-disk bytes the workload touches (default 2 x capacity,\n"
+    "                  at most 1G)\n"
+    "  --max-write B   largest write of the workload in bytes (default 16K, at most 16M)\n"
+
     "  --fixed         create a fixed (preallocated) cache\n"
     "  --no-isolate    run in this process (faster; a crash ends the run)\n"
     "  --no-deep-check no deep format check even for VCI backends (vdcc conform's sweeps\n"
     "                  check VCI backends deeply too, and say --no-deep-check in the rerun\n"
     "                  line of any other)\n"
     "  --timeout SEC   an isolated case making no progress this long is a hang (default 20)\n"
-    "  -h, --help      this text\n";
+    "  -h, --help      this text\n"
+    "Sizes take a suffix K, M, G or T (powers of 1024).\n";
 
 enum {
     O_BACKEND = 1, O_NAME, O_SEED, O_OPS, O_CAPACITY, O_VSIZE, O_MAX_WRITE, O_FIXED, O_NO_ISOLATE, O_TIMEOUT,
@@ -114,16 +119,19 @@ static int common_opt(const char *cmd, int id, const char *val, common_args *a)
     case O_SEED: return vdc_parse_uint(cmd, "--seed", val, 0, UINT64_MAX, &a->seed) ? 1 : -1;
     case O_OPS: return vdc_parse_uint(cmd, "--ops", val, 1, 100000, &a->ops) ? 1 : -1;
     case O_CAPACITY:
-        if (!vdc_parse_uint(cmd, "--capacity", val, 512, (uint64_t)1 << 40, &a->capacity))
+        /* crashtest keeps every file of the cache in memory, each at most
+         * VDC_CRASH_MAX_FILE: beyond 128G ref's index alone outgrows it. */
+        if (!vdc_parse_size(cmd, "--capacity", val, 512, (uint64_t)1 << (strcmp(cmd, "crashtest") == 0 ? 37 : 40),
+                            &a->capacity))
             return -1;
         if (a->capacity % 512 != 0) {
             vdc_usage_error(cmd, "--capacity must be a multiple of 512");
             return -1;
         }
         return 1;
-    case O_VSIZE: return vdc_parse_uint(cmd, "--vsize", val, 4096, (uint64_t)1 << 30, &a->vsize) ? 1 : -1;
+    case O_VSIZE: return vdc_parse_size(cmd, "--vsize", val, 4096, (uint64_t)1 << 30, &a->vsize) ? 1 : -1;
     case O_MAX_WRITE:
-        return vdc_parse_uint(cmd, "--max-write", val, 512, (uint64_t)16 << 20, &a->max_write) ? 1 : -1;
+        return vdc_parse_size(cmd, "--max-write", val, 512, (uint64_t)16 << 20, &a->max_write) ? 1 : -1;
     case O_FIXED: a->fixed = true; return 1;
     case O_NO_ISOLATE: a->no_isolate = true; return 1;
     case O_NO_DEEP: a->no_deep = true; return 1;
@@ -156,12 +164,13 @@ static void init_common(common_args *a)
     a->timeout_ms = 20000;
 }
 
-static bool parse_modes(const char *cmd, const char *s, unsigned *out)
+/* Comma-separated fault modes; errors name opt, the option as typed. */
+static bool parse_modes(const char *cmd, const char *opt, const char *s, unsigned *out)
 {
     unsigned m = 0;
     char buf[128];
     if (strlen(s) >= sizeof buf) {
-        vdc_usage_error(cmd, "--modes: too long");
+        vdc_usage_error(cmd, "%s: too long", opt);
         return false;
     }
     strcpy(buf, s);
@@ -171,13 +180,13 @@ static bool parse_modes(const char *cmd, const char *s, unsigned *out)
             if (strcmp(tok, vdc_fmode_name(x)) == 0)
                 b = x;
         if (b == 0) {
-            vdc_usage_error(cmd, "--modes: unknown mode '%s'", tok);
+            vdc_usage_error(cmd, "%s: unknown mode '%s'", opt, tok);
             return false;
         }
         m |= b;
     }
     if (m == 0) {
-        vdc_usage_error(cmd, "--modes: empty");
+        vdc_usage_error(cmd, "%s: empty", opt);
         return false;
     }
     *out = m;
@@ -322,7 +331,7 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
                 return VDCC_EXIT_USAGE;
             break;
         case O_FAULT_MODE:
-            if (!parse_modes(cmd, val, &fmode) || (fmode & (fmode - 1)) != 0 || (fmode & VDC_FMODE_ALLOC) != 0) {
+            if (!parse_modes(cmd, "--fault-mode", val, &fmode) || (fmode & (fmode - 1)) != 0 || (fmode & VDC_FMODE_ALLOC) != 0) {
                 if (fmode & (fmode - 1))
                     vdc_usage_error(cmd, "--fault-mode takes one mode");
                 else if (fmode & VDC_FMODE_ALLOC)
@@ -371,7 +380,9 @@ int vdc_cmd_crashtest(const char *prog, int argc, char **argv)
     vdc_crashtest_result r;
     int rc = a.no_isolate ? vdc_crashtest_run(&co, &r) : vdc_crashtest_run_isolated(&co, (unsigned)a.timeout_ms, &r);
     if (RT_FAILURE(rc)) {
-        vdc_error(cmd, "the crash test could not run: %s", vdc_status_name(rc) ? vdc_status_name(rc) : "?");
+        vdc_error(cmd, "the crash test could not run: %s%s", vdc_status_name(rc) ? vdc_status_name(rc) : "?",
+                  rc == VERR_TOO_MUCH_DATA ? " (a cache file outgrew the crash recorder's 64M: try a smaller --capacity)"
+                                           : "");
         ex = VDCC_EXIT_FAIL;
         goto out_free;
     }
@@ -476,7 +487,7 @@ int vdc_cmd_faults(const char *prog, int argc, char **argv)
             break;
         }
         case O_MODES:
-            if (!parse_modes(cmd, val, &fo.modes))
+            if (!parse_modes(cmd, "--modes", val, &fo.modes))
                 return VDCC_EXIT_USAGE;
             break;
         case O_FIRST:

@@ -1,8 +1,12 @@
 /*
- * harness/tests/test_cli.c - option scanning, strict numbers and shell
- * quoting (harness/cli.h).  Error messages go to stderr; the checks look at
+ * harness/tests/test_cli.c - option scanning, strict numbers and sizes,
+ * output checks and shell quoting (harness/cli.h).  Error messages go to stderr; the checks look at
  * return values only.
  */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "../../tests/check.h"
 #include "../cli.h"
 
@@ -109,5 +113,55 @@ static void test_shell_quote(void)
     CHECK(strlen(tiny) < sizeof tiny);
 }
 
-CHECK_MAIN(CHECK_CASE(test_parse_uint), CHECK_CASE(test_parse_seconds), CHECK_CASE(test_options),
+static void test_parse_size(void)
+{
+    uint64_t v = 7;
+    const uint64_t T1 = (uint64_t)1 << 40;
+    CHECK(vdc_parse_size("t", "--c", "512", 512, T1, &v) && v == 512);
+    CHECK(vdc_parse_size("t", "--c", "64K", 512, T1, &v) && v == 65536);
+    CHECK(vdc_parse_size("t", "--c", "64k", 512, T1, &v) && v == 65536);
+    CHECK(vdc_parse_size("t", "--c", "8G", 512, T1, &v) && v == (uint64_t)8 << 30);
+    CHECK(vdc_parse_size("t", "--c", "3M", 512, T1, &v) && v == (uint64_t)3 << 20);
+    CHECK(vdc_parse_size("t", "--c", "1T", 512, T1, &v) && v == T1);
+    CHECK(vdc_parse_size("t", "--c", "2MiB", 512, T1, &v) && v == (uint64_t)2 << 20);
+    CHECK(vdc_parse_size("t", "--c", "2MB", 512, T1, &v) && v == (uint64_t)2 << 20);
+    v = 7;
+    CHECK(!vdc_parse_size("t", "--c", "2T", 512, T1, &v));        /* above max */
+    CHECK(!vdc_parse_size("t", "--c", "100", 512, T1, &v));       /* below min */
+    CHECK(!vdc_parse_size("t", "--c", "8Q", 512, T1, &v));
+    CHECK(!vdc_parse_size("t", "--c", "1.5G", 512, T1, &v));
+    CHECK(!vdc_parse_size("t", "--c", "G", 512, T1, &v));
+    CHECK(!vdc_parse_size("t", "--c", "", 512, T1, &v));
+    CHECK(!vdc_parse_size("t", "--c", "-1K", 512, T1, &v));
+    CHECK(!vdc_parse_size("t", "--c", "1KK", 512, T1, &v));
+    CHECK(!vdc_parse_size("t", "--c", "512B", 512, T1, &v));      /* B only after a suffix */
+    CHECK(!vdc_parse_size("t", "--c", "16777216T", 0, UINT64_MAX, &v)); /* 2^64: overflow */
+    CHECK(!vdc_parse_size("t", "--c", NULL, 0, T1, &v));
+    CHECK_EQ(v, 7);
+    CHECK(vdc_parse_size("t", "--c", "16777215T", 0, UINT64_MAX, &v) && v == (uint64_t)16777215 << 40);
+}
+
+static void test_check_output(void)
+{
+    char dir[] = "/tmp/vdcc-test-cli-XXXXXX";
+    REQUIRE(mkdtemp(dir) != NULL);
+    char file[128], sub[128], nodir[160];
+    snprintf(file, sizeof file, "%s/j.xml", dir);
+    snprintf(sub, sizeof sub, "%s/rep", dir);
+    snprintf(nodir, sizeof nodir, "%s/none/j.xml", dir);
+    CHECK(vdc_check_output("t", "--x", NULL, false));
+    CHECK(vdc_check_output("t", "--junit", file, false));
+    CHECK_EQ(access(file, W_OK), 0);                     /* created, empty */
+    CHECK(!vdc_check_output("t", "--junit", nodir, false));
+    CHECK(!vdc_check_output("t", "--junit", dir, false));  /* a directory is no file */
+    CHECK(!vdc_check_output("t", "--junit", "", false));
+    CHECK(vdc_check_output("t", "--report", sub, true));   /* made when missing */
+    CHECK(vdc_check_output("t", "--report", sub, true));   /* and fine when there */
+    CHECK(!vdc_check_output("t", "--report", file, true)); /* a file is no directory */
+    rmdir(sub);
+    unlink(file);
+    rmdir(dir);
+}
+
+CHECK_MAIN(CHECK_CASE(test_parse_uint), CHECK_CASE(test_parse_size), CHECK_CASE(test_check_output), CHECK_CASE(test_parse_seconds), CHECK_CASE(test_options),
            CHECK_CASE(test_shell_quote))

@@ -1,12 +1,15 @@
 /*
- * harness/tests/test_report.c - TAP 14 lines and YAML blocks, XML escaping
- * and the JUnit file (harness/report.h).
+ * harness/tests/test_report.c - TAP 14 and 13 lines and YAML blocks, the
+ * clauses of quality warnings, XML escaping and the JUnit file
+ * (harness/report.h).
  */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "../../tests/check.h"
 #include "../report.h"
+
+static unsigned tap_version = 14;
 
 static char *tap_of(unsigned num, const char *name, const vdc_run_result *r, const char *rerun)
 {
@@ -16,7 +19,8 @@ static char *tap_of(unsigned num, const char *name, const vdc_run_result *r, con
     if (f == NULL)
         return NULL;
     vdc_report_item it = { name, r, rerun };
-    vdc_tap_item(f, num, &it);
+    vdc_tap t = { f, tap_version };
+    vdc_tap_item(&t, num, &it);
     fclose(f);
     return text;
 }
@@ -111,7 +115,7 @@ static void test_junit_file(void)
         { "p.trace", &r[0], NULL }, { "f&1.trace", &r[1], "vdcc replay f" }, { "e.trace", &r[2], NULL },
         { "s.trace", &r[3], NULL },
     };
-    CHECK_EQ(vdc_junit_write(path, "vdcc conform <x>", items, 4), 0);
+    CHECK_EQ(vdc_junit_write(path, "vdcc conform <x>", NULL, 0, items, 4), 0);
     FILE *f = fopen(path, "r");
     REQUIRE(f != NULL);
     char buf[8192];
@@ -127,8 +131,76 @@ static void test_junit_file(void)
     CHECK(strstr(buf, "<error type=\"ERROR\" message=\"t.trace:1: bad\">") != NULL);
     CHECK(strstr(buf, "<skipped message=\"no caps\"/>") != NULL);
     CHECK(strstr(buf, "</testsuite>\n</testsuites>\n") != NULL);
-    CHECK_EQ(vdc_junit_write("/nonexistent-dir/x.xml", "s", items, 4), -1);
+    CHECK_EQ(vdc_junit_write("/nonexistent-dir/x.xml", "s", NULL, 0, items, 4), -1);
 }
 
-CHECK_MAIN(CHECK_CASE(test_tap_pass_skip), CHECK_CASE(test_tap_failure_yaml), CHECK_CASE(test_xml_escape),
+/* TAP 13: no "|-" anywhere, every value one quoted line, the counts a
+ * comment. */
+static void test_tap13(void)
+{
+    vdc_run_result r = { .verdict = VDC_V_FAIL, .call = 2, .line = 5 };
+    snprintf(r.message, sizeof r.message, "first\nsecond \"q\"\n");
+    tap_version = 13;
+    char *t = tap_of(1, "x.trace", &r, "vdcc replay x");
+    tap_version = 14;
+    REQUIRE(t != NULL);
+    CHECK(strstr(t, "|") == NULL);
+    CHECK(strstr(t, "  message: \"first\\nsecond \\\"q\\\"\\n\"\n") != NULL);
+    free(t);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    REQUIRE(f != NULL);
+    vdc_tap tap13 = { f, 13 }, tap14 = { f, 14 };
+    vdc_tap_begin(&tap13, 3);
+    vdc_tap_summary(&tap13, 1, 2, 0);
+    vdc_tap_summary(&tap14, 1, 2, 3);
+    fclose(f);
+    CHECK(text != NULL && strcmp(text, "TAP version 13\n1..3\n# 1 passed, 2 failed\n1 passed, 2 failed, 3 skipped\n") == 0);
+    free(text);
+}
+
+static void test_warning_clauses(void)
+{
+    char buf[64];
+    vdc_warning_clauses("warning: READ-7: call 3 (line 4): should: hit\n"
+                        "not a warning: WRITE-1\n"
+                        "warning: crash sweep: FLUSH-2: lost\n"
+                        "warning: READ-1,READ-7: again; X-1 and AB-12x and ABC-\n", buf, sizeof buf);
+    CHECK(strcmp(buf, "READ-7, FLUSH-2, READ-1") == 0);
+    vdc_warning_clauses("nothing here", buf, sizeof buf);
+    CHECK(strcmp(buf, "") == 0);
+    vdc_warning_clauses("warning: READ-7 FLUSH-2", buf, 10); /* no room for both */
+    CHECK(strcmp(buf, "READ-7") == 0);
+}
+
+/* Quality warnings reach JUnit's system-out with their clauses; the
+ * suite's properties are written. */
+static void test_junit_warnings(void)
+{
+    char path[] = "/tmp/vdcc-test-junit-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    vdc_run_result r = { .verdict = VDC_V_PASS, .warnings = 2 };
+    snprintf(r.message, sizeof r.message, "warning: READ-7: call 1 (line 2): should: hit <x>");
+    vdc_report_item it = { "w.trace", &r, NULL };
+    vdc_report_prop props[] = { { "backend.name", "a&b" } };
+    CHECK_EQ(vdc_junit_write(path, "s", props, 1, &it, 1), 0);
+    FILE *f = fopen(path, "r");
+    REQUIRE(f != NULL);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    unlink(path);
+    CHECK(strstr(buf, "    <properties>\n      <property name=\"backend.name\" value=\"a&amp;b\"/>\n    </properties>\n") != NULL);
+    CHECK(strstr(buf, "<testcase classname=\"vdcc.conform\" name=\"w.trace\" time=\"0.000\">\n"
+                      "      <system-out>quality warnings: 2 (clauses: READ-7)&#10;warning: READ-7: call 1 (line 2): "
+                      "should: hit &lt;x&gt;</system-out>\n    </testcase>") != NULL);
+    CHECK(strstr(buf, "failures=\"0\" errors=\"0\"") != NULL);
+}
+
+CHECK_MAIN(CHECK_CASE(test_tap13), CHECK_CASE(test_warning_clauses), CHECK_CASE(test_junit_warnings),
+           CHECK_CASE(test_tap_pass_skip), CHECK_CASE(test_tap_failure_yaml), CHECK_CASE(test_xml_escape),
            CHECK_CASE(test_junit_file))

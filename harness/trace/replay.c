@@ -98,6 +98,42 @@ void rp_before_call(rp *p)
     const char *log = vdc_host_log(p->host);
     p->misuse_before = vdc_host_get_stats(p->host)->misuse;
     p->log_before = log != NULL ? strlen(log) : 0;
+    vdc_host_set_tag(p->host, p->cur + 1); /* a storage it leaks names this call */
+}
+
+/* "call N (line L: RECORD, clause C)" for each distinct call that opened
+ * a storage still open, up to three. */
+static void leak_calls(rp *p, char *buf, size_t cb)
+{
+    unsigned tags[64], seen[3], nseen = 0;
+    unsigned n = vdc_host_open_tags(p->host, tags, 64);
+    size_t o = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < n && i < 64; i++) {
+        bool dup = false;
+        for (unsigned k = 0; k < nseen; k++)
+            dup |= seen[k] == tags[i];
+        if (dup)
+            continue;
+        if (nseen == 3) {
+            snprintf(buf + o, cb - o, "; ...");
+            return;
+        }
+        seen[nseen++] = tags[i];
+        unsigned ci = tags[i] - 1;
+        const vdc_record *rec = tags[i] != 0 && ci < vdc_trace_ncalls(p->t) ? vdc_trace_record(p->t, ci) : NULL;
+        if (rec == NULL) {
+            o += (size_t)snprintf(buf + o, cb - o, "%sopened outside the trace's calls", nseen > 1 ? "; " : "");
+        } else {
+            o += (size_t)snprintf(buf + o, cb - o, "%sopened by call %u (line %u: %s), clause %s", nseen > 1 ? "; " : "",
+                                  tags[i], rec->line, vdc_trace_record_text(p->t, ci),
+                                  rec->nclauses > 0 ? rec->clauses[0] : "HOST-3");
+            for (unsigned k = 1; k < rec->nclauses && o < cb; k++)
+                o += (size_t)snprintf(buf + o, cb - o, ",%s", rec->clauses[k]);
+        }
+        if (o >= cb)
+            return;
+    }
 }
 
 int rp_after_call(rp *p, const char *what)
@@ -350,9 +386,12 @@ static void finish(rp *p)
     const vdc_host_stats *st = vdc_host_get_stats(p->host);
     if (st->misuse > 0) /* every call is checked; this only guards the bookkeeping */
         rp_fail(p, "the host counted %llu misuse%s", (unsigned long long)st->misuse, st->misuse == 1 ? "" : "s");
-    else if (st->open_storages > 0)
-        rp_fail(p, "the backend left %u storage handle%s open after every image was closed", st->open_storages,
-                st->open_storages == 1 ? "" : "s");
+    else if (st->open_storages > 0) {
+        char calls[700];
+        leak_calls(p, calls, sizeof calls);
+        rp_fail(p, "the backend left %u storage handle%s open after every image was closed (HOST-3): %s",
+                st->open_storages, st->open_storages == 1 ? "" : "s", calls);
+    }
 }
 
 int vdc_replay(const vdc_trace *t, const vdc_replay_opts *o, vdc_replay_result *r)

@@ -173,8 +173,17 @@ int rp_should(rp *p, const char *fmt, ...)
         return RP_GO;
     p->warned = true;
     p->r->warnings++;
-    if (p->r->warnings <= 3)
-        rp_note(p, "warning: call %u (line %u): %s", p->cur + 1, p->rec != NULL ? p->rec->line : 0, body);
+    if (p->r->warnings <= 3) {
+        /* Named by the clauses its record tags (the SHOULD it misses is
+         * among them). */
+        char clauses[160];
+        size_t o = 0;
+        clauses[0] = '\0';
+        for (unsigned i = 0; p->rec != NULL && i < p->rec->nclauses && o < sizeof clauses; i++)
+            o += (size_t)snprintf(clauses + o, sizeof clauses - o, "%s%s", i ? "," : "", p->rec->clauses[i]);
+        rp_note(p, "warning: %s: call %u (line %u): %s", clauses[0] != '\0' ? clauses : "untagged SHOULD", p->cur + 1,
+                p->rec != NULL ? p->rec->line : 0, body);
+    }
     return RP_GO;
 }
 

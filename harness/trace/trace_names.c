@@ -2,13 +2,14 @@
  * harness/trace/trace_names.c - the vocabulary of the trace format.
  *
  * Contract: trace_int.h (vdc_op_lookup, vdc_op_info_of, vdc_flag_names) and
- * trace.h (vdc_op_name).  Pure lookups over constant tables; nothing fails
+ * trace.h (vdc_op_name, vdc_caps_text).  Pure lookups over constant tables; nothing fails
  * except by returning NULL for an unknown name.  The tables are
  * spec/trace-format.md sections 2.5 (flag names) and 4 (which record takes
  * which arguments and outputs, and its default status).
  */
 #include "trace_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define A(x) VDC_A_##x
@@ -178,4 +179,20 @@ const vdc_flag_name *vdc_flag_names(vdc_flagset fs, const char **zero_name)
     }
     *zero_name = NULL;
     return NULL;
+}
+
+void vdc_caps_text(uint64_t caps, char *buf, size_t cb)
+{
+    size_t n = 0;
+    uint64_t known = 0;
+    if (cb == 0)
+        return;
+    buf[0] = '\0';
+    for (const vdc_flag_name *f = cap_names; f->name != NULL; f++) {
+        known |= f->bit;
+        if ((caps & f->bit) && n < cb)
+            n += (size_t)snprintf(buf + n, cb - n, "%s%s", n ? " " : "", f->name);
+    }
+    if ((caps & ~known) && n < cb)
+        snprintf(buf + n, cb - n, "%s0x%llx", n ? " " : "", (unsigned long long)(caps & ~known));
 }

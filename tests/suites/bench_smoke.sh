@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/suites/bench_smoke.sh - end-to-end smoke test of `vdcc bench`
-# ($VDCC_BUILD/vdcc-bench, default build/).  Checks that the command exits 0
+# ($VDCC_BUILD/vdcc bench, default build/).  Checks that the command exits 0
 # and prints every workload with numeric figures, in JSON and as a table;
 # that images kept in --dir are reused; that a backend crashing in some
 # workloads fails those (exit 1) while the others still run; and usage
@@ -10,7 +10,7 @@
 # Run from the repository root.
 set -u
 B=${VDCC_BUILD:-build}
-V=$B/vdcc-bench
+V=$B/vdcc
 T=$(mktemp -d "${TMPDIR:-/tmp}/vdcc-bench-suite.XXXXXX") || exit 2
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
@@ -34,19 +34,19 @@ ids=(read_seq_64k read_rand_4k write_seq_64k write_rand_4k miss_lookup open_smal
 with_raw=" read_seq_64k read_rand_4k write_seq_64k write_rand_4k "
 
 # --- usage -----------------------------------------------------------------
-run "$V" --help
+run "$V" bench --help
 if [ "$rc" -eq 0 ] && grep -q '^usage: vdcc bench' <<<"$out" && grep -q -- '--quick' <<<"$out"; then
     ok "--help prints the usage"
 else bad "--help prints the usage"; fi
-run "$V" --reps 0
+run "$V" bench --reps 0
 if [ "$rc" -eq 2 ] && grep -q -- '--reps' <<<"$err"; then ok "--reps 0 is a usage error"; else bad "--reps 0 is a usage error"; fi
-run "$V" --frobnicate
+run "$V" bench --frobnicate
 if [ "$rc" -eq 2 ] && grep -q "unknown option '--frobnicate'" <<<"$err"; then ok "unknown option"; else bad "unknown option"; fi
-run "$V" --backend "$T/missing.so" --quick
+run "$V" bench --backend "$T/missing.so" --quick
 if [ "$rc" -eq 2 ]; then ok "a backend that cannot be loaded is a usage error"; else bad "a backend that cannot be loaded is a usage error (exit $rc)"; fi
 
 # --- JSON ----------------------------------------------------------------------
-run "$V" --quick --reps 1 --json --dir "$T/keep" "${small[@]}"
+run "$V" bench --quick --reps 1 --json --dir "$T/keep" "${small[@]}"
 json=$out
 if [ "$rc" -eq 0 ]; then ok "--json run exits 0"; else bad "--json run exits 0 (exit $rc): $(tail -n 5 <<<"$err")"; fi
 if [ "$(wc -l <<<"$json")" -eq 1 ] && [[ $json == '{"vdcc_bench":1,'*'}' ]] &&
@@ -82,7 +82,7 @@ if grep -Eq "\"targets_met\":[0-9]+,\"targets_judged\":7\\}" <<<"$json"; then ok
 if grep -q 'vdcc bench: \[8/8\] replay' <<<"$err"; then ok "progress goes to stderr"; else bad "progress goes to stderr"; fi
 
 # --- the table, reusing the images kept in --dir --------------------------------
-run "$V" --quick --reps 2 --dir "$T/keep" "${small[@]}"
+run "$V" bench --quick --reps 2 --dir "$T/keep" "${small[@]}"
 if [ "$rc" -eq 0 ]; then ok "text run exits 0"; else bad "text run exits 0 (exit $rc): $(tail -n 5 <<<"$err")"; fi
 if grep -Eq '^  directory .* on [^ ]+ \((memory|disk|network|unknown)\)$' <<<"$out"; then
     ok "table names the file system kind"
@@ -108,21 +108,21 @@ if grep -Eq '^targets met: [0-9]+ of 7; peak RSS <= 64 MiB: [0-9]+ of 8 workload
 else bad "table ends with the target summary"; fi
 
 # --- --only and --config ----------------------------------------------------------
-run "$V" --quick --reps 1 --only open_small,replay --config NodeCacheSize=64 "${small[@]}"
+run "$V" bench --quick --reps 1 --only open_small,replay --config NodeCacheSize=64 "${small[@]}"
 if [ "$rc" -eq 0 ] && grep -Eq "^open, small cache +ms +$F" <<<"$out" &&
     grep -Eq "^replay, calls without data +calls/s +$F" <<<"$out" &&
     ! grep -q '^read hits' <<<"$out" && grep -q 'peak RSS <= 64 MiB: [0-9]* of 2 workloads' <<<"$out"; then
     ok "--only runs just the named workloads, with --config passed to the backend"
 else bad "--only runs just the named workloads (exit $rc)"; fi
-run "$V" --quick --reps 1 --only open_small --config NodeCacheSize=1 "${small[@]}"
+run "$V" bench --quick --reps 1 --only open_small --config NodeCacheSize=1 "${small[@]}"
 if [ "$rc" -eq 1 ] && grep -q '^  open_small: FAILED: ' <<<"$out" && grep -q 'VERR_VD_UNKNOWN_CFG_VALUES' <<<"$out"; then
     ok "a config value the backend refuses fails the workload"
 else bad "a config value the backend refuses fails the workload (exit $rc)"; fi
-run "$V" --only read_seq_64k,bogus
+run "$V" bench --only read_seq_64k,bogus
 if [ "$rc" -eq 2 ] && grep -q "unknown workload 'bogus'" <<<"$err"; then ok "--only refuses unknown ids"; else bad "--only refuses unknown ids"; fi
 
 # --- a backend that crashes on its first read -----------------------------------
-run "$V" --quick --reps 1 --backend "$B/tb_crash.so" "${small[@]}"
+run "$V" bench --quick --reps 1 --backend "$B/tb_crash.so" "${small[@]}"
 if [ "$rc" -eq 1 ] &&
     grep -Eq '^  read_seq_64k: FAILED: .*(signal|status)' <<<"$out" &&
     grep -Eq '^  miss_lookup: FAILED: ' <<<"$out" &&
@@ -130,6 +130,18 @@ if [ "$rc" -eq 1 ] &&
     grep -Eq "^replay, calls without data +calls/s +$F" <<<"$out"; then
     ok "a crashing backend fails the workloads it crashes in, the others still run"
 else bad "a crashing backend fails the workloads it crashes in (exit $rc)"; fi
+
+# --- a cache that never hits never meets a read-hit target -----------------------
+run "$V" bench --quick --reps 1 --only read_seq_64k,read_rand_4k --backend "$B/tb_forget.so" "${small[@]}"
+if grep -Eq '^read hits, sequential 64 KiB .* NO ' <<<"$out" && grep -Eq '^read hits, random 4 KiB .* NO ' <<<"$out" &&
+    grep -q '^targets met: 0 of 2;' <<<"$out" && grep -q 'read_seq_64k: only 0.00% of the operations hit' <<<"$out"; then
+    ok "an always-miss backend meets no read-hit target"
+else bad "an always-miss backend meets no read-hit target (exit $rc)"; fi
+# --size takes a suffix as every size option does.
+run "$V" bench --quick --reps 1 --only write_seq_64k --size 8M
+if [ "$rc" -eq 0 ]; then ok "--size 8M"; else bad "--size 8M (exit $rc)"; fi
+run "$V" bench --size 8Q
+if [ "$rc" -eq 2 ] && grep -q -- "--size: '8Q' is not a size" <<<"$err"; then ok "--size 8Q is refused, naming it"; else bad "--size 8Q (exit $rc)"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -2,9 +2,7 @@
 # tests/suites/conformance_tools.sh - end-to-end tests of the conformance
 # tools: vdcc gen, shrink, diff, coverage (harness/conformance/).
 #
-# Uses $VDCC_BUILD/vdcc (default build/) for conform and replay, and for the
-# tool commands when it has them, else $VDCC_BUILD/vdcc-conf (the same
-# commands, stand-alone).  Backends: ref and toy (built in), the planted-
+# Uses $VDCC_BUILD/vdcc (default build/).  Backends: ref and toy (built in), the planted-
 # defect plugins $VDCC_BUILD/conf/tb_{mini,planted,lying}.so.  Checks:
 # usage errors; gen is deterministic, records its version and regenerating
 # command, and its traces pass on ref and toy and fail on a liar; exhaustive
@@ -20,7 +18,6 @@ set -u
 B=${VDCC_BUILD:-build}
 V=$B/vdcc
 C=$V
-if ! "$V" gen --help >/dev/null 2>&1; then C=$B/vdcc-conf; fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/vdcc-conf-suite.XXXXXX") || exit 2
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0

@@ -148,7 +148,7 @@ expect "a wrong expectation fails precisely" 1 \
     '^call 2 \(line 7\): vdwrite c0 off=0 len=4K data=pattern:3 -> VERR_VD_IMAGE_READ_ONLY' \
     '^  expected: VERR_VD_IMAGE_READ_ONLY' '^  actual:   VINF_SUCCESS \(0\)' '^0 passed, 1 failed$'
 run "$V" conform --backend toy harness/tests/traces/syntax-error.trace
-expect "a bad trace is an ERROR with file:line" 1 '^not ok 1 ' '  outcome: ERROR' \
+expect "a bad trace is an ERROR with file:line, unusable input: exit 2" 2 '^not ok 1 ' '  outcome: ERROR' \
     'syntax-error.trace:3: unknown record \\"raed\\"'
 
 # --- broken backends are classified, and the run goes on -----------------

@@ -273,10 +273,19 @@ static void test_targets(void)
     o.ran = true;
     o.res.n = 3;
     o.res.has_raw = true;
+    o.res.as_expected = -1; /* not a hit or miss workload */
     double b[] = { 9, 8, 9.5 }, r[] = { 10, 10, 10 };
     memcpy(o.res.backend, b, sizeof b);
     memcpy(o.res.raw, r, sizeof r);
     CHECK(vdc_bench_target_met(&o)); /* ratios 0.9, 0.8, 0.95: median 0.9 */
+    /* Read hits that missed measure nothing a target speaks of. */
+    o.res.as_expected = 0;
+    CHECK(!vdc_bench_target_met(&o));
+    o.res.as_expected = 0.5;
+    CHECK(!vdc_bench_target_met(&o));
+    o.res.as_expected = 0.95;
+    CHECK(vdc_bench_target_met(&o));
+    o.res.as_expected = -1;
     o.res.backend[0] = 8.5;
     CHECK(!vdc_bench_target_met(&o)); /* median 0.85 */
     o.w = &max_w;

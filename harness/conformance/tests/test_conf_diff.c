@@ -191,5 +191,21 @@ static void test_crash_survived(void)
     vdc_trace_free(t);
 }
 
+/* A UUID getter's observation shows the UUID as traces write it, not a
+ * digest. */
+static void test_uuid_described(void)
+{
+    vdc_trace *t = parse("vdcc-trace 1\ncreate c0 file=c0.x size=1M -> OK\nget-uuid c0 -> any\n");
+    REQUIRE(t != NULL);
+    vdc_obs o = done(0);
+    for (unsigned i = 0; i < 16; i++)
+        o.uuid[i] = (uint8_t)(i * 0x11);
+    char d[256];
+    vdc_obs_describe(vdc_trace_record(t, 1), &o, d, sizeof d);
+    CHECK(strstr(d, "00112233-4455-6677-8899-aabbccddeeff") != NULL);
+    CHECK(strstr(d, "digest") == NULL);
+    vdc_trace_free(t);
+}
+
 CHECK_MAIN(CHECK_CASE(test_rules), CHECK_CASE(test_toy_vs_liar), CHECK_CASE(test_forgetting_is_quality),
-           CHECK_CASE(test_ref_vs_toy_generated), CHECK_CASE(test_crash_survived))
+           CHECK_CASE(test_ref_vs_toy_generated), CHECK_CASE(test_crash_survived), CHECK_CASE(test_uuid_described))

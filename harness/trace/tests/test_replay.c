@@ -484,7 +484,7 @@ static void test_basic_passes(void)
     /* reads inside 4 KiB blocks that were written whole are served; the
      * reopened cache has forgotten everything: one SHOULD warning */
     CHECK_EQ(r.warnings, 1);
-    CHECK(has(&r, "warning: call 30 (line 33): should: hit, actual VERR_VD_BLOCK_FREE (-3207)"));
+    CHECK(has(&r, "warning: untagged SHOULD: call 30 (line 33): should: hit, actual VERR_VD_BLOCK_FREE (-3207)"));
 }
 
 static void test_basic_passes_on_disk(void)
@@ -631,7 +631,13 @@ static void test_delete_and_leaks(void)
     CHECK_EQ(run(plain, TB_LEAK, NULL, NULL, false, &r), VDC_FAIL);
     CHECK(has(&r, "after the last call (2 calls)"));
     CHECK(has(&r, "left 1 storage handle open"));
+    /* The leak names the call that opened the storage, and its clause. */
+    CHECK(has(&r, "(HOST-3): opened by call 1 (line 2: create c0 file=c0.tbc size=16M "));
+    CHECK(has(&r, "-> OK), clause HOST-3"));
     CHECK_EQ(r.fail_call, 0);
+    static const char tagged[] = "vdcc-trace 1\ncreate c0 file=c0.tbc size=16M clause=CREATE-1,OPEN-1 -> OK\nclose c0\n";
+    CHECK_EQ(run(tagged, TB_LEAK, NULL, NULL, false, &r), VDC_FAIL);
+    CHECK(has(&r, "), clause CREATE-1,OPEN-1"));
 }
 
 static void test_misuse_fails(void)
