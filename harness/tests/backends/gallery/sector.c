@@ -21,7 +21,7 @@
  * (unaligned), VERR_NO_MEMORY, VERR_VD_IMAGE_CORRUPTED (file shorter than its
  * bitmap), and the IOINT's.
  *
- * Defects: GAL_DEFECT_LIE (a hit at an odd sector serves the next sector:
+ * Defects: GAL_DEFECT_LIE (a hit of several sectors serves each one's successor:
  * READ-1), GAL_DEFECT_NOBARRIER (flush writes the bitmap without first
  * flushing the data: CRASH-1), GAL_DEFECT_UUIDLOST (gal_common.c: UUID-2).
  */
@@ -167,7 +167,7 @@ static int sec_read(gal_img *g, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *p
     }
     uint64_t src = e->data_start + off;
 #ifdef GAL_DEFECT_LIE
-    if (s % 2 == 1 && s + 1 < e->nsect)
+    if (k > 1) /* serves the run one sector late */
         src += GAL_SECTOR;
 #endif
     int rc = gal_user_read(g, src, ctx, (size_t)(k * GAL_SECTOR));
