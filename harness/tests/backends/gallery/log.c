@@ -2,30 +2,38 @@
  * harness/tests/backends/gallery/log.c - "glog": a write-once log cache.
  * Contract: spec/contract.md; plumbing: gal.h.
  *
- * Layout: the header (gal.h), then records appended from offset 512, never
- * overwritten in place.  A record is a 32-byte head and its data:
- *   0 u32 magic "GLR1", 4 u32 length (1..65536), 8 u64 disk offset,
- *   16 u64 sequence number, 24 u32 CRC-32 of the data, 28 u32 CRC-32 of
- *   bytes 0..27; then `length` bytes of data.
- * Open rebuilds the index by scanning from 512 and stops at the first record
- * that is not whole and correct; the newest record covering a byte wins.
- * Requests of any alignment are taken, up to 64 KiB per call.
+ * Layout (integers little-endian): the header (gal.h); two epoch slots at
+ * 512 and 1024, each {u32 magic "GLE1", u32 0, u64 epoch, u64 first epoch,
+ * u32 CRC-32 of bytes 0..23}; then records appended from offset 1536,
+ * never overwritten in place until the log starts again.  A record is a
+ * 40-byte head and its data:
+ *   0 u32 magic "GLR2", 4 u32 length (1..65536), 8 u64 disk offset,
+ *   16 u64 sequence number, 24 u64 epoch, 32 u32 CRC-32 of the data,
+ *   36 u32 CRC-32 of bytes 0..35; then `length` bytes of data.
+ * The valid slot with the higher epoch is current.  Open rebuilds the index
+ * by scanning from 1536 and stops at the first record that is not whole and
+ * correct, whose sequence number does not follow, or whose epoch is below
+ * the previous record's or outside [first epoch, epoch]; the newest record
+ * covering a byte wins.  Requests of any alignment are taken, up to 64 KiB
+ * per call.  Fixed images are preallocated to 1536 + capacity bytes.
  *
- * When the log would grow past 512 + capacity bytes, it is cut back to the
- * header (everything forgotten) and starts again.  A read-write instance
- * first cuts the file at the end of the last good record, so nothing left
- * over from a crash can follow a new record.
+ * Epochs cut off what a crash left behind: each time an instance becomes
+ * writable the epoch goes up (written to the older slot, then flushed), so
+ * records of an earlier session lying past the end of the log can never
+ * follow a new one.  When the log would grow past 1536 + capacity, the
+ * epoch goes up and the first epoch with it: everything is forgotten and
+ * the log starts again at 1536.
  *
  * Crash safety: a record is served only when whole (both CRCs).  A record
  * that overlaps an older one is flushed before its write returns, so the
  * older data can never come back alone; records over fresh ranges are made
  * durable by pfnFlush.
  *
- * Status codes: VINF_SUCCESS, VERR_VD_BLOCK_FREE, VERR_NO_MEMORY, and the
- * IOINT's.
+ * Status codes: VINF_SUCCESS, VERR_VD_BLOCK_FREE, VERR_NO_MEMORY,
+ * VERR_VD_IMAGE_CORRUPTED (no valid epoch slot), and the IOINT's.
  *
  * Defects: GAL_DEFECT_REOPENSTALE (the index is rebuilt oldest-wins, so an
- * overwritten range serves its old data after a reopen: READ-1),
+ * overwritten range serves its old data after a reopen: READ-1/READ-5),
  * GAL_DEFECT_NOSYNC (overlapping records are not flushed: CRASH-1).
  */
 #include "gal.h"
@@ -33,9 +41,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOG_HEAD   32u
+#define LOG_HEAD   40u
 #define LOG_MAXREC 65536u
-#define LOG_MAGIC  0x31524c47u /* "GLR1" */
+#define LOG_MAGIC  0x32524c47u /* "GLR2" */
+#define LOG_EMAGIC 0x31454c47u /* "GLE1" */
+#define LOG_SLOT0  512u
+#define LOG_START  1536u
 
 typedef struct lrec {
     uint64_t off, len, pos; /* disk range, file offset of the data */
@@ -45,6 +56,8 @@ typedef struct glog {
     lrec    *rec;           /* oldest first */
     size_t   n, cap;
     uint64_t tail, seq;     /* where the next record goes, its number */
+    uint64_t epoch, first;  /* the current slot's */
+    unsigned slot;          /* which slot holds them */
     uint8_t  buf[LOG_HEAD + LOG_MAXREC];
 } glog;
 
@@ -68,9 +81,30 @@ static int log_setup(gal_img *g)
     if (e == NULL)
         return VERR_NO_MEMORY;
     g->eng = e;
-    e->tail = GAL_HDR_SIZE;
+    e->tail = LOG_START;
     e->seq = 1;
     return VINF_SUCCESS;
+}
+
+/* Writes epoch and first epoch to the slot not in use, flushed; it becomes current. */
+static int log_new_epoch(gal_img *g, uint64_t epoch, uint64_t first)
+{
+    glog *e = g->eng;
+    uint8_t b[28] = { 0 };
+    put(b, LOG_EMAGIC, 4);
+    put(b + 8, epoch, 8);
+    put(b + 16, first, 8);
+    put(b + 24, gal_crc32(0, b, 24), 4);
+    unsigned slot = e->slot ^ 1u;
+    int rc = gal_wr(g, LOG_SLOT0 + GAL_SECTOR * slot, b, sizeof b);
+    if (RT_SUCCESS(rc))
+        rc = gal_sync(g);
+    if (RT_SUCCESS(rc)) {
+        e->slot = slot;
+        e->epoch = epoch;
+        e->first = first;
+    }
+    return rc;
 }
 
 /* Room for one more index entry. */
@@ -97,7 +131,38 @@ static int log_index_add(glog *e, uint64_t off, uint64_t len, uint64_t pos)
 
 static int log_create(gal_img *g)
 {
-    return log_setup(g);
+    int rc = log_setup(g);
+    glog *e = g->eng;
+    if (RT_SUCCESS(rc))
+        rc = g->image_flags & VD_IMAGE_FLAGS_FIXED ? gal_prealloc(g, LOG_START + g->capacity)
+                                                   : gal_set_size(g, LOG_START);
+    if (RT_SUCCESS(rc)) {
+        e->slot = 1; /* so that epoch 1 goes to slot 0 */
+        rc = log_new_epoch(g, 1, 1);
+    }
+    return rc;
+}
+
+/* The current epoch slot, or VERR_VD_IMAGE_CORRUPTED when neither is valid. */
+static int log_read_slots(gal_img *g)
+{
+    glog *e = g->eng;
+    bool found = false;
+    for (unsigned i = 0; i < 2; i++) {
+        uint8_t b[28];
+        int rc = gal_rd(g, LOG_SLOT0 + GAL_SECTOR * i, b, sizeof b);
+        if (RT_FAILURE(rc))
+            return rc;
+        if (get(b, 4) != LOG_EMAGIC || get(b + 24, 4) != gal_crc32(0, b, 24) || get(b + 16, 8) > get(b + 8, 8))
+            continue;
+        if (!found || get(b + 8, 8) > e->epoch) {
+            e->slot = i;
+            e->epoch = get(b + 8, 8);
+            e->first = get(b + 16, 8);
+            found = true;
+        }
+    }
+    return found ? VINF_SUCCESS : VERR_VD_IMAGE_CORRUPTED;
 }
 
 static int log_load(gal_img *g)
@@ -106,18 +171,21 @@ static int log_load(gal_img *g)
     if (RT_FAILURE(rc))
         return rc;
     glog *e = g->eng;
-    uint64_t cb = 0;
+    uint64_t cb = 0, last = 0;
     rc = gal_file_size(g, &cb);
+    if (RT_SUCCESS(rc))
+        rc = cb >= LOG_START ? log_read_slots(g) : VERR_VD_IMAGE_CORRUPTED;
+    last = e->first;
     while (RT_SUCCESS(rc) && cb - e->tail >= LOG_HEAD) {
         uint8_t *h = e->buf;
         rc = gal_rd(g, e->tail, h, LOG_HEAD);
         if (RT_FAILURE(rc))
             break;
-        uint64_t len = get(h + 4, 4);
-        if (get(h, 4) != LOG_MAGIC || get(h + 28, 4) != gal_crc32(0, h, 28) || len == 0 || len > LOG_MAXREC
-            || cb - e->tail - LOG_HEAD < len || get(h + 16, 8) != e->seq)
+        uint64_t len = get(h + 4, 4), ep = get(h + 24, 8);
+        if (get(h, 4) != LOG_MAGIC || get(h + 36, 4) != gal_crc32(0, h, 36) || len == 0 || len > LOG_MAXREC
+            || cb - e->tail - LOG_HEAD < len || get(h + 16, 8) != e->seq || ep < last || ep > e->epoch)
             break;
-        uint32_t dcrc = (uint32_t)get(h + 24, 4);
+        uint32_t dcrc = (uint32_t)get(h + 32, 4);
         uint64_t off = get(h + 8, 8);
         rc = gal_rd(g, e->tail + LOG_HEAD, e->buf, (size_t)len);
         if (RT_FAILURE(rc) || gal_crc32(0, e->buf, (size_t)len) != dcrc)
@@ -125,6 +193,7 @@ static int log_load(gal_img *g)
         rc = log_index_add(e, off, len, e->tail + LOG_HEAD);
         e->tail += LOG_HEAD + len;
         e->seq++;
+        last = ep;
     }
 #ifdef GAL_DEFECT_REOPENSTALE
     for (size_t i = 0; i < e->n / 2; i++) { /* oldest last: the oldest wins */
@@ -136,18 +205,12 @@ static int log_load(gal_img *g)
     return rc;
 }
 
-/* A writable log ends at its last good record: nothing stale may follow it. */
+/* A new session: records left past the end of the log by an earlier one
+ * (a crash) carry a lower epoch, so they can never follow the new ones. */
 static int log_writable(gal_img *g)
 {
     glog *e = g->eng;
-    uint64_t cb = 0;
-    int rc = gal_file_size(g, &cb);
-    if (RT_SUCCESS(rc) && cb != e->tail) {
-        rc = gal_set_size(g, e->tail);
-        if (RT_SUCCESS(rc))
-            rc = gal_sync(g);
-    }
-    return rc;
+    return log_new_epoch(g, e->epoch + 1, e->first);
 }
 
 static int log_flush(gal_img *g)
@@ -195,17 +258,15 @@ static int log_read(gal_img *g, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *p
     return VINF_SUCCESS;
 }
 
-/* Forgets everything: the file is cut back to its header. */
+/* Forgets everything: the log starts again at LOG_START in a new epoch. */
 static int log_restart(gal_img *g)
 {
     glog *e = g->eng;
-    int rc = gal_set_size(g, GAL_HDR_SIZE);
-    if (RT_SUCCESS(rc))
-        rc = gal_sync(g);
+    int rc = log_new_epoch(g, e->epoch + 1, e->epoch + 1);
     if (RT_FAILURE(rc))
         return rc;
     e->n = 0;
-    e->tail = GAL_HDR_SIZE;
+    e->tail = LOG_START;
     e->seq = 1;
     return VINF_SUCCESS;
 }
@@ -217,7 +278,7 @@ static int log_write(gal_img *g, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *
     uint64_t len = cb < LOG_MAXREC ? cb : LOG_MAXREC;
     len = len < room ? len : room;
     int rc;
-    if (e->tail + LOG_HEAD + len > GAL_HDR_SIZE + g->capacity) {
+    if (e->tail + LOG_HEAD + len > LOG_START + g->capacity) {
         rc = log_restart(g);
         if (RT_FAILURE(rc))
             return rc;
@@ -236,15 +297,18 @@ static int log_write(gal_img *g, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *
     put(h + 4, len, 4);
     put(h + 8, off, 8);
     put(h + 16, e->seq, 8);
-    put(h + 24, gal_crc32(0, h + LOG_HEAD, (size_t)len), 4);
-    put(h + 28, gal_crc32(0, h, 28), 4);
+    put(h + 24, e->epoch, 8);
+    put(h + 32, gal_crc32(0, h + LOG_HEAD, (size_t)len), 4);
+    put(h + 36, gal_crc32(0, h, 36), 4);
     rc = gal_wr(g, e->tail, h, (size_t)(LOG_HEAD + len));
 #ifndef GAL_DEFECT_NOSYNC
     if (RT_SUCCESS(rc) && over)
         rc = gal_sync(g);
 #endif
-    if (RT_FAILURE(rc)) {
-        gal_set_size(g, e->tail); /* best effort: a failed write must not be found later */
+    if (RT_FAILURE(rc)) { /* the record may be whole on disk: best effort, break its head */
+        static const uint8_t zero[LOG_HEAD];
+        if (RT_SUCCESS(gal_wr(g, e->tail, zero, sizeof zero)))
+            gal_sync(g);
         return rc;
     }
     rc = log_index_add(e, off, len, e->tail + LOG_HEAD);
@@ -270,4 +334,4 @@ const gal_engine gal_this_engine = {
 };
 
 static const char *const log_exts[] = { "glog", NULL };
-const VDCACHEBACKEND gal_backend = GAL_VTABLE("glog", VD_CAP_UUID | VD_CAP_CREATE_DYNAMIC | VD_CAP_FILE, log_exts);
+const VDCACHEBACKEND gal_backend = GAL_VTABLE("glog", VD_CAP_UUID | VD_CAP_CREATE_DYNAMIC | VD_CAP_CREATE_FIXED | VD_CAP_FILE, log_exts);
