@@ -4,7 +4,8 @@
  * Contract: spec/contract.md; plumbing: gal.h.
  *
  * Layout: the header (gal.h), then a table of nblk = capacity / 4096 entries
- * of 8 bytes at offset 512 ({u32 CRC-32 of the block, u32 1 = valid}), then
+ * of 8 bytes at offset 512 ({u32 check of the block (gal_sum32), u32 1 =
+ * valid}), then
  * the blocks in place: disk offset X (X < nblk * 4096) lives at
  * data_start + X, data_start being the table's end rounded up to 4096.
  *
@@ -15,7 +16,7 @@
  * forgotten (the block stays a miss).
  *
  * Crash safety: an entry is served only when the block's bytes match its
- * CRC, and entries are written at flush.  Before a block whose entry is
+ * check, and entries are written at flush.  Before a block whose entry is
  * valid on disk is overwritten, that entry is zeroed on disk and flushed, so
  * an older version can never come back.  Open drops every entry whose block
  * does not match.
@@ -109,7 +110,7 @@ static int db_load(gal_img *g)
             rc = gal_rd(g, at, e->buf, DB_BLOCK);
             if (RT_FAILURE(rc))
                 return rc;
-            if (gal_crc32(0, e->buf, DB_BLOCK) != crc)
+            if (gal_sum32(e->buf, DB_BLOCK) != crc)
                 continue; /* torn or never completed: a miss */
             e->blk[b0 + i] = (dblk){ .crc = crc, .valid = true, .durable = true, .dirty = false };
         }
@@ -218,7 +219,7 @@ static int db_write(gal_img *g, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *p
         rc = gal_wr(g, e->data_start + b * DB_BLOCK, e->buf, DB_BLOCK);
     if (RT_FAILURE(rc))
         return rc;
-    k->crc = gal_crc32(0, e->buf, DB_BLOCK);
+    k->crc = gal_sum32(e->buf, DB_BLOCK);
     k->valid = true;
     *pcb = n;
     return VINF_SUCCESS;

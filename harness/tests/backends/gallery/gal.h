@@ -80,6 +80,8 @@ int gal_user_write(gal_img *g, uint64_t off, PVDIOCTX ctx, size_t cb);
 int gal_ctx_take(gal_img *g, PVDIOCTX ctx, void *buf, size_t cb);
 int gal_ctx_give(gal_img *g, PVDIOCTX ctx, const void *buf, size_t cb);
 uint32_t gal_crc32(uint32_t crc, const void *p, size_t cb);
+/* A fast 32-bit check of a data block (not a CRC; gal_common.c). */
+uint32_t gal_sum32(const void *p, size_t cb);
 
 /* The vtable of a gallery backend; the engine file instantiates it. */
 int gal_probe(const char *pszFilename, PVDINTERFACE pVDIfsDisk, PVDINTERFACE pVDIfsImage);

@@ -85,17 +85,45 @@ int gal_ctx_give(gal_img *g, PVDIOCTX ctx, const void *buf, size_t cb)
     return g->io->pfnIoCtxCopyTo(g->io->Core.pvUser, ctx, buf, cb) == cb ? VINF_SUCCESS : VERR_INVALID_PARAMETER;
 }
 
-/* CRC-32 (IEEE, reflected), bit by bit: small, and fast enough for a test. */
+/* CRC-32 (IEEE, reflected), four bits at a time from a 16-entry table. */
 uint32_t gal_crc32(uint32_t crc, const void *p, size_t cb)
 {
+    static const uint32_t nib[16] = {
+        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u, 0x4db26158u, 0x5005713cu,
+        0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu, 0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu,
+    };
     const uint8_t *b = p;
     crc = ~crc;
     for (size_t i = 0; i < cb; i++) {
         crc ^= b[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+        crc = (crc >> 4) ^ nib[crc & 15u];
+        crc = (crc >> 4) ^ nib[crc & 15u];
     }
     return ~crc;
+}
+
+/* A 32-bit check of data blocks: 8-byte little-endian words mixed by a
+ * multiply and a shift, then finalised.  It only has to notice torn or
+ * stale blocks, not resist an adversary, and is many times faster than
+ * CRC-32 (the crash and fault sweeps reopen the cache thousands of times). */
+uint32_t gal_sum32(const void *p, size_t cb)
+{
+    const uint8_t *b = p;
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ cb;
+    size_t i = 0;
+    for (; i + 8 <= cb; i += 8) {
+        uint64_t w = 0;
+        for (unsigned k = 0; k < 8; k++)
+            w |= (uint64_t)b[i + k] << (8 * k);
+        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 29;
+    }
+    for (; i < cb; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return (uint32_t)h;
 }
 
 /* ---- header -------------------------------------------------------------- */

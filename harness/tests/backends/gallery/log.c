@@ -8,8 +8,8 @@
  * never overwritten in place until the log starts again.  A record is a
  * 40-byte head and its data:
  *   0 u32 magic "GLR2", 4 u32 length (1..65536), 8 u64 disk offset,
- *   16 u64 sequence number, 24 u64 epoch, 32 u32 CRC-32 of the data,
- *   36 u32 CRC-32 of bytes 0..35; then `length` bytes of data.
+ *   16 u64 sequence number, 24 u64 epoch, 32 u32 check of the data
+ *   (gal_sum32), 36 u32 CRC-32 of bytes 0..35; then `length` bytes.
  * The valid slot with the higher epoch is current.  Open rebuilds the index
  * by scanning from 1536 and stops at the first record that is not whole and
  * correct, whose sequence number does not follow, or whose epoch is below
@@ -24,7 +24,7 @@
  * epoch goes up and the first epoch with it: everything is forgotten and
  * the log starts again at 1536.
  *
- * Crash safety: a record is served only when whole (both CRCs).  A record
+ * Crash safety: a record is served only when whole (both checks).  A record
  * that overlaps an older one is flushed before its write returns, so the
  * older data can never come back alone; records over fresh ranges are made
  * durable by pfnFlush.
@@ -188,7 +188,7 @@ static int log_load(gal_img *g)
         uint32_t dcrc = (uint32_t)get(h + 32, 4);
         uint64_t off = get(h + 8, 8);
         rc = gal_rd(g, e->tail + LOG_HEAD, e->buf, (size_t)len);
-        if (RT_FAILURE(rc) || gal_crc32(0, e->buf, (size_t)len) != dcrc)
+        if (RT_FAILURE(rc) || gal_sum32(e->buf, (size_t)len) != dcrc)
             break;
         rc = log_index_add(e, off, len, e->tail + LOG_HEAD);
         e->tail += LOG_HEAD + len;
@@ -298,7 +298,7 @@ static int log_write(gal_img *g, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *
     put(h + 8, off, 8);
     put(h + 16, e->seq, 8);
     put(h + 24, e->epoch, 8);
-    put(h + 32, gal_crc32(0, h + LOG_HEAD, (size_t)len), 4);
+    put(h + 32, gal_sum32(h + LOG_HEAD, (size_t)len), 4);
     put(h + 36, gal_crc32(0, h, 36), 4);
     rc = gal_wr(g, e->tail, h, (size_t)(LOG_HEAD + len));
 #ifndef GAL_DEFECT_NOSYNC
