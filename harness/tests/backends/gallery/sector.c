@@ -90,9 +90,9 @@ static int sec_load(gal_img *g)
     rc = gal_rd(g, GAL_HDR_SIZE, e->ondisk, e->bm_bytes);
     if (RT_FAILURE(rc))
         return rc;
-    for (uint64_t s = 0; s < e->bm_bytes * 8; s++) /* nothing past the capacity or the file's end */
-        if (s >= e->nsect || e->data_start + (s + 1) * GAL_SECTOR > cb)
-            set_bit(e->ondisk, s, false);
+    uint64_t whole = (cb - e->data_start) / GAL_SECTOR; /* sectors the file holds entirely */
+    for (uint64_t s = whole < e->nsect ? whole : e->nsect; s < e->bm_bytes * 8; s++)
+        set_bit(e->ondisk, s, false); /* nothing past the capacity or the file's end */
     memcpy(e->valid, e->ondisk, e->bm_bytes);
     return VINF_SUCCESS;
 }
