@@ -249,7 +249,7 @@ static int state_reinit(vci_state *s)
     else if (h->bm_addr >= VCI_HDR_BLOCKS + VCI_NODE_BLOCKS)
         root = VCI_HDR_BLOCKS;
     else
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&s->io.corrupt, "no room for a root beside the block map");
     s->io.epoch = true; /* the flag is on disk already */
     h->root = root;
     h->lru = true;
@@ -326,8 +326,9 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
     if ((h->root + VCI_NODE_BLOCKS) * VCI_BLOCK_SIZE > need)
         need = (h->root + VCI_NODE_BLOCKS) * VCI_BLOCK_SIZE;
     if (s->io.file_size < need) {
-        rc = report(s->iferr, VERR_VD_IMAGE_CORRUPTED, "VCI: '%s' is %llu bytes, its metadata needs %llu",
-                    c->filename, (unsigned long long)s->io.file_size, (unsigned long long)need);
+        rc = report(s->iferr, VCI_CORRUPT(&s->io.corrupt, "file shorter than its metadata"),
+                    "VCI: '%s' is %llu bytes, its metadata needs %llu", c->filename,
+                    (unsigned long long)s->io.file_size, (unsigned long long)need);
         goto out_close;
     }
 
@@ -349,7 +350,7 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
     rc = vci_io_read_meta(&s->io, h->bm_addr * VCI_BLOCK_SIZE, bbuf, sizeof(bbuf));
     if (RT_FAILURE(rc))
         goto out_close;
-    rc = vci_bmhdr_decode(bbuf, h, &bm, why, sizeof(why));
+    rc = vci_bmhdr_decode(bbuf, h, &bm, &s->io.corrupt, why, sizeof(why));
     if (RT_FAILURE(rc)) {
         report(s->iferr, rc, "VCI: '%s': %s", c->filename, why);
         goto out_close;
@@ -369,8 +370,8 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
         s->tree.height = 1;
     vci_nodes_unpin(s->nc, root);
     if (h->lru && empty != (h->lru_head == VCI_LRU_NONE)) {
-        rc = report(s->iferr, VERR_VD_IMAGE_CORRUPTED, "VCI: '%s': LRU head disagrees with the tree",
-                    c->filename);
+        rc = report(s->iferr, VCI_CORRUPT(&s->io.corrupt, "LRU head disagrees with the tree"),
+                    "VCI: '%s': LRU head disagrees with the tree", c->filename);
         goto out_close;
     }
     if (!h->lru && empty && !s->readonly) {
@@ -701,6 +702,11 @@ int vci_cache_set_uuid(vci_cache *c, bool modification, PCRTUUID uuid)
 bool vci_cache_all_miss(const vci_cache *c)
 {
     return c->s != NULL && c->s->all_miss;
+}
+
+const vci_corrupt *vci_cache_corrupt(const vci_cache *c)
+{
+    return c->s != NULL ? &c->s->io.corrupt : NULL;
 }
 
 static void uuid_str(const uint8_t u[16], char out[37])
