@@ -295,6 +295,17 @@ static void test_corrupt_record(void)
     CHECK(strstr(text, want) != NULL);
     CHECK(strstr(strstr(text, "VCI image 'g.vci'"), "corrupt:") == NULL);
     free(text);
+
+    /* An open that refuses a corrupt block map reports the refusal to VD
+     * (pfnError) at the position of the check that fired: the one the
+     * checker names for the same image. */
+    patch(e, 1024, 0, 4); /* the block map's magic */
+    REQUIRE(check(e, "k.vci", msg, sizeof(msg), &st) == VERR_VD_IMAGE_CORRUPTED);
+    REQUIRE(names_check(&st.corrupt, "vci_format.c", "block map magic"));
+    char at[128];
+    snprintf(at, sizeof at, "(VERR_VD_IMAGE_CORRUPTED) at %s:%u ", st.corrupt.file, st.corrupt.line);
+    CHECK_EQ(tenv_open(e, "k.vci", VD_OPEN_FLAGS_READONLY, &bad), VERR_VD_IMAGE_CORRUPTED);
+    CHECK(strstr(vdc_host_log(e->host), at) != NULL);
     tenv_free(e);
 }
 
