@@ -1,7 +1,8 @@
 /*
  * ref/vci_corrupt.h - naming the check that refused an image
- * (spec/vci-format.md section 11: an image that breaks an invariant is
- * corrupt; this says which check saw it).
+ * (spec/vci-format.md sections 6 and 11: an image that breaks a rule or an
+ * invariant is refused with VERR_VD_IMAGE_CORRUPTED; this says which check
+ * saw it).
  *
  * Every place in ref/ that finds an image corrupt answers
  *
@@ -16,7 +17,10 @@
  * (vci_io.corrupt, inside the instance's state) and each run of the checker
  * (vci_check_stats.corrupt) has its own, so two images open at once never
  * share one and a fuzz target that replays the same input notes the same
- * check.  ref/ keeps no mutable globals.
+ * check.  ref/ keeps no mutable globals.  Who reads it: vci_check's
+ * caller (vdcc check and info print "corrupt: <file>:<line> <what>"), the
+ * tests (vci_cache_corrupt), and VD, to which an open that refuses a corrupt
+ * image reports the refusal (pfnError) at the check's file and line.
  *
  * The first check that fires wins: the innermost check runs first, and
  * callers that pass the status up (or turn it into another corruption of
