@@ -3,8 +3,10 @@
  * the reference backend's vci_info / vci_check (ref/vci_check.h), reading
  * the image through a vdc_host over the POSIX file system (nothing is
  * written).  Exit statuses: 0 the image is a valid VCI image, 1 it is not
- * (corrupt, or not VCI at all: the first problem is explained), 2 usage
- * error, or the file could not be opened or read (I/O error, no memory).
+ * (corrupt, or not VCI at all: the first problem is explained, and for a
+ * corrupt image a line "  corrupt: <file>:<line> <what>" names the check in
+ * ref/ that refused it), 2 usage error, or the file could not be opened or
+ * read (I/O error, no memory).
  */
 #include <stdio.h>
 #include <string.h>
@@ -113,9 +115,10 @@ static int image_cmd(const char *cmd, int argc, char **argv)
             ex = exit_for(rc);
             if (ex == VDCC_EXIT_OK)
                 printf("%s: valid: %s\n", val, msg);
-            else if (ex == VDCC_EXIT_FAIL)
+            else if (ex == VDCC_EXIT_FAIL) {
                 printf("%s: %s: %s\n", val, rc == VERR_VD_GEN_INVALID_HEADER ? "not a VCI image" : "corrupt", msg);
-            else
+                vci_corrupt_print(&stats.corrupt, "  ", stdout);
+            } else
                 vdc_error(cmd, "%s: cannot read it (%s): %s", val, rcname(rc), msg);
         }
         if (ex > worst)

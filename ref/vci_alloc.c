@@ -275,7 +275,7 @@ int vci_alloc_flush(vci_alloc *a)
 int vci_alloc_test(vci_alloc *a, uint64_t blk, bool *set)
 {
     if (blk >= a->cblocks)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&a->io->corrupt, "bit tested past the end of the image");
     bm_page *p;
     int rc = page_get(a, blk / VCI_BM_PAGE_BLOCKS, &p);
     if (RT_FAILURE(rc))
@@ -288,9 +288,11 @@ int vci_alloc_test(vci_alloc *a, uint64_t blk, bool *set)
 enum { OP_EXPECT_CLEAR, OP_EXPECT_SET, OP_SET, OP_CLEAR };
 
 /* Checks (OP_EXPECT_*) or changes (OP_SET/OP_CLEAR) bits [addr, addr+n).
- * A check returns VERR_VD_IMAGE_CORRUPTED at the first wrong bit. */
+ * A check returns VERR_VD_IMAGE_CORRUPTED (VCI_CORRUPT) at the first wrong
+ * bit. */
 static int bits_op(vci_alloc *a, uint64_t addr, uint64_t n, int op)
 {
+    vci_corrupt *rec = &a->io->corrupt;
     uint64_t b = addr, end = addr + n;
     while (b < end) {
         bm_page *p;
@@ -306,8 +308,8 @@ static int bits_op(vci_alloc *a, uint64_t addr, uint64_t n, int op)
             if (in % 8 == 0 && b + 8 <= pend) {
                 /* whole byte */
                 switch (op) {
-                case OP_EXPECT_CLEAR: if (*byte != 0x00) return VERR_VD_IMAGE_CORRUPTED; break;
-                case OP_EXPECT_SET:   if (*byte != 0xFF) return VERR_VD_IMAGE_CORRUPTED; break;
+                case OP_EXPECT_CLEAR: if (*byte != 0x00) return VCI_CORRUPT(rec, "marking a used block"); break;
+                case OP_EXPECT_SET:   if (*byte != 0xFF) return VCI_CORRUPT(rec, "freeing a free block"); break;
                 case OP_SET:          *byte = 0xFF; break;
                 default:              *byte = 0x00; break;
                 }
@@ -316,8 +318,8 @@ static int bits_op(vci_alloc *a, uint64_t addr, uint64_t n, int op)
             }
             uint8_t mask = (uint8_t)(1u << (in % 8));
             switch (op) {
-            case OP_EXPECT_CLEAR: if (*byte & mask) return VERR_VD_IMAGE_CORRUPTED; break;
-            case OP_EXPECT_SET:   if (!(*byte & mask)) return VERR_VD_IMAGE_CORRUPTED; break;
+            case OP_EXPECT_CLEAR: if (*byte & mask) return VCI_CORRUPT(rec, "marking a used block"); break;
+            case OP_EXPECT_SET:   if (!(*byte & mask)) return VCI_CORRUPT(rec, "freeing a free block"); break;
             case OP_SET:          *byte |= mask; break;
             default:              *byte &= (uint8_t)~mask; break;
             }
@@ -347,7 +349,7 @@ static bool range_ok(const vci_alloc *a, uint64_t addr, uint64_t n)
 int vci_alloc_mark(vci_alloc *a, uint64_t addr, uint64_t n, vci_kind kind)
 {
     if (!range_ok(a, addr, n) || n > a->bm.free)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&a->io->corrupt, "range to mark outside the image or above the free count");
     int rc = bits_op(a, addr, n, OP_EXPECT_CLEAR);
     if (RT_SUCCESS(rc))
         rc = bits_op(a, addr, n, OP_SET);
@@ -382,10 +384,10 @@ static void hint_drop(vci_alloc *a, unsigned i)
 int vci_alloc_release(vci_alloc *a, uint64_t addr, uint64_t n, vci_kind kind)
 {
     if (!range_ok(a, addr, n))
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&a->io->corrupt, "range to free outside the image");
     uint64_t have = kind == VCI_KIND_META ? a->bm.meta : a->bm.data;
     if (n > have)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&a->io->corrupt, "range to free above its kind's count");
     int rc = bits_op(a, addr, n, OP_EXPECT_SET);
     if (RT_SUCCESS(rc))
         rc = bits_op(a, addr, n, OP_CLEAR);
@@ -673,11 +675,11 @@ int vci_alloc_reset(vci_alloc *a, const uint64_t (*ranges)[2], unsigned n)
     uint64_t meta = 0;
     for (unsigned i = 0; i < n; i++) {
         if (!range_ok(a, ranges[i][0], ranges[i][1]))
-            return VERR_VD_IMAGE_CORRUPTED;
+            return VCI_CORRUPT(&a->io->corrupt, "metadata range to keep outside the image");
         meta += ranges[i][1];
     }
     if (meta > a->cblocks)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&a->io->corrupt, "metadata to keep exceeds the image");
 
     /* Forget the cache (nothing in it is worth keeping). */
     for (unsigned s = 0; s < a->used; s++) {

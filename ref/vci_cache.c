@@ -25,14 +25,21 @@
 
 /* ---- reporting ------------------------------------------------------------ */
 
+/* Reports rc through VD's ERROR interface.  A corruption is reported at
+ * the source position of the check that fired (s->io.corrupt, when one
+ * did), so that VD's error names it. */
 __attribute__((format(printf, 3, 4)))
-static int report(PVDINTERFACEERROR iferr, int rc, const char *fmt, ...)
+static int report(const vci_state *s, int rc, const char *fmt, ...)
 {
+    PVDINTERFACEERROR iferr = s->iferr;
     if (iferr == NULL || iferr->pfnError == NULL)
         return rc;
+    const vci_corrupt *at = &s->io.corrupt;
+    bool named = rc == VERR_VD_IMAGE_CORRUPTED && at->file != NULL;
     va_list va;
     va_start(va, fmt);
-    iferr->pfnError(iferr->Core.pvUser, rc, __FILE__, __LINE__, __func__, fmt, va);
+    iferr->pfnError(iferr->Core.pvUser, rc, named ? at->file : __FILE__, named ? at->line : __LINE__, __func__, fmt,
+                    va);
     va_end(va);
     return rc;
 }
@@ -249,7 +256,7 @@ static int state_reinit(vci_state *s)
     else if (h->bm_addr >= VCI_HDR_BLOCKS + VCI_NODE_BLOCKS)
         root = VCI_HDR_BLOCKS;
     else
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&s->io.corrupt, "no room for a root beside the block map");
     s->io.epoch = true; /* the flag is on disk already */
     h->root = root;
     h->lru = true;
@@ -309,7 +316,7 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
     if (RT_FAILURE(rc))
         goto out_close;
     if (s->io.file_size < VCI_HDR_SIZE) {
-        rc = report(s->iferr, VERR_VD_GEN_INVALID_HEADER, "VCI: '%s' is shorter than a header", c->filename);
+        rc = report(s, VERR_VD_GEN_INVALID_HEADER, "VCI: '%s' is shorter than a header", c->filename);
         goto out_close;
     }
     uint8_t hbuf[VCI_HDR_SIZE];
@@ -318,7 +325,7 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
         goto out_close;
     rc = vci_header_decode(hbuf, &s->hdr, why, sizeof(why));
     if (RT_FAILURE(rc)) {
-        report(s->iferr, rc, "VCI: '%s': %s", c->filename, why);
+        report(s, rc, "VCI: '%s': %s", c->filename, why);
         goto out_close;
     }
     const vci_header *h = &s->hdr;
@@ -326,8 +333,9 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
     if ((h->root + VCI_NODE_BLOCKS) * VCI_BLOCK_SIZE > need)
         need = (h->root + VCI_NODE_BLOCKS) * VCI_BLOCK_SIZE;
     if (s->io.file_size < need) {
-        rc = report(s->iferr, VERR_VD_IMAGE_CORRUPTED, "VCI: '%s' is %llu bytes, its metadata needs %llu",
-                    c->filename, (unsigned long long)s->io.file_size, (unsigned long long)need);
+        rc = report(s, VCI_CORRUPT(&s->io.corrupt, "file shorter than its metadata"),
+                    "VCI: '%s' is %llu bytes, its metadata needs %llu", c->filename,
+                    (unsigned long long)s->io.file_size, (unsigned long long)need);
         goto out_close;
     }
 
@@ -337,7 +345,7 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
         else
             rc = state_reinit(s);
         if (RT_FAILURE(rc)) {
-            report(s->iferr, rc, "VCI: '%s': cannot reinitialise after an unclean shutdown", c->filename);
+            report(s, rc, "VCI: '%s': cannot reinitialise after an unclean shutdown", c->filename);
             goto out_close;
         }
         *out = s;
@@ -349,9 +357,9 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
     rc = vci_io_read_meta(&s->io, h->bm_addr * VCI_BLOCK_SIZE, bbuf, sizeof(bbuf));
     if (RT_FAILURE(rc))
         goto out_close;
-    rc = vci_bmhdr_decode(bbuf, h, &bm, why, sizeof(why));
+    rc = vci_bmhdr_decode(bbuf, h, &bm, &s->io.corrupt, why, sizeof(why));
     if (RT_FAILURE(rc)) {
-        report(s->iferr, rc, "VCI: '%s': %s", c->filename, why);
+        report(s, rc, "VCI: '%s': %s", c->filename, why);
         goto out_close;
     }
     rc = state_build(s, &bm);
@@ -361,7 +369,7 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
     vci_node *root;
     rc = vci_nodes_get(s->nc, h->root, &root);
     if (RT_FAILURE(rc)) {
-        report(s->iferr, rc, "VCI: '%s': bad root node", c->filename);
+        report(s, rc, "VCI: '%s': bad root node", c->filename);
         goto out_close;
     }
     bool empty = root->type == VCI_NODE_LEAF && root->n == 0;
@@ -369,8 +377,8 @@ static int state_open(vci_cache *c, unsigned open_flags, vci_state **out)
         s->tree.height = 1;
     vci_nodes_unpin(s->nc, root);
     if (h->lru && empty != (h->lru_head == VCI_LRU_NONE)) {
-        rc = report(s->iferr, VERR_VD_IMAGE_CORRUPTED, "VCI: '%s': LRU head disagrees with the tree",
-                    c->filename);
+        rc = report(s, VCI_CORRUPT(&s->io.corrupt, "LRU head disagrees with the tree"),
+                    "VCI: '%s': LRU head disagrees with the tree", c->filename);
         goto out_close;
     }
     if (!h->lru && empty && !s->readonly) {
@@ -518,7 +526,7 @@ static int create_image(vci_cache *c, vci_state *s, uint64_t cb, unsigned image_
         rc = vci_io_set_size(&s->io, (h->root + VCI_NODE_BLOCKS) * VCI_BLOCK_SIZE);
     }
     if (RT_FAILURE(rc))
-        return report(s->iferr, rc, "VCI: cannot size '%s'", c->filename);
+        return report(s, rc, "VCI: cannot size '%s'", c->filename);
 
     vci_bmhdr bm = { .managed = h->cblocks, .free = h->cblocks, .meta = 0, .data = 0 };
     rc = state_build(s, &bm);
@@ -538,7 +546,7 @@ static int create_image(vci_cache *c, vci_state *s, uint64_t cb, unsigned image_
     s->verified = true;
     rc = state_sync(s, false);
     if (RT_FAILURE(rc))
-        return report(s->iferr, rc, "VCI: cannot write '%s'", c->filename);
+        return report(s, rc, "VCI: cannot write '%s'", c->filename);
     if (prog != NULL && prog->pfnProgress != NULL)
         prog->pfnProgress(prog->Core.pvUser, pct_start + pct_span);
     return VINF_SUCCESS;
@@ -569,7 +577,7 @@ int vci_cache_create(const char *filename, uint64_t cb, unsigned image_flags, PC
                            &s->io.stor);
     if (RT_FAILURE(rc)) {
         s->io.stor = NULL;
-        report(s->iferr, rc, "VCI: cannot create '%s'", c->filename);
+        report(s, rc, "VCI: cannot create '%s'", c->filename);
         goto out_free;
     }
     rc = create_image(c, s, cb, image_flags, uuid, pct_start, pct_span, ifs_op);
@@ -701,6 +709,11 @@ int vci_cache_set_uuid(vci_cache *c, bool modification, PCRTUUID uuid)
 bool vci_cache_all_miss(const vci_cache *c)
 {
     return c->s != NULL && c->s->all_miss;
+}
+
+const vci_corrupt *vci_cache_corrupt(const vci_cache *c)
+{
+    return c->s != NULL ? &c->s->io.corrupt : NULL;
 }
 
 static void uuid_str(const uint8_t u[16], char out[37])

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "spec/vdcache.h"
+#include "vci_corrupt.h"
 
 typedef struct vci_cache vci_cache;
 
@@ -73,5 +74,9 @@ void vci_cache_dump(vci_cache *c);
 /* For tests: whether the instance serves every read as a miss (unclean,
  * read-only). */
 bool vci_cache_all_miss(const vci_cache *c);
+/* The first corruption check that fired in this opening (ref/vci_corrupt.h;
+ * its file is NULL while none has), or NULL when the instance is not open
+ * (a reopen failed).  Each instance has its own. */
+const vci_corrupt *vci_cache_corrupt(const vci_cache *c);
 
 #endif /* VDCC_REF_VCI_CACHE_H */

@@ -89,7 +89,8 @@ static int walk(ck *c, uint64_t addr, const vci_ientry *e, uint64_t hi, unsigned
 {
     char why[160];
     if (++c->visits > c->h.cblocks / VCI_NODE_BLOCKS + 1)
-        return bad(c, VERR_VD_IMAGE_CORRUPTED, "tree: more nodes than the image can hold (a node is shared)");
+        return bad(c, VCI_CORRUPT(&c->io.corrupt, "tree has more nodes than fit (a shared node)"),
+                   "tree: more nodes than the image can hold (a node is shared)");
     int rc = vci_io_read_meta(&c->io, addr * VCI_BLOCK_SIZE, c->buf, VCI_NODE_SIZE);
     if (rc == VERR_VD_IMAGE_CORRUPTED)
         return bad(c, rc, "node at block %llu lies past the end of the file", (unsigned long long)addr);
@@ -98,13 +99,13 @@ static int walk(ck *c, uint64_t addr, const vci_ientry *e, uint64_t hi, unsigned
     vci_node *n = malloc(sizeof(*n));
     if (n == NULL)
         return VERR_NO_MEMORY;
-    rc = vci_node_decode(c->buf, &c->lay, n, why, sizeof(why));
+    rc = vci_node_decode(c->buf, &c->lay, n, &c->io.corrupt, why, sizeof(why));
     if (RT_FAILURE(rc)) {
         rc = bad(c, rc, "node at block %llu: %s", (unsigned long long)addr, why);
         goto out_free;
     }
     if (e != NULL) {
-        rc = vci_node_check_child(n, e, hi, why, sizeof(why));
+        rc = vci_node_check_child(n, e, hi, &c->io.corrupt, why, sizeof(why));
         if (RT_FAILURE(rc)) {
             rc = bad(c, rc, "node at block %llu (depth %u): %s", (unsigned long long)addr, depth, why);
             goto out_free;
@@ -115,12 +116,14 @@ static int walk(ck *c, uint64_t addr, const vci_ientry *e, uint64_t hi, unsigned
         if (c->height == 0)
             c->height = depth;
         if (c->height != depth) {
-            rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "leaf at block %llu is at depth %u, other leaves at %u",
+            rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "leaves at two depths"),
+                     "leaf at block %llu is at depth %u, other leaves at %u",
                      (unsigned long long)addr, depth, c->height);
             goto out_free;
         }
     } else if (depth >= VCI_MAX_DEPTH || (c->height != 0 && depth >= c->height)) {
-        rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "internal node at block %llu is at depth %u (limit %u, leaves at %u)",
+        rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "internal node at or below the leaf depth"),
+                 "internal node at block %llu is at depth %u (limit %u, leaves at %u)",
                  (unsigned long long)addr, depth, VCI_MAX_DEPTH, c->height);
         goto out_free;
     }
@@ -131,7 +134,8 @@ static int walk(ck *c, uint64_t addr, const vci_ientry *e, uint64_t hi, unsigned
         for (unsigned i = 0; i < n->n && RT_SUCCESS(rc); i++) {
             const vci_extent xv = vci_leaf_get(n, i), *x = &xv;
             if (c->nx > 0 && c->x[c->nx - 1].key + c->x[c->nx - 1].count > x->key) {
-                rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "extent with key %llu overlaps or precedes the one before",
+                rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "extents out of order across leaves"),
+                         "extent with key %llu overlaps or precedes the one before",
                          (unsigned long long)x->key);
                 break;
             }
@@ -175,7 +179,8 @@ static int check_overlaps(ck *c)
     for (size_t i = 1; i < c->nr; i++) {
         const crange *p = &c->r[i - 1], *q = &c->r[i];
         if (p->addr + p->len > q->addr)
-            return bad(c, VERR_VD_IMAGE_CORRUPTED, "block %llu is used twice: by %s %llu and by %s %llu",
+            return bad(c, VCI_CORRUPT(&c->io.corrupt, "block used twice"),
+                       "block %llu is used twice: by %s %llu and by %s %llu",
                        (unsigned long long)q->addr, kind_name(p->kind), (unsigned long long)p->what,
                        kind_name(q->kind), (unsigned long long)q->what);
     }
@@ -237,13 +242,16 @@ static int check_bitmap(ck *c)
                 while (((buf[i / 8] >> (i % 8)) & 1) == used)
                     i++, b++;
                 if (b >= c->h.cblocks)
-                    rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "bitmap padding bit for block %llu (past the end) is set",
+                    rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "bitmap padding bit set"),
+                             "bitmap padding bit for block %llu (past the end) is set",
                              (unsigned long long)b);
                 else if (used)
-                    rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "block %llu is used by %s %llu but marked free",
+                    rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "used block marked free"),
+                             "block %llu is used by %s %llu but marked free",
                              (unsigned long long)b, kind_name(c->r[ri].kind), (unsigned long long)c->r[ri].what);
                 else
-                    rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "block %llu is marked allocated but nothing uses it",
+                    rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "allocated block without a user"),
+                             "block %llu is marked allocated but nothing uses it",
                              (unsigned long long)b);
                 break;
             }
@@ -272,7 +280,7 @@ static int check_lru(ck *c)
 {
     if (c->nx == 0) {
         if (c->h.lru_head != VCI_LRU_NONE)
-            return bad(c, VERR_VD_IMAGE_CORRUPTED, "LRU: head %llu in an empty tree",
+            return bad(c, VCI_CORRUPT(&c->io.corrupt, "LRU head in an empty tree"), "LRU: head %llu in an empty tree",
                        (unsigned long long)c->h.lru_head);
         return VINF_SUCCESS;
     }
@@ -285,18 +293,21 @@ static int check_lru(ck *c)
     while (key != VCI_LRU_NONE) {
         size_t i = find_key(c, key);
         if (i == SIZE_MAX) {
-            rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "LRU: %s names key %llu, which is no extent",
+            rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "LRU link to no extent"),
+                     "LRU: %s names key %llu, which is no extent",
                      prev == VCI_LRU_NONE ? "the head" : "a next link", (unsigned long long)key);
             break;
         }
         if (seen[i]) {
-            rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "LRU: the list loops at key %llu", (unsigned long long)key);
+            rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "LRU list loops"),
+                     "LRU: the list loops at key %llu", (unsigned long long)key);
             break;
         }
         seen[i] = 1;
         steps++;
         if (c->x[i].prev != prev) {
-            rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "LRU: extent %llu has prev %llu, expected %llu",
+            rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "LRU prev link wrong"),
+                     "LRU: extent %llu has prev %llu, expected %llu",
                      (unsigned long long)key, (unsigned long long)c->x[i].prev, (unsigned long long)prev);
             break;
         }
@@ -304,10 +315,12 @@ static int check_lru(ck *c)
         key = c->x[i].next;
     }
     if (RT_SUCCESS(rc) && prev != c->h.lru_tail)
-        rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "LRU: the list ends at %llu, the tail is %llu",
+        rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "LRU list does not end at the tail"),
+                 "LRU: the list ends at %llu, the tail is %llu",
                  (unsigned long long)prev, (unsigned long long)c->h.lru_tail);
     if (RT_SUCCESS(rc) && steps != c->nx)
-        rc = bad(c, VERR_VD_IMAGE_CORRUPTED, "LRU: the list holds %zu of %zu extents", steps, c->nx);
+        rc = bad(c, VCI_CORRUPT(&c->io.corrupt, "LRU list misses extents"),
+                 "LRU: the list holds %zu of %zu extents", steps, c->nx);
     free(seen);
     return rc;
 }
@@ -335,10 +348,12 @@ static int run_check(ck *c, vci_check_stats *st)
     if ((c->h.root + VCI_NODE_BLOCKS) * VCI_BLOCK_SIZE > need)
         need = (c->h.root + VCI_NODE_BLOCKS) * VCI_BLOCK_SIZE;
     if (c->io.file_size < need)
-        return bad(c, VERR_VD_IMAGE_CORRUPTED, "the file has %llu bytes, its metadata needs %llu",
+        return bad(c, VCI_CORRUPT(&c->io.corrupt, "file shorter than its metadata"),
+                   "the file has %llu bytes, its metadata needs %llu",
                    (unsigned long long)c->io.file_size, (unsigned long long)need);
     if (c->io.file_size > c->h.cblocks * VCI_BLOCK_SIZE)
-        return bad(c, VERR_VD_IMAGE_CORRUPTED, "the file has %llu bytes, more than its maximum %llu",
+        return bad(c, VCI_CORRUPT(&c->io.corrupt, "file longer than the image"),
+                   "the file has %llu bytes, more than its maximum %llu",
                    (unsigned long long)c->io.file_size, (unsigned long long)(c->h.cblocks * VCI_BLOCK_SIZE));
     if (c->h.unclean)
         return bad(c, VINF_SUCCESS, "unclean: the next open forgets the contents");
@@ -348,7 +363,7 @@ static int run_check(ck *c, vci_check_stats *st)
     rc = vci_io_read_meta(&c->io, c->h.bm_addr * VCI_BLOCK_SIZE, bb, sizeof(bb));
     if (RT_FAILURE(rc))
         return bad(c, rc, "cannot read the block map header (%d)", rc);
-    rc = vci_bmhdr_decode(bb, &c->h, &bm, why, sizeof(why));
+    rc = vci_bmhdr_decode(bb, &c->h, &bm, &c->io.corrupt, why, sizeof(why));
     if (RT_FAILURE(rc))
         return bad(c, rc, "%s", why);
 
@@ -380,7 +395,7 @@ static int run_check(ck *c, vci_check_stats *st)
     if (RT_FAILURE(rc))
         return rc;
     if (bm.meta != st->meta_blocks || bm.data != data)
-        return bad(c, VERR_VD_IMAGE_CORRUPTED,
+        return bad(c, VCI_CORRUPT(&c->io.corrupt, "block map counters differ from the tree"),
                    "block map counts %llu metadata / %llu data blocks, the tree uses %llu / %llu",
                    (unsigned long long)bm.meta, (unsigned long long)bm.data,
                    (unsigned long long)st->meta_blocks, (unsigned long long)data);
@@ -422,6 +437,7 @@ int vci_check(const char *path, PVDINTERFACE ifs_image, char *msg, size_t cb_msg
     else {
         stats->file_size = c->io.file_size;
         rc = run_check(c, stats);
+        stats->corrupt = c->io.corrupt;
     }
     ioint->pfnClose(ioint->Core.pvUser, c->io.stor);
 out_free:
@@ -484,5 +500,12 @@ int vci_info(const char *path, PVDINTERFACE ifs_image, FILE *out)
                 (unsigned long long)st.meta_blocks, (unsigned long long)st.free_blocks);
     }
     fprintf(out, "  check         %s\n", msg);
+    vci_corrupt_print(&st.corrupt, "  ", out);
     return rc;
+}
+
+void vci_corrupt_print(const vci_corrupt *rec, const char *indent, FILE *out)
+{
+    if (rec->file != NULL)
+        fprintf(out, "%scorrupt: %s:%u %s\n", indent, rec->file, rec->line, rec->what);
 }

@@ -18,7 +18,9 @@
  * short, or a header rule broken); VERR_VD_IMAGE_CORRUPTED (msg explains
  * the first problem found); VERR_INVALID_PARAMETER (no IOINT or path);
  * VERR_NO_MEMORY; or the I/O status of opening or reading the file.  msg
- * (may be NULL) always receives a one-line verdict.
+ * (may be NULL) always receives a one-line verdict.  When the image is
+ * corrupt, stats->corrupt names the check that refused it (source file,
+ * line and what it found: ref/vci_corrupt.h); otherwise its file is NULL.
  */
 #ifndef VDCC_REF_VCI_CHECK_H
 #define VDCC_REF_VCI_CHECK_H
@@ -29,6 +31,7 @@
 #include <stdio.h>
 
 #include "spec/vdcache.h"
+#include "vci_corrupt.h"
 
 typedef struct vci_check_stats {
     uint64_t cblocks;      /* capacity in blocks */
@@ -39,12 +42,18 @@ typedef struct vci_check_stats {
     unsigned depth;        /* tree height */
     uint64_t nodes, leaves, extents;
     uint64_t data_blocks, meta_blocks, free_blocks;
+    vci_corrupt corrupt;   /* the check that refused a corrupt image (file NULL: none) */
 } vci_check_stats;
 
 int vci_check(const char *path, PVDINTERFACE ifs_image, char *msg, size_t cb_msg, vci_check_stats *stats);
 
 /* Prints header, geometry, tree, allocation and the check's verdict to
- * out.  Returns what vci_check returned. */
+ * out, and for a corrupt image the check that refused it (as
+ * vci_corrupt_print with indent "  ").  Returns what vci_check returned. */
 int vci_info(const char *path, PVDINTERFACE ifs_image, FILE *out);
+
+/* Prints "<indent>corrupt: <file>:<line> <what>" and a newline to out when
+ * rec names a check (rec->file != NULL); nothing otherwise. */
+void vci_corrupt_print(const vci_corrupt *rec, const char *indent, FILE *out);
 
 #endif /* VDCC_REF_VCI_CHECK_H */

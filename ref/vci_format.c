@@ -5,7 +5,8 @@
  * Contract: see vci_format.h.  Decoders return VINF_SUCCESS,
  * VERR_VD_GEN_INVALID_HEADER (header) or VERR_VD_IMAGE_CORRUPTED (block map
  * header, nodes) and put a one-line explanation of the first problem into
- * `why` when it is not NULL.  Encoders cannot fail.  No I/O, no state.
+ * `why` when it is not NULL; each corruption also names its check in `rec`
+ * (VCI_CORRUPT, ref/vci_corrupt.h).  Encoders cannot fail.  No I/O, no state.
  *
  * Every on-disk integer goes through the bounds-checked cursor: a field by
  * itself (vci_get_*), or, in the hot node decoders, the whole array of
@@ -314,9 +315,8 @@ void vci_bmhdr_encode(const vci_bmhdr *b, uint8_t out[VCI_BMHDR_SIZE])
 }
 
 int vci_bmhdr_decode(const uint8_t in[VCI_BMHDR_SIZE], const vci_header *h, vci_bmhdr *b,
-                     char *why, size_t cb_why)
+                     vci_corrupt *rec, char *why, size_t cb_why)
 {
-    const int bad = VERR_VD_IMAGE_CORRUPTED;
     vci_cur c = vci_cur_reader(in, VCI_BMHDR_SIZE);
     uint32_t magic = vci_get_u32(&c);
     uint32_t ver = vci_get_u32(&c);
@@ -325,24 +325,28 @@ int vci_bmhdr_decode(const uint8_t in[VCI_BMHDR_SIZE], const vci_header *h, vci_
     b->meta = vci_get_u64(&c);
     b->data = vci_get_u64(&c);
     if (!c.ok)
-        return fail(bad, why, cb_why, "block map: truncated");
+        return fail(VCI_CORRUPT(rec, "block map header truncated"), why, cb_why, "block map: truncated");
     if (magic != VCI_BM_MAGIC)
-        return fail(bad, why, cb_why, "block map: magic %#x is not \"VBLK\"", magic);
+        return fail(VCI_CORRUPT(rec, "block map magic"), why, cb_why, "block map: magic %#x is not \"VBLK\"", magic);
     if (ver != VCI_BM_VERSION)
-        return fail(bad, why, cb_why, "block map: version %u is not 1", ver);
+        return fail(VCI_CORRUPT(rec, "block map version"), why, cb_why, "block map: version %u is not 1", ver);
     if (!vci_cur_zero_from(&c, 40))
-        return fail(bad, why, cb_why, "block map: reserved bytes are not zero");
+        return fail(VCI_CORRUPT(rec, "block map reserved bytes"), why, cb_why,
+                    "block map: reserved bytes are not zero");
     if (b->managed != h->cblocks)
-        return fail(bad, why, cb_why, "block map: manages %llu blocks, the header says %llu",
+        return fail(VCI_CORRUPT(rec, "block map size differs from the header's"), why, cb_why,
+                    "block map: manages %llu blocks, the header says %llu",
                     (unsigned long long)b->managed, (unsigned long long)h->cblocks);
     if (b->free > b->managed || b->meta > b->managed - b->free
         || b->data != b->managed - b->free - b->meta)
-        return fail(bad, why, cb_why, "block map: free %llu + meta %llu + data %llu != %llu",
+        return fail(VCI_CORRUPT(rec, "block map counters do not add up"), why, cb_why,
+                    "block map: free %llu + meta %llu + data %llu != %llu",
                     (unsigned long long)b->free, (unsigned long long)b->meta,
                     (unsigned long long)b->data, (unsigned long long)b->managed);
     uint64_t base = VCI_HDR_BLOCKS + (uint64_t)h->bm_blocks;
     if (b->meta < base + VCI_NODE_BLOCKS || (b->meta - base) % VCI_NODE_BLOCKS != 0)
-        return fail(bad, why, cb_why, "block map: %llu metadata blocks is not header + map + whole nodes",
+        return fail(VCI_CORRUPT(rec, "block map metadata count"), why, cb_why,
+                    "block map: %llu metadata blocks is not header + map + whole nodes",
                     (unsigned long long)b->meta);
     return VINF_SUCCESS;
 }
@@ -431,16 +435,16 @@ static bool clear_of_fixed_meta(const vci_layout *lay, uint64_t a, uint64_t n)
         && !vci_ranges_overlap(a, n, lay->bm_addr, lay->bm_blocks);
 }
 
-static int decode_leaf(const uint8_t *in, const vci_layout *lay, vci_node *n, char *why, size_t cb_why)
+static int decode_leaf(const uint8_t *in, const vci_layout *lay, vci_node *n, vci_corrupt *rec, char *why,
+                       size_t cb_why)
 {
-    const int bad = VERR_VD_IMAGE_CORRUPTED;
     vci_cur c = vci_cur_reader(in, VCI_NODE_SIZE);
     bool seen_unused = false;
     n->n = 0;
     vci_cur_seek(&c, 1);
     const uint8_t *ext = cur_span(&c, (size_t)VCI_EXTENT_SIZE * VCI_LEAF_MAX);
     if (ext == NULL)
-        return fail(bad, why, cb_why, "leaf: truncated");
+        return fail(VCI_CORRUPT(rec, "leaf truncated"), why, cb_why, "leaf: truncated");
     for (unsigned i = 0; i < VCI_LEAF_MAX; i++) {
         size_t off = 1 + (size_t)VCI_EXTENT_SIZE * i;
         const uint8_t *x = ext + (size_t)VCI_EXTENT_SIZE * i;
@@ -460,44 +464,51 @@ static int decode_leaf(const uint8_t *in, const vci_layout *lay, vci_node *n, ch
             if (!seen_unused && all_zero(in + off, VCI_NODE_SIZE - off))
                 return VINF_SUCCESS;
             if (!all_zero(in + off, VCI_EXTENT_SIZE))
-                return fail(bad, why, cb_why, "leaf: unused extent %u is not all zero", i);
+                return fail(VCI_CORRUPT(rec, "leaf: unused extent not zero"), why, cb_why,
+                            "leaf: unused extent %u is not all zero", i);
             seen_unused = true;
             continue;
         }
         if (seen_unused)
-            return fail(bad, why, cb_why, "leaf: extent %u follows an unused one (not packed)", i);
+            return fail(VCI_CORRUPT(rec, "leaf: extents not packed"), why, cb_why,
+                        "leaf: extent %u follows an unused one (not packed)", i);
         if (flags != 0 || rsvd != 0)
-            return fail(bad, why, cb_why, "leaf: extent %u has flags %#x / reserved %#x", i, flags, rsvd);
+            return fail(VCI_CORRUPT(rec, "leaf: extent flags or reserved set"), why, cb_why,
+                        "leaf: extent %u has flags %#x / reserved %#x", i, flags, rsvd);
         if (e.key >= VCI_VBLOCK_LIMIT || e.count > VCI_VBLOCK_LIMIT - e.key)
-            return fail(bad, why, cb_why, "leaf: extent %u key %llu + %u out of range", i,
+            return fail(VCI_CORRUPT(rec, "leaf: extent key out of range"), why, cb_why,
+                        "leaf: extent %u key %llu + %u out of range", i,
                         (unsigned long long)e.key, e.count);
         if (e.addr >= lay->cblocks || e.count > lay->cblocks - e.addr)
-            return fail(bad, why, cb_why, "leaf: extent %u data at %llu + %u outside the image", i,
+            return fail(VCI_CORRUPT(rec, "leaf: extent data outside the image"), why, cb_why,
+                        "leaf: extent %u data at %llu + %u outside the image", i,
                         (unsigned long long)e.addr, e.count);
         if (!clear_of_fixed_meta(lay, e.addr, e.count)
             || vci_ranges_overlap(e.addr, e.count, lay->root, VCI_NODE_BLOCKS))
-            return fail(bad, why, cb_why, "leaf: extent %u data at %llu + %u overlaps metadata", i,
+            return fail(VCI_CORRUPT(rec, "leaf: extent data on metadata"), why, cb_why,
+                        "leaf: extent %u data at %llu + %u overlaps metadata", i,
                         (unsigned long long)e.addr, e.count);
         if (n->n > 0 && n->u.l.key[n->n - 1] + n->u.l.count[n->n - 1] > e.key)
-            return fail(bad, why, cb_why, "leaf: extent %u (key %llu) overlaps or precedes extent %u",
+            return fail(VCI_CORRUPT(rec, "leaf: extents out of order"), why, cb_why,
+                        "leaf: extent %u (key %llu) overlaps or precedes extent %u",
                         i, (unsigned long long)e.key, i - 1);
         vci_leaf_set(n, n->n++, &e);
     }
     if (!all_zero(in + 1 + VCI_EXTENT_SIZE * VCI_LEAF_MAX, VCI_NODE_SIZE - 1 - VCI_EXTENT_SIZE * VCI_LEAF_MAX))
-        return fail(bad, why, cb_why, "leaf: tail bytes are not zero");
+        return fail(VCI_CORRUPT(rec, "leaf: tail not zero"), why, cb_why, "leaf: tail bytes are not zero");
     return VINF_SUCCESS;
 }
 
-static int decode_internal(const uint8_t *in, const vci_layout *lay, vci_node *n, char *why, size_t cb_why)
+static int decode_internal(const uint8_t *in, const vci_layout *lay, vci_node *n, vci_corrupt *rec, char *why,
+                           size_t cb_why)
 {
-    const int bad = VERR_VD_IMAGE_CORRUPTED;
     vci_cur c = vci_cur_reader(in, VCI_NODE_SIZE);
     bool seen_unused = false;
     n->n = 0;
     vci_cur_seek(&c, 1);
     const uint8_t *ent = cur_span(&c, (size_t)VCI_IENTRY_SIZE * VCI_INT_MAX);
     if (ent == NULL)
-        return fail(bad, why, cb_why, "internal node: truncated");
+        return fail(VCI_CORRUPT(rec, "internal node truncated"), why, cb_why, "internal node: truncated");
     for (unsigned i = 0; i < VCI_INT_MAX; i++) {
         size_t off = 1 + (size_t)VCI_IENTRY_SIZE * i;
         const uint8_t *x = ent + (size_t)VCI_IENTRY_SIZE * i;
@@ -508,43 +519,50 @@ static int decode_internal(const uint8_t *in, const vci_layout *lay, vci_node *n
         if (e.count == 0 || e.child == 0) {
             /* All zero from the first unused entry on: as in decode_leaf. */
             if (!seen_unused && all_zero(in + off, VCI_NODE_SIZE - off))
-                return n->n > 0 ? VINF_SUCCESS : fail(bad, why, cb_why, "internal node: no entries");
+                return n->n > 0 ? VINF_SUCCESS : fail(VCI_CORRUPT(rec, "internal node: no entries"), why, cb_why,
+                                                      "internal node: no entries");
             if (!all_zero(in + off, VCI_IENTRY_SIZE))
-                return fail(bad, why, cb_why, "internal node: unused entry %u is not all zero", i);
+                return fail(VCI_CORRUPT(rec, "internal node: unused entry not zero"), why, cb_why,
+                            "internal node: unused entry %u is not all zero", i);
             seen_unused = true;
             continue;
         }
         if (seen_unused)
-            return fail(bad, why, cb_why, "internal node: entry %u follows an unused one (not packed)", i);
+            return fail(VCI_CORRUPT(rec, "internal node: entries not packed"), why, cb_why,
+                        "internal node: entry %u follows an unused one (not packed)", i);
         if (e.key >= VCI_VBLOCK_LIMIT || e.count > VCI_VBLOCK_LIMIT - e.key)
-            return fail(bad, why, cb_why, "internal node: entry %u key %llu + %u out of range", i,
+            return fail(VCI_CORRUPT(rec, "internal node: entry key out of range"), why, cb_why,
+                        "internal node: entry %u key %llu + %u out of range", i,
                         (unsigned long long)e.key, e.count);
         if (e.child < VCI_HDR_BLOCKS || e.child > lay->cblocks - VCI_NODE_BLOCKS
             || !clear_of_fixed_meta(lay, e.child, VCI_NODE_BLOCKS))
-            return fail(bad, why, cb_why, "internal node: entry %u child at %llu is not a valid node address",
+            return fail(VCI_CORRUPT(rec, "internal node: bad child address"), why, cb_why,
+                        "internal node: entry %u child at %llu is not a valid node address",
                         i, (unsigned long long)e.child);
         if (n->n > 0 && n->u.i.key[n->n - 1] + n->u.i.count[n->n - 1] > e.key)
-            return fail(bad, why, cb_why, "internal node: entry %u (key %llu) overlaps or precedes entry %u",
+            return fail(VCI_CORRUPT(rec, "internal node: entries out of order"), why, cb_why,
+                        "internal node: entry %u (key %llu) overlaps or precedes entry %u",
                         i, (unsigned long long)e.key, i - 1);
         vci_int_set(n, n->n++, &e);
     }
     if (n->n == 0)
-        return fail(bad, why, cb_why, "internal node: no entries");
+        return fail(VCI_CORRUPT(rec, "internal node: no entries"), why, cb_why, "internal node: no entries");
     if (!all_zero(in + 1 + VCI_IENTRY_SIZE * VCI_INT_MAX, VCI_NODE_SIZE - 1 - VCI_IENTRY_SIZE * VCI_INT_MAX))
-        return fail(bad, why, cb_why, "internal node: tail bytes are not zero");
+        return fail(VCI_CORRUPT(rec, "internal node: tail not zero"), why, cb_why,
+                    "internal node: tail bytes are not zero");
     return VINF_SUCCESS;
 }
 
 int vci_node_decode(const uint8_t in[VCI_NODE_SIZE], const vci_layout *lay, vci_node *n,
-                    char *why, size_t cb_why)
+                    vci_corrupt *rec, char *why, size_t cb_why)
 {
     n->type = in[0];
     if (n->type == VCI_NODE_LEAF)
-        return decode_leaf(in, lay, n, why, cb_why);
+        return decode_leaf(in, lay, n, rec, why, cb_why);
     if (n->type == VCI_NODE_INTERNAL)
-        return decode_internal(in, lay, n, why, cb_why);
+        return decode_internal(in, lay, n, rec, why, cb_why);
     n->n = 0;
-    return fail(VERR_VD_IMAGE_CORRUPTED, why, cb_why, "node: type %u is neither 1 nor 2", n->type);
+    return fail(VCI_CORRUPT(rec, "node: unknown type"), why, cb_why, "node: type %u is neither 1 nor 2", n->type);
 }
 
 uint64_t vci_node_first_key(const vci_node *n)
@@ -559,21 +577,25 @@ uint64_t vci_node_end(const vci_node *n)
     return n->u.i.key[n->n - 1] + n->u.i.count[n->n - 1];
 }
 
-int vci_node_check_child(const vci_node *n, const vci_ientry *e, uint64_t hi, char *why, size_t cb_why)
+int vci_node_check_child(const vci_node *n, const vci_ientry *e, uint64_t hi, vci_corrupt *rec, char *why,
+                         size_t cb_why)
 {
-    const int bad = VERR_VD_IMAGE_CORRUPTED;
     if (n->n == 0)
-        return fail(bad, why, cb_why, "node for key %llu is empty", (unsigned long long)e->key);
+        return fail(VCI_CORRUPT(rec, "child node empty"), why, cb_why,
+                    "node for key %llu is empty", (unsigned long long)e->key);
     uint64_t first = vci_node_first_key(n);
     if (first != e->key)
-        return fail(bad, why, cb_why, "node's first key %llu differs from its parent entry's %llu",
+        return fail(VCI_CORRUPT(rec, "child's first key differs from its entry"), why, cb_why,
+                    "node's first key %llu differs from its parent entry's %llu",
                     (unsigned long long)first, (unsigned long long)e->key);
     uint64_t end = vci_node_end(n);
     if (end > hi)
-        return fail(bad, why, cb_why, "node for key %llu ends at %llu, past its range end %llu",
+        return fail(VCI_CORRUPT(rec, "child ends past its range"), why, cb_why,
+                    "node for key %llu ends at %llu, past its range end %llu",
                     (unsigned long long)e->key, (unsigned long long)end, (unsigned long long)hi);
     if (vci_span(first, end) != e->count)
-        return fail(bad, why, cb_why, "parent entry for key %llu counts %u blocks, the subtree spans %u",
+        return fail(VCI_CORRUPT(rec, "entry count differs from its subtree"), why, cb_why,
+                    "parent entry for key %llu counts %u blocks, the subtree spans %u",
                     (unsigned long long)e->key, e->count, vci_span(first, end));
     return VINF_SUCCESS;
 }

@@ -5,8 +5,9 @@
  * Bytes are never cast to structs: a bounds-checked little-endian cursor
  * reads and writes each field.  Decoders validate everything that can be
  * checked from the structure itself (plus the image geometry) and explain
- * the first problem in `why` (optional, may be NULL).  Nothing here does I/O
- * or keeps state.
+ * the first problem in `why` (optional, may be NULL).  A decoder that finds
+ * the image corrupt also names the check that fired in `rec` (optional, may
+ * be NULL: ref/vci_corrupt.h).  Nothing here does I/O or keeps state.
  *
  * Layout summary (all integers little-endian, "block" = 512 bytes):
  *
@@ -48,6 +49,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "vci_corrupt.h"
 
 #define VCI_BLOCK_SIZE      512u
 #define VCI_HDR_SIZE        1024u
@@ -252,7 +255,7 @@ void vci_bmhdr_encode(const vci_bmhdr *b, uint8_t out[VCI_BMHDR_SIZE]);
 /* Decodes and validates against the header (spec section 4).  Returns
  * VINF_SUCCESS or VERR_VD_IMAGE_CORRUPTED. */
 int  vci_bmhdr_decode(const uint8_t in[VCI_BMHDR_SIZE], const vci_header *h, vci_bmhdr *b,
-                      char *why, size_t cb_why);
+                      vci_corrupt *rec, char *why, size_t cb_why);
 
 /* ---- nodes --------------------------------------------------------------- */
 
@@ -267,7 +270,7 @@ void vci_node_encode(const vci_node *n, uint8_t out[VCI_NODE_SIZE]);
  * VERR_VD_IMAGE_CORRUPTED.
  */
 int  vci_node_decode(const uint8_t in[VCI_NODE_SIZE], const vci_layout *lay, vci_node *n,
-                     char *why, size_t cb_why);
+                     vci_corrupt *rec, char *why, size_t cb_why);
 /*
  * Checks a decoded node against the parent entry that led to it (spec
  * section 6, invariants 2-3): non-empty, first key equal to e->key, every
@@ -275,7 +278,7 @@ int  vci_node_decode(const uint8_t in[VCI_NODE_SIZE], const vci_layout *lay, vci
  * Returns VINF_SUCCESS or VERR_VD_IMAGE_CORRUPTED.
  */
 int  vci_node_check_child(const vci_node *n, const vci_ientry *e, uint64_t hi,
-                          char *why, size_t cb_why);
+                          vci_corrupt *rec, char *why, size_t cb_why);
 
 /* First key of a non-empty node. */
 uint64_t vci_node_first_key(const vci_node *n);

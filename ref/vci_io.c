@@ -31,7 +31,7 @@ static void note_end(vci_io *io, uint64_t off, size_t cb)
 int vci_io_read_meta(vci_io *io, uint64_t off, void *buf, size_t cb)
 {
     if (off > io->file_size || cb > io->file_size - off)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&io->corrupt, "metadata past the end of the file");
     return io->ioint->pfnReadMeta(io->ioint->Core.pvUser, io->stor, off, buf, cb, NULL, NULL, NULL, NULL);
 }
 
@@ -54,7 +54,7 @@ int vci_io_write_meta(vci_io *io, uint64_t off, const void *buf, size_t cb)
 int vci_io_read_user(vci_io *io, uint64_t off, PVDIOCTX ctx, size_t cb)
 {
     if (off > io->file_size || cb > io->file_size - off)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&io->corrupt, "data past the end of the file");
     return io->ioint->pfnReadUser(io->ioint->Core.pvUser, io->stor, off, ctx, cb);
 }
 

@@ -16,6 +16,11 @@
  * All functions return the IOINT's status (VINF_SUCCESS or its failure), or
  * VERR_VD_IMAGE_CORRUPTED for a read that would pass the tracked end of the
  * file (a node or data block an image claims but does not hold).
+ *
+ * A vci_io also carries the corruption record of whoever reads the file
+ * through it (one per opening of an image, one per vci_check run):
+ * everything that reaches the file through it notes there the first
+ * corruption check that fired (VCI_CORRUPT, ref/vci_corrupt.h).
  */
 #ifndef VDCC_REF_VCI_IO_H
 #define VDCC_REF_VCI_IO_H
@@ -25,6 +30,7 @@
 #include <stdint.h>
 
 #include "spec/vdcache.h"
+#include "vci_corrupt.h"
 
 typedef struct vci_io {
     PVDINTERFACEIOINT ioint;
@@ -33,6 +39,7 @@ typedef struct vci_io {
     bool              epoch;      /* unclean flag is durable on disk */
     int             (*before_write)(void *user);
     void             *user;
+    vci_corrupt       corrupt;    /* the first corruption check that fired */
 } vci_io;
 
 /* Sets the storage's size from the host (GetSize).  Status of GetSize. */

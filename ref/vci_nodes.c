@@ -376,7 +376,7 @@ int vci_nodes_get(vci_nodes *nc, uint64_t addr, vci_node **out)
     uint8_t buf[VCI_NODE_SIZE];
     rc = vci_io_read_meta(nc->io, addr * VCI_BLOCK_SIZE, buf, VCI_NODE_SIZE);
     if (RT_SUCCESS(rc))
-        rc = vci_node_decode(buf, &nc->lay, &s->node, NULL, 0);
+        rc = vci_node_decode(buf, &nc->lay, &s->node, &nc->io->corrupt, NULL, 0);
     if (RT_FAILURE(rc)) {
         park_slot(nc, s);
         return rc;
@@ -437,12 +437,17 @@ uint64_t vci_nodes_addr(const vci_nodes *nc, const vci_node *n)
     return cslot_of(n)->addr;
 }
 
+vci_corrupt *vci_nodes_corrupt(vci_nodes *nc)
+{
+    return &nc->io->corrupt;
+}
+
 int vci_nodes_check_child(vci_nodes *nc, vci_node *n, const vci_ientry *e, uint64_t hi)
 {
     node_slot *s = slot_of(n);
     if (s->memo_gen == nc->gen && s->memo_key == e->key && s->memo_count == e->count && s->memo_hi == hi)
         return VINF_SUCCESS;
-    int rc = vci_node_check_child(n, e, hi, NULL, 0);
+    int rc = vci_node_check_child(n, e, hi, &nc->io->corrupt, NULL, 0);
     if (RT_SUCCESS(rc)) {
         s->memo_gen = nc->gen;
         s->memo_key = e->key;

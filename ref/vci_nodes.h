@@ -48,6 +48,9 @@ void vci_nodes_mark_dirty(vci_nodes *nc, vci_node *n);
 void vci_nodes_discard(vci_nodes *nc, vci_node *n);
 /* The block address of a cached node. */
 uint64_t vci_nodes_addr(const vci_nodes *nc, const vci_node *n);
+/* The corruption record of the file the nodes come from (vci_io.corrupt),
+ * for the checks others make on cached nodes. */
+vci_corrupt *vci_nodes_corrupt(vci_nodes *nc);
 
 /* vci_node_check_child(n, e, hi) (VINF_SUCCESS or VERR_VD_IMAGE_CORRUPTED),
  * skipped when n last passed it with the same e->key, e->count and hi and

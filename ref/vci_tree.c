@@ -40,6 +40,13 @@ void vci_tree_init(vci_tree *t, vci_nodes *nc, vci_alloc *al, uint64_t root)
     t->root = root;
 }
 
+/* Where a check on t's nodes notes a corruption: the record of the file
+ * the nodes come from (vci_io.corrupt). */
+static vci_corrupt *rec_of(vci_tree *t)
+{
+    return vci_nodes_corrupt(t->nc);
+}
+
 static void path_release(vci_tree *t, tpath *p)
 {
     for (unsigned i = 0; i < p->depth; i++)
@@ -56,11 +63,11 @@ static int check_level(vci_tree *t, const vci_node *n, unsigned depth)
         if (t->height == 0)
             t->height = depth;
         else if (t->height != depth)
-            return VERR_VD_IMAGE_CORRUPTED;
+            return VCI_CORRUPT(rec_of(t), "leaves at two depths");
         return VINF_SUCCESS;
     }
     if (depth >= VCI_MAX_DEPTH || (t->height != 0 && depth >= t->height))
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(rec_of(t), "internal node at or below the leaf depth");
     return VINF_SUCCESS;
 }
 
@@ -268,7 +275,7 @@ int vci_tree_find_ge(vci_tree *t, uint64_t vb, bool *found, vci_extent *ext)
     if (RT_FAILURE(rc))
         return rc;
     if (n->n == 0 || n->u.l.key[0] != hi)
-        rc = VERR_VD_IMAGE_CORRUPTED;
+        rc = VCI_CORRUPT(rec_of(t), "next leaf does not start at its range");
     else {
         *found = true;
         *ext = vci_leaf_get(n, 0);
@@ -546,9 +553,9 @@ static int merge_or_fix(vci_tree *t, tpath *p, unsigned level)
     if (RT_FAILURE(rc))
         return rc;
     tlevel sl = { .node = sib, .addr = se->child, .idx = 0, .lo = 0, .hi = shi };
-    rc = vci_node_check_child(sib, se, shi, NULL, 0);
+    rc = vci_node_check_child(sib, se, shi, rec_of(t), NULL, 0);
     if (RT_SUCCESS(rc) && (sib->type != node->type))
-        rc = VERR_VD_IMAGE_CORRUPTED;
+        rc = VCI_CORRUPT(rec_of(t), "sibling of another node type");
     if (RT_FAILURE(rc)) {
         vci_nodes_unpin(t->nc, sib);
         return rc;
@@ -628,7 +635,7 @@ int vci_tree_remove(vci_tree *t, uint64_t key)
         rc = vci_nodes_get(t->nc, e.child, &c);
         if (RT_FAILURE(rc))
             goto out_release;
-        rc = vci_node_check_child(c, &e, VCI_VBLOCK_LIMIT, NULL, 0);
+        rc = vci_node_check_child(c, &e, VCI_VBLOCK_LIMIT, rec_of(t), NULL, 0);
         if (RT_FAILURE(rc)) {
             vci_nodes_unpin(t->nc, c);
             goto out_release;
@@ -665,14 +672,14 @@ typedef struct walker {
 static int walk(walker *w, uint64_t addr, const vci_ientry *e, uint64_t hi, unsigned depth)
 {
     if (++w->visits > w->max_visits)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(rec_of(w->t), "tree walk visits more nodes than fit (a shared node)");
     vci_node *n;
     int rc = vci_nodes_get(w->t->nc, addr, &n);
     if (RT_FAILURE(rc))
         return rc;
     rc = check_level(w->t, n, depth);
     if (RT_SUCCESS(rc) && e != NULL)
-        rc = vci_node_check_child(n, e, hi, NULL, 0);
+        rc = vci_node_check_child(n, e, hi, rec_of(w->t), NULL, 0);
     if (RT_SUCCESS(rc))
         rc = w->fn(w->ctx, n, addr, depth);
     for (unsigned i = 0; RT_SUCCESS(rc) && n->type == VCI_NODE_INTERNAL && i < n->n; i++) {

@@ -99,11 +99,12 @@ static void fp_add_range(fp *f, uint64_t a, uint64_t n)
 /* ---- the tree's side ------------------------------------------------------- */
 
 typedef struct tside {
-    fp       f;
-    uint64_t cblocks;
-    uint64_t nodes, data;
-    uint64_t data_end;  /* first block past every extent's data */
-    bool     outside;
+    fp           f;
+    uint64_t     cblocks;
+    uint64_t     nodes, data;
+    uint64_t     data_end;  /* first block past every extent's data */
+    bool         outside;
+    vci_corrupt *rec;       /* the file's corruption record (vci_io.corrupt) */
 } tside;
 
 static int visit(void *ctx, const vci_node *n, uint64_t addr, unsigned depth)
@@ -112,7 +113,7 @@ static int visit(void *ctx, const vci_node *n, uint64_t addr, unsigned depth)
     (void)depth;
     if (addr + VCI_NODE_BLOCKS > ts->cblocks) {
         ts->outside = true;
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(ts->rec, "node outside the image");
     }
     fp_add_range(&ts->f, addr, VCI_NODE_BLOCKS);
     ts->nodes++;
@@ -168,7 +169,7 @@ static int stream_bitmap(vci_io *io, const vci_header *h, fp *f)
             for (unsigned bit = 0; bit < 8; bit++) {
                 if ((byte >> bit) & 1) {
                     if (blk + bit >= h->cblocks) {
-                        rc = VERR_VD_IMAGE_CORRUPTED; /* a padding bit */
+                        rc = VCI_CORRUPT(&io->corrupt, "bitmap padding bit set");
                         break;
                     }
                     if (run_len == 0)
@@ -195,6 +196,7 @@ int vci_verify_allocation(vci_tree *t, vci_io *io, const vci_header *h, const vc
     memset(&ts, 0, sizeof(ts));
     fp_init(&ts.f);
     ts.cblocks = h->cblocks;
+    ts.rec = &io->corrupt;
     fp bm = ts.f; /* the same point, its own sums */
     fp_add_range(&ts.f, 0, VCI_HDR_BLOCKS);
     fp_add_range(&ts.f, h->bm_addr, h->bm_blocks);
@@ -206,7 +208,7 @@ int vci_verify_allocation(vci_tree *t, vci_io *io, const vci_header *h, const vc
         return rc;
     uint64_t meta = VCI_HDR_BLOCKS + h->bm_blocks + ts.nodes * VCI_NODE_BLOCKS;
     if (bm.count != ts.f.count || bm.sum != ts.f.sum || counts->meta != meta || counts->data != ts.data)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&io->corrupt, "bitmap or counters disagree with the tree");
     /* Data is written in whole blocks before the node that maps it, so in a
      * consistent image every extent ends inside the file.  One that ends
      * past it lost its data (a truncated file, or a data write lost in a
@@ -214,6 +216,6 @@ int vci_verify_allocation(vci_tree *t, vci_io *io, const vci_header *h, const vc
      * puts there, which is a lie, not a miss.  (Decoded extents lie below
      * cBlocks < 2^32, so the product cannot overflow.) */
     if (ts.data_end * VCI_BLOCK_SIZE > io->file_size)
-        return VERR_VD_IMAGE_CORRUPTED;
+        return VCI_CORRUPT(&io->corrupt, "extent data past the end of the file");
     return VINF_SUCCESS;
 }

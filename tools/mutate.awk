@@ -10,8 +10,11 @@
 #   flush   a flush call replaced by VINF_SUCCESS (the flush never happens)
 #   status  a status code swapped: VERR_VD_BLOCK_FREE or VERR_VD_IMAGE_READ_ONLY
 #           -> VINF_SUCCESS, VERR_VD_GEN_INVALID_HEADER -> VERR_VD_IMAGE_CORRUPTED,
-#           any other `return VERR_X;` -> `return VINF_SUCCESS;`
-#   noval   a validation skipped: the `return VERR_X;` under an `if` removed
+#           any other `return VERR_X;` -> `return VINF_SUCCESS;`, and so
+#           `return VCI_CORRUPT(...);` (ref/vci_corrupt.h: a corruption check
+#           that yields VERR_VD_IMAGE_CORRUPTED) -> `return VINF_SUCCESS;`
+#   noval   a validation skipped: the `return VERR_X;` or `return
+#           VCI_CORRUPT(...);` under an `if` removed
 # Comments, preprocessor lines and string or character literals are never
 # mutated.
 
@@ -103,11 +106,17 @@ function sites(k, s, prevcode,    n, i, c, nx, pv, op, m, name, j, depth, start,
             if (op != "") { n++; pos[n] = i; len[n] = RLENGTH; rep[n] = op; desc[n] = name " -> " op }
             start = i + RLENGTH - 1; rest = substr(s, start + 1)
         }
+        # string contents are blanked in s, so [^;]* stays inside the call
+        if (match(s, /return[ \t]+VCI_CORRUPT\([^;]*\);/)) {
+            i = RSTART + 6; while (substr(s, i, 1) ~ /[ \t]/) i++
+            n++; pos[n] = i; len[n] = RSTART + RLENGTH - 1 - i; rep[n] = "VINF_SUCCESS"
+            desc[n] = "VCI_CORRUPT(...) -> VINF_SUCCESS"
+        }
     } else if (k == "noval") {
-        if (match(s, /return[ \t]+VERR_[A-Z0-9_]+;/)) {
+        if (match(s, /return[ \t]+(VERR_[A-Z0-9_]+|VCI_CORRUPT\([^;]*\));/)) {
             if (substr(s, 1, RSTART - 1) ~ /if \(.*\)[ \t]*$/ || (substr(s, 1, RSTART - 1) ~ /^[ \t]*$/ && prevcode ~ /^[ \t]*(\} else )?if \(.*\)[ \t]*$/)) {
                 n++; pos[n] = RSTART; len[n] = RLENGTH; rep[n] = "(void)0;"
-                desc[n] = "skip the check: drop '" substr(s, RSTART, RLENGTH) "'"
+                desc[n] = "skip the check: drop '" (substr(s, RSTART, RLENGTH) ~ /VCI_CORRUPT/ ? "return VCI_CORRUPT(...);" : substr(s, RSTART, RLENGTH)) "'"
             }
         }
     }

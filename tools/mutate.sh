@@ -11,9 +11,10 @@
 # Mutations (tools/mutate.awk): flipped comparisons (< <=, > >=, == !=),
 # off-by-one (" + 1" / " - 1" dropped), dropped flush calls, wrong status
 # codes (VERR_VD_BLOCK_FREE / VERR_VD_IMAGE_READ_ONLY -> VINF_SUCCESS,
-# VERR_VD_GEN_INVALID_HEADER -> VERR_VD_IMAGE_CORRUPTED, return VERR_X ->
-# return VINF_SUCCESS) and skipped validation (the `return VERR_X;` of an
-# `if` removed), in the sources of libvciref.a the backend runs (not the
+# VERR_VD_GEN_INVALID_HEADER -> VERR_VD_IMAGE_CORRUPTED, return VERR_X or
+# return VCI_CORRUPT(...) -> return VINF_SUCCESS) and skipped validation
+# (the `return VERR_X;` or `return VCI_CORRUPT(...);` of an `if` removed),
+# in the sources of libvciref.a the backend runs (not the
 # image checker, plugin or benchmark).  The sample is fixed by --seed: all
 # sites are listed, each kind ordered by a string hash of "SEED:site" (djb2,
 # in awk), and the first of

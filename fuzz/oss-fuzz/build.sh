@@ -11,7 +11,7 @@
 # The libraries (harness/host, ref, harness/trace) are compiled here from
 # their sources with the same flags, so the engine sees coverage inside the
 # backend; every .c directly in those directories is part of its library
-# except programs (an object defining main, such as ref/bench_ref.c), so
+# except programs (an object defining main), so
 # new files need no change here.  Under MemorySanitizer VDCC_MSAN is
 # defined (libuuid is not instrumented; harness/host/uuid.c unpoisons).
 # The judging code (fuzz/judge.ignorelist: the host library, the script

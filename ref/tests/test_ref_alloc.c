@@ -78,7 +78,7 @@ static void test_bit_order_on_disk(void)
     uint8_t hb[VCI_BMHDR_SIZE];
     REQUIRE(vdc_fs_mem_peek(f.e->fs, "a.vci", f.h.bm_addr * VCI_BLOCK_SIZE, hb, sizeof(hb)) == VINF_SUCCESS);
     vci_bmhdr d;
-    REQUIRE(vci_bmhdr_decode(hb, &f.h, &d, NULL, 0) == VINF_SUCCESS);
+    REQUIRE(vci_bmhdr_decode(hb, &f.h, &d, NULL, NULL, 0) == VINF_SUCCESS);
     CHECK_EQ(d.meta, 16);
     CHECK_EQ(d.data, 2);
     CHECK_EQ(d.free, 20000 - 18);

@@ -183,7 +183,7 @@ static void test_bmhdr(void)
     CHECK_EQ(le(b + 24, 8), m.meta);
     CHECK_EQ(le(b + 32, 8), m.data);
     vci_bmhdr d;
-    REQUIRE(vci_bmhdr_decode(b, &h, &d, NULL, 0) == VINF_SUCCESS);
+    REQUIRE(vci_bmhdr_decode(b, &h, &d, NULL, NULL, 0) == VINF_SUCCESS);
     CHECK(d.free == m.free && d.meta == m.meta && d.data == m.data);
 
     const int bad = VERR_VD_IMAGE_CORRUPTED;
@@ -200,14 +200,14 @@ static void test_bmhdr(void)
         uint8_t c[VCI_BMHDR_SIZE];
         memcpy(c, b, sizeof(c));
         put_le(c + cases[i].off, cases[i].v, cases[i].n);
-        CHECK_EQ(vci_bmhdr_decode(c, &h, &d, NULL, 0), bad);
+        CHECK_EQ(vci_bmhdr_decode(c, &h, &d, NULL, NULL, 0), bad);
     }
     /* Counters consistent but meta not a multiple of nodes. */
     vci_bmhdr odd = m;
     odd.meta += 1;
     odd.free -= 1;
     vci_bmhdr_encode(&odd, b);
-    CHECK_EQ(vci_bmhdr_decode(b, &h, &d, NULL, 0), bad);
+    CHECK_EQ(vci_bmhdr_decode(b, &h, &d, NULL, NULL, 0), bad);
 }
 
 static vci_layout sample_layout(void)
@@ -258,7 +258,7 @@ static void test_node_layout(void)
     CHECK_EQ(le(e + 30, 8), lay.root + 8 + 15);
     for (unsigned i = 4067; i < VCI_NODE_SIZE; i++)
         CHECK(b[i] == 0);
-    REQUIRE(vci_node_decode(b, &lay, &d, NULL, 0) == VINF_SUCCESS);
+    REQUIRE(vci_node_decode(b, &lay, &d, NULL, NULL, 0) == VINF_SUCCESS);
     CHECK_EQ(d.n, VCI_LEAF_MAX);
     for (unsigned i = 0; i < VCI_LEAF_MAX; i++) {
         const vci_extent xv = vci_leaf_get(&d, i), yv = vci_leaf_get(&n, i), *x = &xv, *y = &yv;
@@ -277,7 +277,7 @@ static void test_node_layout(void)
     CHECK_EQ(le(ie + 12, 8), 2000 + 56);
     for (unsigned i = 4081; i < VCI_NODE_SIZE; i++)
         CHECK(b[i] == 0);
-    REQUIRE(vci_node_decode(b, &lay, &d, NULL, 0) == VINF_SUCCESS);
+    REQUIRE(vci_node_decode(b, &lay, &d, NULL, NULL, 0) == VINF_SUCCESS);
     CHECK_EQ(d.n, VCI_INT_MAX);
     for (unsigned i = 0; i < VCI_INT_MAX; i++) {
         const vci_ientry xv = vci_int_get(&d, i), yv = vci_int_get(&n, i), *x = &xv, *y = &yv;
@@ -288,7 +288,7 @@ static void test_node_layout(void)
     memset(&n, 0, sizeof(n));
     n.type = VCI_NODE_LEAF;
     vci_node_encode(&n, b);
-    CHECK_EQ(vci_node_decode(b, &lay, &d, NULL, 0), VINF_SUCCESS);
+    CHECK_EQ(vci_node_decode(b, &lay, &d, NULL, NULL, 0), VINF_SUCCESS);
     CHECK_EQ(d.n, 0);
 }
 
@@ -358,7 +358,7 @@ static int leaf_with(unsigned off, uint64_t v, unsigned n)
     node.n = 10;
     vci_node_encode(&node, b);
     put_le(b + off, v, n);
-    return vci_node_decode(b, &lay, &d, NULL, 0);
+    return vci_node_decode(b, &lay, &d, NULL, NULL, 0);
 }
 
 static int int_with(unsigned off, uint64_t v, unsigned n)
@@ -370,7 +370,7 @@ static int int_with(unsigned off, uint64_t v, unsigned n)
     node.n = 10;
     vci_node_encode(&node, b);
     put_le(b + off, v, n);
-    return vci_node_decode(b, &lay, &d, NULL, 0);
+    return vci_node_decode(b, &lay, &d, NULL, NULL, 0);
 }
 
 static void test_node_rejections(void)
@@ -411,7 +411,7 @@ static void test_node_rejections(void)
     /* An internal node with no entries. */
     uint8_t b[VCI_NODE_SIZE] = { 1 };
     vci_node d;
-    CHECK_EQ(vci_node_decode(b, &lay, &d, NULL, 0), bad);
+    CHECK_EQ(vci_node_decode(b, &lay, &d, NULL, NULL, 0), bad);
 }
 
 static void test_check_child(void)
@@ -422,18 +422,18 @@ static void test_check_child(void)
     full_leaf(&n, &lay);
     uint64_t end = vci_node_end(&n);
     vci_ientry e = { .key = 1000, .count = (uint32_t)(end - 1000), .child = 5000 };
-    CHECK_EQ(vci_node_check_child(&n, &e, end, NULL, 0), VINF_SUCCESS);
-    CHECK_EQ(vci_node_check_child(&n, &e, end - 1, why, sizeof(why)), VERR_VD_IMAGE_CORRUPTED);
+    CHECK_EQ(vci_node_check_child(&n, &e, end, NULL, NULL, 0), VINF_SUCCESS);
+    CHECK_EQ(vci_node_check_child(&n, &e, end - 1, NULL, why, sizeof(why)), VERR_VD_IMAGE_CORRUPTED);
     CHECK(strstr(why, "past its range") != NULL);
     e.key = 999;
-    CHECK_EQ(vci_node_check_child(&n, &e, end, why, sizeof(why)), VERR_VD_IMAGE_CORRUPTED);
+    CHECK_EQ(vci_node_check_child(&n, &e, end, NULL, why, sizeof(why)), VERR_VD_IMAGE_CORRUPTED);
     CHECK(strstr(why, "first key") != NULL);
     e.key = 1000;
     e.count += 1;
-    CHECK_EQ(vci_node_check_child(&n, &e, end, why, sizeof(why)), VERR_VD_IMAGE_CORRUPTED);
+    CHECK_EQ(vci_node_check_child(&n, &e, end, NULL, why, sizeof(why)), VERR_VD_IMAGE_CORRUPTED);
     CHECK(strstr(why, "counts") != NULL);
     n.n = 0;
-    CHECK_EQ(vci_node_check_child(&n, &e, end, NULL, 0), VERR_VD_IMAGE_CORRUPTED);
+    CHECK_EQ(vci_node_check_child(&n, &e, end, NULL, NULL, 0), VERR_VD_IMAGE_CORRUPTED);
 
     /* Saturation: a child whose last entry is saturated saturates its parent. */
     vci_node in;
@@ -443,9 +443,9 @@ static void test_check_child(void)
     vci_int_set(&in, 0, &(vci_ientry){ .key = 10, .count = 5, .child = 100 });
     vci_int_set(&in, 1, &(vci_ientry){ .key = 20, .count = 0xFFFFFFFF, .child = 108 });
     vci_ientry pe = { .key = 10, .count = 0xFFFFFFFF, .child = 200 };
-    CHECK_EQ(vci_node_check_child(&in, &pe, VCI_VBLOCK_LIMIT, NULL, 0), VINF_SUCCESS);
+    CHECK_EQ(vci_node_check_child(&in, &pe, VCI_VBLOCK_LIMIT, NULL, NULL, 0), VINF_SUCCESS);
     pe.count = 0xFFFFFFFE;
-    CHECK_EQ(vci_node_check_child(&in, &pe, VCI_VBLOCK_LIMIT, NULL, 0), VERR_VD_IMAGE_CORRUPTED);
+    CHECK_EQ(vci_node_check_child(&in, &pe, VCI_VBLOCK_LIMIT, NULL, NULL, 0), VERR_VD_IMAGE_CORRUPTED);
 }
 
 CHECK_MAIN(CHECK_CASE(test_geometry), CHECK_CASE(test_cursor_bounds), CHECK_CASE(test_header_layout),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/suites/bench_smoke.sh - end-to-end smoke test of `vdcc bench`
-# ($VDCC_BUILD/vdcc bench, default build/).  Checks that the command exits 0
-# and prints every workload with numeric figures, in JSON and as a table;
-# that images kept in --dir are reused; that a backend crashing in some
+# ($VDCC_BUILD/vdcc bench, default build/) and of ref's own benchmark
+# ($VDCC_BUILD/bench_ref).  Checks that the command exits 0 and prints every
+# workload with numeric figures, in JSON and as a table (bench_ref: both of
+# its parts, with figures); that images kept in --dir are reused; that a backend crashing in some
 # workloads fails those (exit 1) while the others still run; and usage
 # errors.  No figure is compared with anything: timings belong to the
 # machine.  Sanitizer builds use smaller sizes to stay well within a minute.
@@ -142,6 +143,14 @@ run "$V" bench --quick --reps 1 --only write_seq_64k --size 8M
 if [ "$rc" -eq 0 ]; then ok "--size 8M"; else bad "--size 8M (exit $rc)"; fi
 run "$V" bench --size 8Q
 if [ "$rc" -eq 2 ] && grep -q -- "--size: '8Q' is not a size" <<<"$err"; then ok "--size 8Q is refused, naming it"; else bad "--size 8Q (exit $rc)"; fi
+
+# --- bench_ref: ref's own throughput and large-open figures (harness/bench/bench_ref.c) ---
+run "$B/bench_ref" 4 2000
+if [ "$rc" -eq 0 ] && grep -Eq "^  sequential 64K read +ref +$NUM MB/s +raw +$NUM MB/s +ref/raw +$NUM" <<<"$out" &&
+    grep -Eq "^  open: $NUM ms, [0-9]+ metadata reads" <<<"$out" &&
+    grep -q '^bench_ref part 2: 2 TiB dynamic cache, 2000 extents' <<<"$out"; then
+    ok "bench_ref prints both parts with figures"
+else bad "bench_ref prints both parts with figures (exit $rc)"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -17,7 +17,8 @@
 # process poisoned by one image costs the next nothing); record + replay round-trips
 # (in-process and through the VirtualBox plugin); lint refuses a broken
 # vtable; a plugin that crashes or hangs in VDPluginLoad is refused while
-# vdcc lives on; TAP and JUnit are well-formed.  Prints "N passed, N failed" last and
+# vdcc lives on; check and info name the check in ref/ that refused a
+# corrupt image; TAP and JUnit are well-formed.  Prints "N passed, N failed" last and
 # exits non-zero when anything failed.  Run from the repository root.
 #
 # Time: the full default conform (corpus, sweeps, every hostile image) runs
@@ -496,6 +497,23 @@ else
 fi
 run "$V" check
 expect "check without an image" 2 'no IMAGE given'
+# A refused image names the check in ref/ that refused it (ref/vci_corrupt.h).
+h=corpus/hostile/185-bm-magic-zero.vci
+run "$V" check "$h"
+expect "check: a hostile image names the check that refused it" 1 \
+    '185-bm-magic-zero.vci: corrupt: block map: magic 0 is not' '^  corrupt: ref/vci_format\.c:[0-9]+ block map magic$'
+run "$V" info "$h"
+expect "info: a hostile image names the check that refused it" 1 '^  corrupt: ref/vci_format\.c:[0-9]+ block map magic$'
+run "$V" check corpus/hostile/*.vci
+nrefused=$(grep -c '^corpus/hostile/.*: corrupt: ' <<<"$out")
+nnamed=$(grep -Ec '^  corrupt: ref/vci_[a-z]+\.c:[1-9][0-9]* [^ ]' <<<"$out")
+nstray=$(awk '/^  corrupt: /{ if (prev !~ /: corrupt: /) n++ } { prev = $0 } END { print n + 0 }' <<<"$out")
+if [ "$rc" -eq 1 ] && [ "$nrefused" -gt 100 ] && [ "$nnamed" -eq "$nrefused" ] && [ "$nstray" -eq 0 ]; then
+    ok "check: each of the $nrefused corrupt hostile images names a check in ref/, no other verdict does"
+else
+    out="$nrefused refused, $nnamed named, $nstray under another verdict" \
+        bad "check: each corrupt hostile image names a check in ref/ (exit $rc)"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

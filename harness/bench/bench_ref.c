@@ -1,6 +1,6 @@
 /*
- * ref/bench_ref.c - throughput of the reference VCI backend against raw
- * pread/pwrite, and the cost of opening a large cache.  Prints figures,
+ * harness/bench/bench_ref.c - throughput of the reference VCI backend against
+ * raw pread/pwrite, and the cost of opening a large cache.  Prints figures,
  * asserts nothing (timings depend on the machine).
  *
  * Part 1, on a POSIX file in a fresh directory under /tmp: the backend
