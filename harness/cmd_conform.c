@@ -41,6 +41,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "datadir.h"
 #include "host/status.h"
 #include "reliability/conform_hooks.h"
 #include "report.h"
@@ -63,7 +64,8 @@ static void usage(FILE *f)
             "\n"
             "Runs conformance traces against a cache backend, each in its own process,\n"
             "and reports TAP version 14 on stdout.  PATH is a trace or a directory whose\n"
-            "*.trace files are run in name order (default: " DEFAULT_CORPUS ").\n"
+            "*.trace files are run in name order (default: " DEFAULT_CORPUS " of vdcc's data\n"
+            "directory: $VDCC_DATADIR, else <prefix>/share/vdcc, else the source tree).\n"
             "A trace that crashes the backend is CRASH (signal and call reached), one that\n"
             "takes too long is TIMEOUT (its process group is killed), a sanitizer report\n"
             "in its output is a FAIL; traces needing capabilities the backend does not\n"
@@ -604,8 +606,12 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
     for (int id; (id = vdc_opt_next(&st, opts, &val)) != VDC_OPT_END;)
         if (id == VDC_OPT_OPERAND && !collect(&traces, val))
             goto out_free;
-    if (npaths == 0 && !a.hostile_given && !collect(&traces, DEFAULT_CORPUS))
-        goto out_free;
+    if (npaths == 0 && !a.hostile_given) {
+        char corpus[4096];
+        if (!vdc_datadir_find("conform", DEFAULT_CORPUS, "the conformance corpus", corpus, sizeof corpus) ||
+            !collect(&traces, corpus))
+            goto out_free;
+    }
     if (traces.n == 0 && !a.hostile_given) {
         vdc_error("conform", "no traces found (directories are scanned for *.trace)");
         goto out_free;
