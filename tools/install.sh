@@ -22,6 +22,7 @@
 #   include/vdcc/vdcache.h                  the cache-backend ABI
 #   share/vdcc/corpus/ share/vdcc/spec/     vdcc's data directory (corpus,
 #                                           contract, formats, VD's behaviour)
+#   share/vdcc/examples/                    the example backend and CI files
 #   share/vdcc/src/                         the fuzz targets' sources and the
 #                                           headers they include (fuzz/README.md)
 #   share/man/man1/vdcc.1                   the manual page
@@ -120,7 +121,7 @@ put 644 "$build/libvdchost.a" "$libdir/libvdchost.a"
 put 644 "$root/spec/vdcache.h" "$incdir/vdcc/vdcache.h"
 put 644 "$root/doc/vdcc.1" "$prefix/share/man/man1/vdcc.1"
 put 644 "$root/doc/vdcc.bash" "$prefix/share/bash-completion/completions/vdcc"
-tree "$datadir" corpus spec
+tree "$datadir" corpus spec examples
 # The fuzz targets as fuzz/README.md builds them against another backend,
 # with the host library's headers and sources (an MSan build compiles the
 # host itself: every object must be instrumented).
