@@ -151,15 +151,23 @@ static int write_entries(mini *m, uint32_t first, uint32_t last)
     return VINF_SUCCESS;
 }
 
+/* What the table on disk may say for a slot after a failed write or flush,
+ * or for an entry load_table refused: any block, any sector.  The next
+ * withdraw for that slot rewrites it claiming nothing, the next commit with
+ * the truth.  (Its tag is beyond every disk block, so load_table drops
+ * it if it ever reaches the disk.) */
+static const entry unknown = { UINT64_MAX, { UINT64_MAX, UINT64_MAX } };
+
 /* Withdraws, durably, whatever the disk table claims for slot s beyond
- * `keep` (the sectors that stay valid), before they are overwritten. */
+ * `keep` (the sectors of block `tag` that stay valid), before they are
+ * overwritten or the slot takes another block. */
 static int withdraw(mini *m, uint32_t s, uint64_t tag, const uint64_t keep[2])
 {
     entry *d = &m->disk[s];
-    if (d->tag == tag && (d->valid[0] & ~keep[0]) == 0 && (d->valid[1] & ~keep[1]) == 0)
-        return VINF_SUCCESS;
     if (d->valid[0] == 0 && d->valid[1] == 0)
         return VINF_SUCCESS; /* claims nothing: nothing to withdraw */
+    if (d->tag == tag && (d->valid[0] & ~keep[0]) == 0 && (d->valid[1] & ~keep[1]) == 0)
+        return VINF_SUCCESS;
     if (d->tag == tag) {
         d->valid[0] &= keep[0];
         d->valid[1] &= keep[1];
@@ -167,10 +175,15 @@ static int withdraw(mini *m, uint32_t s, uint64_t tag, const uint64_t keep[2])
         d->valid[0] = d->valid[1] = 0;
     }
     int rc = write_entries(m, s, s);
-    return RT_SUCCESS(rc) ? sync_storage(m) : rc;
+    if (RT_SUCCESS(rc))
+        rc = sync_storage(m);
+    if (RT_FAILURE(rc))
+        *d = unknown; /* the old claim may have stayed */
+    return rc;
 }
 
-/* Flush: data first, then the table entries that changed, then again. */
+/* Flush: data first, then the table entries that changed, then again.  On
+ * a failure any entry may hold its old or its new claim. */
 static int commit(mini *m)
 {
     if (m->open_flags & VD_OPEN_FLAGS_READONLY)
@@ -186,7 +199,11 @@ static int commit(mini *m)
         rc = write_entries(m, s, e);
         s = e;
     }
-    return RT_SUCCESS(rc) ? sync_storage(m) : rc;
+    if (RT_SUCCESS(rc))
+        rc = sync_storage(m);
+    for (uint32_t s = 0; RT_FAILURE(rc) && s < m->nslots; s++)
+        m->disk[s] = unknown;
+    return rc;
 }
 
 /* --- the block -> slot map: a chained hash over the slots ---------------- */
@@ -308,8 +325,10 @@ static int mini_probe(const char *pszFilename, PVDINTERFACE pVDIfsDisk, PVDINTER
     return RT_SUCCESS(rc) && size >= SECTOR && header_ok(h) ? VINF_SUCCESS : VERR_VD_GEN_INVALID_HEADER;
 }
 
-/* Reads the table and builds the map; a damaged entry is dropped, never
- * trusted (a duplicate block would make two slots answer for it). */
+/* Reads the table and builds the map.  An entry claiming nothing leaves
+ * its slot free; a damaged one (a tag beyond the disk, a block claimed
+ * twice) is never trusted: its slot starts free and its claim is withdrawn
+ * before the slot is used. */
 static int load_table(mini *m)
 {
     uint8_t buf[16 * ENTRY];
@@ -321,12 +340,14 @@ static int load_table(mini *m)
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *p = buf + i * ENTRY;
             entry e = { get_le(p, 8), { get_le(p + 8, 8), get_le(p + 16, 8) } };
-            if (e.tag == 0 || e.tag > UINT64_MAX / BLOCK || lookup(m, e.tag) >= 0)
-                e = (entry){ 0, { 0, 0 } };
+            bool claims = (e.valid[0] | e.valid[1]) != 0;
             m->disk[s + i] = e;
-            m->mem[s + i] = e;
-            if (e.tag != 0)
+            if (e.tag != 0 && e.tag <= UINT64_MAX / BLOCK && claims && lookup(m, e.tag) < 0) {
+                m->mem[s + i] = e;
                 link_slot(m, s + i);
+            } else if (claims) {
+                m->disk[s + i] = unknown; /* refused: withdrawn before the slot is used */
+            }
         }
     }
     return VINF_SUCCESS;
