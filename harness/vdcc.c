@@ -1,8 +1,8 @@
 /*
  * harness/vdcc.c - the vdcc program: dispatches to a subcommand
  * (commands.h).  `vdcc --help` lists them, `vdcc help CMD` is `vdcc CMD
- * --help`, `vdcc --version` prints version.h's string.  Exit statuses are the subcommand's; 2 for an unknown command or
- * option (cli.h).
+ * --help`, `vdcc --version` prints version.h's string.  Exit statuses are
+ * the subcommand's; 2 for an unknown command or option (cli.h).
  */
 #include <stdio.h>
 #include <string.h>
