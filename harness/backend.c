@@ -1,7 +1,7 @@
 /*
  * harness/backend.c - loads the backend a SPEC names: built-in, plugin, or
  * plugin symbol.  Contract and status codes: backend.h; plugins are called
- * through collect.h, whose callbacks behave as VD's do (vbox-vd-facts.md
+ * through collect.h, whose callbacks behave as VD's do (spec/vbox-behaviour.md
  * section 6).  The only state is the caller's vdc_backend.
  *
  * A plugin is first loaded in a forked child (trial_load): dlopen, resolve,

@@ -48,6 +48,7 @@
 #include "cli.h"
 #include "collect.h"
 #include "commands.h"
+#include "datadir.h"
 #include "host/status.h"
 #include "reliability/conform_hooks.h"
 #include "report.h"
@@ -72,7 +73,8 @@ static void usage(FILE *f)
             "\n"
             "Runs conformance traces against a cache backend, each in its own process,\n"
             "and reports TAP version 14 on stdout.  PATH is a trace or a directory whose\n"
-            "*.trace files are run in name order (default: " DEFAULT_CORPUS ").\n"
+            "*.trace files are run in name order (default: " DEFAULT_CORPUS " of vdcc's data\n"
+            "directory: $VDCC_DATADIR, else <prefix>/share/vdcc, else the source tree).\n"
             "A trace that crashes the backend is CRASH (signal and call reached), one that\n"
             "takes too long is TIMEOUT (its process group is killed), a sanitizer report\n"
             "in its output is a FAIL; traces needing capabilities the backend does not\n"
@@ -614,10 +616,18 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
             goto out_free;
         }
     }
-    if (npaths == 0 && !a.hostile_given && !vdc_trace_list_add(&traces, DEFAULT_CORPUS, err, sizeof err)) {
-        vdc_error("conform", "%s", err);
-        ex = refuse_run(&a, DEFAULT_CORPUS, err, VDCC_EXIT_USAGE);
-        goto out_free;
+    if (npaths == 0 && !a.hostile_given) {
+        char corpus[4096];
+        if (!vdc_datadir_find("conform", DEFAULT_CORPUS, "the conformance corpus", corpus, sizeof corpus)) {
+            snprintf(err, sizeof err, "cannot find the conformance corpus (see vdcc conform --help)");
+            ex = refuse_run(&a, DEFAULT_CORPUS, err, VDCC_EXIT_USAGE);
+            goto out_free;
+        }
+        if (!vdc_trace_list_add(&traces, corpus, err, sizeof err)) {
+            vdc_error("conform", "%s", err);
+            ex = refuse_run(&a, corpus, err, VDCC_EXIT_USAGE);
+            goto out_free;
+        }
     }
     if (traces.n == 0 && !a.hostile_given) {
         snprintf(err, sizeof err, "no traces found (directories are scanned for *.trace)");

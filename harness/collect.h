@@ -6,7 +6,7 @@
  *
  * vdc_plugin_collect_run calls a plugin's VDPluginLoad with a
  * VDBACKENDREGISTER (version VD_BACKENDREG_CB_VERSION) whose pvUser is *c.
- * Its cache callback behaves like VD's (vbox-vd-facts.md section 6): a
+ * Its cache callback behaves like VD's (spec/vbox-behaviour.md section 6): a
  * backend whose u32Version VD_VERSION_ARE_COMPATIBLE accepts is kept by
  * pointer (no copy) and answered VINF_SUCCESS, even when the table is full
  * (then counted in `dropped`); an incompatible one is answered VERR_IGNORED;

@@ -6,7 +6,7 @@
  * incompatible version, a callback VD calls unconditionally left NULL, an
  * unterminated list); warnings are defects only tools or future versions
  * would meet.  Every pointer is read through peek.h, so a garbage pointer is
- * an error, not a crash.  spec/contract.md (HOST) and vbox-vd-facts.md
+ * an error, not a crash.  spec/contract.md (HOST) and spec/vbox-behaviour.md
  * sections 3 and 7 are the source of each rule:
  *
  *  error   u32Version not accepted by VD_VERSION_ARE_COMPATIBLE

@@ -1,8 +1,8 @@
 /*
  * harness/vdcc.c - the vdcc program: dispatches to a subcommand
  * (commands.h).  `vdcc --help` lists them, `vdcc help CMD` is `vdcc CMD
- * --help`.  Exit statuses are the subcommand's; 2 for an unknown command or
- * option (cli.h).
+ * --help`, `vdcc --version` prints version.h's string.  Exit statuses are
+ * the subcommand's; 2 for an unknown command or option (cli.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "conformance/commands_conf.h"
 #include "reliability/reliability.h"
+#include "version.h"
 
 typedef struct command {
     const char *name;
@@ -44,6 +45,7 @@ static void usage(FILE *f)
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "  %-10s %s\n", "help", "help CMD: the usage of CMD (same as vdcc CMD --help)");
+    fprintf(f, "\n--version prints the source revision and the contract's version.\n");
     fprintf(f, "\nExit status, in every command: 0 success, 1 the checked thing failed, 2 usage error\n"
                "or unusable input (a missing, unreadable or malformed file, a backend that does\n"
                "not load, an output that cannot be written).\n\n%s", vdc_backend_help);
@@ -67,6 +69,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
+        return VDCC_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("%s\n", vdc_version());
         return VDCC_EXIT_OK;
     }
     if (strcmp(cmd, "help") == 0) {

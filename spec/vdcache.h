@@ -11,7 +11,7 @@
  * Every struct carries _Static_asserts on its size and on the offset of every
  * member, so a layout slip is a compile error rather than a silent corruption.
  *
- * Facts come from ../shared/vbox-vd-facts.md (sections 1-6); behaviour that the
+ * Facts come from spec/vbox-behaviour.md (sections 1-6); behaviour that the
  * ABI leaves to the implementer is in spec/contract.md.
  *
  * Requirements: C11 (or C++11), standard headers only.  Nothing here allocates

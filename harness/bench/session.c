@@ -2,7 +2,7 @@
  * harness/bench/session.c - one cache image driven through the host as VD
  * drives it: create/open/close/flush, VD's write loop and its read loop.
  * Contract: bench_int.h (vdc_bench_img_*); the loops follow
- * shared/vbox-vd-facts.md section 7 and spec/contract.md.
+ * spec/vbox-behaviour.md section 7 and spec/contract.md.
  *
  * Status codes: every status the backend returns; VERR_NO_MEMORY (host or
  * fs); VERR_INVALID_PARAMETER (a config item that is not KEY=VALUE);

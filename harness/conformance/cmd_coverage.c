@@ -15,6 +15,7 @@
 
 #include "../cli.h"
 #include "../collect.h"
+#include "../datadir.h"
 #include "../host/status.h"
 #include "../trace/trace.h"
 #include "commands_conf.h"
@@ -32,13 +33,14 @@ static void usage(FILE *f)
             "Lists each clause of the contract (its **AREA-N MUST.** / **AREA-N SHOULD.**\n"
             "markers) with the traces that name it, in a `clauses` header line or a\n"
             "record's clause=.  PATH is a trace or a directory whose *.trace files are\n"
-            "read (default: " DEFAULT_CORPUS ").  A few clauses no trace can test are\n"
-            "covered by a named tool instead; they are listed with the reason.\n"
+            "read (default: " DEFAULT_CORPUS " of vdcc's data directory, see vdcc conform\n"
+            "--help).  A few clauses no trace can test are covered by a named tool\n"
+            "instead; they are listed with the reason.\n"
             "Exit status: 0 every clause covered, 1 some clause is not, 2 usage error\n"
             "or a trace that does not parse.\n"
             "\n"
             "Options:\n"
-            "  --contract FILE  the contract (default " DEFAULT_CONTRACT ")\n"
+            "  --contract FILE  the contract (default " DEFAULT_CONTRACT " of the data directory)\n"
             "  --missing        print only the clauses nothing covers\n"
             "  -h, --help       this text\n");
 }
@@ -92,7 +94,7 @@ static const char *base_name(const char *p)
 int vdc_cmd_coverage(const char *prog, int argc, char **argv)
 {
     (void)prog;
-    const char *contract = DEFAULT_CONTRACT;
+    const char *contract = NULL; /* DEFAULT_CONTRACT in the data directory */
     bool missing_only = false;
     vdc_trace_list p = { 0 };
     bool any_path = false;
@@ -124,11 +126,18 @@ int vdc_cmd_coverage(const char *prog, int argc, char **argv)
             break;
         }
     }
-    if (!any_path && !collect(&p, DEFAULT_CORPUS))
+    char corpus[4096], contract_path[4096];
+    if (!any_path && (!vdc_datadir_find("coverage", DEFAULT_CORPUS, "the conformance corpus", corpus, sizeof corpus) ||
+                      !collect(&p, corpus)))
         goto out_free_paths;
     if (p.n == 0) {
         vdc_error("coverage", "no traces found (directories are scanned for *.trace)");
         goto out_free_paths;
+    }
+    if (contract == NULL) {
+        if (!vdc_datadir_find("coverage", DEFAULT_CONTRACT, "the contract", contract_path, sizeof contract_path))
+            goto out_free_paths;
+        contract = contract_path;
     }
 
     size_t len;

@@ -112,7 +112,7 @@ void vdc_obs_describe(const vdc_record *r, const vdc_obs *o, char *buf, size_t c
     }
 }
 
-/* Callbacks VD calls without checking for NULL (facts §7). */
+/* Callbacks VD calls without checking for NULL (vbox-behaviour §7). */
 static bool vd_calls(vdc_op op)
 {
     switch (op) {

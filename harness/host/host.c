@@ -2,7 +2,7 @@
  * harness/host/host.c - VD's side of the cache-backend ABI, checked.
  *
  * Contract: host.h (spec/contract.md, section HOST); the facts behind each
- * member are shared/vbox-vd-facts.md sections 1-2 and 7.  Statuses the IOINT
+ * member are spec/vbox-behaviour.md sections 1-2 and 7.  Statuses the IOINT
  * members return, beyond whatever the vdc_fs passes up (fs.h):
  *   VERR_INVALID_HANDLE    NULL, unknown or closed storage handle (misuse);
  *   VERR_INVALID_POINTER   NULL output pointer or string, invalid I/O

@@ -92,7 +92,7 @@ PVDINTERFACE vdc_host_op_ifs(vdc_host *host);     /* PROGRESS */
  * Which of the optional interfaces the lists carry.  VD always passes its
  * IOINT; ERROR, CONFIG and PROGRESS come from VD's caller, which may pass
  * none of them (a tool calling VDCreate with NULL lists), and ERROR's
- * pfnMessage may be NULL (facts section 2).  spec/contract.md HOST-5.
+ * pfnMessage may be NULL (vbox-behaviour section 2).  spec/contract.md HOST-5.
  *   VDC_HOST_IFS_FULL       all of them (the default)
  *   VDC_HOST_IFS_BARE       IOINT alone: the disk and operation lists are
  *                           NULL, the image and probe lists end after IOINT

@@ -5,7 +5,7 @@
  * compile time; this test prints the same figures from offsetof/sizeof as
  * the compiler lays them out in this build (so a sanitizer or optimisation
  * variant cannot differ silently) and checks them against the numbers in
- * shared/vbox-vd-facts.md.  It also checks the header's logic: the version
+ * spec/vbox-behaviour.md.  It also checks the header's logic: the version
  * compatibility macro, VD's open-flag translation, the list walker and the
  * typed getters.
  */
