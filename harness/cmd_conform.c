@@ -55,6 +55,7 @@
 #include "report_page.h"
 #include "runner.h"
 #include "trace/trace.h"
+#include "version.h"
 
 #define DEFAULT_CORPUS     "corpus/conformance"
 #define DEFAULT_TIMEOUT_MS 10000u
@@ -380,7 +381,7 @@ static int write_reports(const conform_args *a, const VDCACHEBACKEND *be, unsign
         { "backend.name", be != NULL && be->pszBackendName != NULL ? be->pszBackendName : "" },
         { "backend.capabilities", caps },
         { "backend.interface_version", version },
-        { "vdcc.version", vdc_version_string() },
+        { "vdcc.version", vdc_version() },
     };
     int ex = VDCC_EXIT_OK;
     if (a->junit != NULL && vdc_junit_write(a->junit, suite, props, sizeof props / sizeof props[0], items, n) != 0) {
@@ -389,7 +390,7 @@ static int write_reports(const conform_args *a, const VDCACHEBACKEND *be, unsign
     }
     if (a->report != NULL && be != NULL) {
         vdc_page_info pi = { a->spec, be->pszBackendName != NULL ? be->pszBackendName : "", be->uBackendCaps,
-                             be->u32Version, ntraces };
+                             be->u32Version, ntraces, vdc_version() };
         if (vdc_report_page_write(a->report, &pi, items, n) != 0) {
             vdc_error("conform", "--report %s: cannot write the report: %s", a->report, strerror(errno));
             ex = VDCC_EXIT_USAGE;

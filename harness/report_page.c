@@ -16,14 +16,6 @@
 
 #include "trace/trace.h"
 
-/* Until `vdcc --version` exists this is the one place that names it. */
-#define VDCC_VERSION_TEXT "unknown (vdcc built without a version)"
-
-const char *vdc_version_string(void)
-{
-    return VDCC_VERSION_TEXT;
-}
-
 /* What one test point contributes to the clause table: ", "-joined lists. */
 typedef struct point_clauses {
     char *tags;  /* the clauses its trace tags ("" for hostile images) */
@@ -213,7 +205,7 @@ typedef struct page {
 static void write_json(FILE *f, const page *pg)
 {
     fputs("{\n  \"vdcc_version\": ", f);
-    json_str(f, vdc_version_string());
+    json_str(f, pg->pi->vdcc);
     fprintf(f, ",\n  \"date\": \"%s\",\n  \"backend\": {\"spec\": ", pg->date);
     json_str(f, pg->pi->spec);
     fputs(", \"name\": ", f);
@@ -318,7 +310,7 @@ static void write_html(FILE *f, const page *pg)
             (unsigned)pg->pi->version);
     vdc_xml_escape(f, pg->caps);
     fputs("</td></tr>\n<tr><th>vdcc version</th><td>", f);
-    vdc_xml_escape(f, vdc_version_string());
+    vdc_xml_escape(f, pg->pi->vdcc);
     fprintf(f, "</td></tr>\n<tr><th>date</th><td>%s</td></tr>\n<tr><th>result</th><td>%u passed, %u failed, "
                "%u skipped, %u quality warning(s)</td></tr>\n</table>\n", pg->date, pg->passed, pg->failed,
             pg->skipped, pg->warnings);

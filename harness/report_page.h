@@ -42,11 +42,8 @@ typedef struct vdc_page_info {
     uint64_t    caps;          /* uBackendCaps */
     uint32_t    version;       /* u32Version: the interface version it implements */
     unsigned    ntraces;       /* items[0..ntraces) are traces, the rest hostile images */
+    const char *vdcc;          /* vdcc's version (vdc_version(), harness/version.h) */
 } vdc_page_info;
-
-/* vdcc's version as the reports print it.  One place to wire to
- * `vdcc --version` once it exists. */
-const char *vdc_version_string(void);
 
 /* Writes DIR/report.json and DIR/index.html.  Returns 0, or -1 with errno
  * set (ENOMEM, or what mkdir/fopen/write reported). */
