@@ -123,13 +123,14 @@ typedef struct vdc_bench_child {
 } vdc_bench_child;
 
 /*
- * Forks; the child runs fn(arg, out) with out a zeroed copy of cb_out bytes,
- * sends out to the parent through a pipe and exits with 0 when fn returned
- * VINF_SUCCESS (else 1).  The parent collects the bytes into out, kills the
- * child after timeout_s seconds (SIGKILL; the child also arms alarm()), reaps
- * it with wait4 and fills *info.  stdout and stderr are flushed before the
- * fork.  Returns VINF_SUCCESS when a child ran (see info for how it ended),
- * VERR_NO_MEMORY or VERR_GENERAL_FAILURE (pipe/fork failed; errno kept).
+ * Forks (harness/core/isolate.h); the child runs fn(arg, out) with out
+ * cb_out zeroed bytes shared with the parent and exits with 0 when fn
+ * returned VINF_SUCCESS (else 1).  The parent copies the bytes into out once
+ * fn has returned, kills the child's process group after timeout_s seconds
+ * (SIGKILL), reaps it with wait4 and fills *info.  stdout and stderr are
+ * flushed before the fork.  Returns VINF_SUCCESS when a child ran (see info
+ * for how it ended), VERR_NO_MEMORY or VERR_GENERAL_FAILURE (the mapping or
+ * fork failed; errno kept).
  */
 int vdc_bench_run_child(int (*fn)(void *arg, void *out), void *arg, void *out, size_t cb_out,
                         unsigned timeout_s, vdc_bench_child *info);

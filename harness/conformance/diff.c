@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "../host/status.h"
-#include "child.h"
+#include "../core/isolate.h"
 
 static const char *st(int rc, char *buf, size_t cb)
 {
@@ -310,8 +310,8 @@ int vdc_diff_run(const vdc_trace *t, const VDCACHEBACKEND *a, const VDCACHEBACKE
     memset(r, 0, sizeof *r);
     r->calls = vdc_trace_ncalls(t);
     size_t cb = (size_t)(r->calls > 0 ? r->calls : 1) * sizeof(vdc_obs);
-    r->obs_a = vdc_shared_alloc(cb);
-    r->obs_b = vdc_shared_alloc(cb);
+    r->obs_a = vdc_iso_shared_new(cb);
+    r->obs_b = vdc_iso_shared_new(cb);
     if (r->obs_a == NULL || r->obs_b == NULL) {
         vdc_diff_free(r);
         return VERR_NO_MEMORY;
@@ -347,7 +347,7 @@ int vdc_diff_run(const vdc_trace *t, const VDCACHEBACKEND *a, const VDCACHEBACKE
 void vdc_diff_free(vdc_diff_result *r)
 {
     size_t cb = (size_t)(r->calls > 0 ? r->calls : 1) * sizeof(vdc_obs);
-    vdc_shared_free(r->obs_a, cb);
-    vdc_shared_free(r->obs_b, cb);
+    vdc_iso_shared_free(r->obs_a, cb);
+    vdc_iso_shared_free(r->obs_b, cb);
     r->obs_a = r->obs_b = NULL;
 }
