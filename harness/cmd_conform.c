@@ -24,6 +24,10 @@
  *     --no-hostile), and --hostile LIST runs the cases listed, with or
  *     without PATHs.  A failure reruns alone with `vdcc conform --hostile N`.
  *
+ * --jobs defaults to the number of online CPUs.  --fail-fast stops at the
+ * first failure (runner.h fail_fast): the points that did not run are TAP
+ * skips "not run", left out of the counts, and the summary says so.
+ *
  * Exit statuses: 0 no test point failed, 1 some failed (FAIL, CRASH,
  * TIMEOUT, ERROR) or lint refused the backend, 2 usage error, no traces,
  * an unloadable backend or an unwritable JUnit file, 128 + N when signal N
@@ -38,6 +42,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -54,12 +59,19 @@
  * a fork costs ~0.2 s under MSan, a case ~3 ms). */
 #define HOSTILE_BATCH      32u
 
+/* The number of online CPUs, in [1, 256]. */
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > 256 ? 256u : (unsigned)n;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: vdcc conform [--backend SPEC] [--name NAME] [--timeout S] [--jobs N]\n"
-            "                    [--junit FILE] [--mem-limit MB] [--no-crash] [--no-faults]\n"
-            "                    [--no-hostile] [--hostile LIST] [PATH...]\n"
+            "                    [--fail-fast] [--junit FILE] [--mem-limit MB] [--no-crash]\n"
+            "                    [--no-faults] [--no-hostile] [--hostile LIST] [PATH...]\n"
             "\n"
             "Runs conformance traces against a cache backend, each in its own process,\n"
             "and reports TAP version 14 on stdout.  PATH is a trace or a directory whose\n"
@@ -79,8 +91,9 @@ static void usage(FILE *f)
             "each (several per process, each judged as if alone); other backends get\n"
             "one skipped point instead.\n"
             "Quality warnings (SHOULD clauses) are counted, never failures.  The last\n"
-            "line is 'N passed, N failed' (', N skipped' when any).  The backend is linted\n"
-            "first and refused when lint finds errors.\n"
+            "line is 'N passed, N failed' (', N skipped' when any; ', N not run' after\n"
+            "--fail-fast stopped the run).  The backend is linted first and refused when\n"
+            "lint finds errors.\n"
             "Exit status: 0 nothing failed, 1 something failed, 2 usage error.\n"
             "\n"
             "Options:\n"
@@ -90,7 +103,10 @@ static void usage(FILE *f)
             "                   (default 10); the sweeps after a trace may run longer\n"
             "                   but are killed when they make no progress for S seconds\n"
             "                   or run for 30 S in all\n"
-            "  --jobs N         test points run at once (default 1, at most 256)\n"
+            "  --jobs N         test points run at once (default: the number of online\n"
+            "                   CPUs, here %u; at most 256)\n"
+            "  --fail-fast      stop at the first failure: running test points are\n"
+            "                   killed, the rest are not started (TAP: skipped, not run)\n"
             "  --junit FILE     also write JUnit XML to FILE\n"
             "  --mem-limit MB   address-space limit per trace (default %u; 0: none)%s\n"
             "  --no-crash       no crash sweep after the traces\n"
@@ -100,7 +116,7 @@ static void usage(FILE *f)
             "                   112 or 1-20,112; 'all'), also with PATHs or alone\n"
             "  -h, --help       this text\n"
             "\n%s",
-            DEFAULT_MEM_MB,
+            default_jobs(), DEFAULT_MEM_MB,
             vdc_run_sanitized() ? "\n                   (ignored: this vdcc is built with a sanitizer, whose\n"
                                   "                   shadow memory needs more address space than any limit)"
                                 : "",
@@ -264,6 +280,8 @@ typedef struct run_ctx {
     char           **reruns;
     unsigned         printed;
     unsigned         passed, failed, skipped, warnings;
+    unsigned         not_run;     /* points --fail-fast left out */
+    unsigned         not_run_hostile; /* ... of them hostile images */
     uint64_t         crash_states, fault_points;
     unsigned         swept, unswept; /* traces whose sweeps ran / were left out */
 } run_ctx;
@@ -351,6 +369,29 @@ static void on_done(void *ctx, unsigned i, const vdc_run_result *r)
     print_ready(c);
 }
 
+/* After --fail-fast stopped the run: every point without a result gets a
+ * skip saying it did not run (so the TAP plan holds), outside the counts.
+ * False when out of memory. */
+static bool mark_not_run(run_ctx *c)
+{
+    for (unsigned i = 0; i < c->npoints; i++) {
+        if (c->results[i] != NULL)
+            continue;
+        c->results[i] = calloc(1, sizeof *c->results[i]);
+        if (c->results[i] == NULL)
+            return false;
+        c->results[i]->verdict = VDC_V_SKIP;
+        c->results[i]->exit_status = -1;
+        snprintf(c->results[i]->message, sizeof c->results[i]->message,
+                 "not run: --fail-fast stopped the run at the first failure");
+        c->not_run++;
+        if (i >= c->ntraces)
+            c->not_run_hostile++;
+    }
+    print_ready(c);
+    return true;
+}
+
 static void print_warnings(const run_ctx *c)
 {
     if (c->warnings == 0)
@@ -372,6 +413,7 @@ static void print_warnings(const run_ctx *c)
 typedef struct conform_args {
     const char *spec, *name, *junit;
     uint64_t    timeout_ms, jobs, mem_mb;
+    bool        fail_fast;
     bool        no_crash, no_faults, no_hostile;
     bool        hostile_given;  /* --hostile LIST */
     bool        hostile_on;     /* the hostile images are part of this run */
@@ -417,7 +459,10 @@ static void print_summary(const run_ctx *c, const conform_args *a, bool vci)
         printf("\n");
     }
     if (a->hostile_on && vci)
-        printf("# hostile VCI images: %u judged\n", c->npoints - c->ntraces);
+        printf("# hostile VCI images: %u judged\n", c->npoints - c->ntraces - c->not_run_hostile);
+    if (c->not_run != 0)
+        printf("# stopped early (--fail-fast): %u of %u test point(s) not run after the first failure\n",
+               c->not_run, c->npoints);
 }
 
 static int write_junit(const run_ctx *c, const conform_args *a)
@@ -497,6 +542,7 @@ static int conform_run(const char *prog, const conform_args *a, list *traces)
         .backend = b.be, .timeout_ms = a->timeout_ms, .mem_limit_mb = a->mem_mb, .jobs = (unsigned)a->jobs,
         .after = sweeps.crash || sweeps.faults ? vdc_conform_after : NULL, .after_user = &sweeps,
         .ntasks = hs.n, .task = vdc_conform_hostile, .task_user = &hs, .task_batch = HOSTILE_BATCH,
+        .fail_fast = a->fail_fast,
     };
     print_ready(&c); /* a run of no traces and only the skipped point */
     int rc = vdc_run_traces(&ro, (const char *const *)traces->v, traces->n, on_done, &c);
@@ -512,6 +558,8 @@ static int conform_run(const char *prog, const conform_args *a, list *traces)
         ex = VDCC_EXIT_USAGE;
         goto out_free;
     }
+    if (!mark_not_run(&c))
+        goto out_nomem;
     print_warnings(&c);
     print_summary(&c, a, vci);
     ex = c.failed ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
@@ -520,6 +568,8 @@ static int conform_run(const char *prog, const conform_args *a, list *traces)
     printf("%u passed, %u failed", c.passed, c.failed);
     if (c.skipped)
         printf(", %u skipped", c.skipped);
+    if (c.not_run)
+        printf(", %u not run", c.not_run);
     printf("\n");
     goto out_free;
 out_nomem:
@@ -544,8 +594,8 @@ out_free:
 int vdc_cmd_conform(const char *prog, int argc, char **argv)
 {
     enum {
-        O_BACKEND = 1, O_NAME, O_TIMEOUT, O_JOBS, O_JUNIT, O_MEM, O_NO_CRASH, O_NO_FAULTS, O_NO_HOSTILE, O_HOSTILE,
-        O_HELP
+        O_BACKEND = 1, O_NAME, O_TIMEOUT, O_JOBS, O_FAIL_FAST, O_JUNIT, O_MEM, O_NO_CRASH, O_NO_FAULTS,
+        O_NO_HOSTILE, O_HOSTILE, O_HELP
     };
     static const vdc_opt opts[] = {
         { O_BACKEND, "backend", 0, true },        { O_NAME, "name", 0, true },
@@ -553,9 +603,10 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
         { O_JUNIT, "junit", 0, true },            { O_MEM, "mem-limit", 0, true },
         { O_NO_CRASH, "no-crash", 0, false },     { O_NO_FAULTS, "no-faults", 0, false },
         { O_NO_HOSTILE, "no-hostile", 0, false }, { O_HOSTILE, "hostile", 0, true },
-        { O_HELP, "help", 'h', false },           { 0 },
+        { O_FAIL_FAST, "fail-fast", 0, false },   { O_HELP, "help", 'h', false },
+        { 0 },
     };
-    conform_args a = { .spec = "ref", .timeout_ms = DEFAULT_TIMEOUT_MS, .jobs = 1, .mem_mb = DEFAULT_MEM_MB };
+    conform_args a = { .spec = "ref", .timeout_ms = DEFAULT_TIMEOUT_MS, .jobs = default_jobs(), .mem_mb = DEFAULT_MEM_MB };
     list traces = { 0 };
     unsigned npaths = 0;
     int ex = VDCC_EXIT_USAGE;
@@ -575,6 +626,7 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
             if (!vdc_parse_uint("conform", "--jobs", val, 1, 256, &a.jobs))
                 return VDCC_EXIT_USAGE;
             break;
+        case O_FAIL_FAST: a.fail_fast = true; break;
         case O_JUNIT: a.junit = val; break;
         case O_MEM:
             if (!vdc_parse_uint("conform", "--mem-limit", val, 0, 1u << 24, &a.mem_mb))
