@@ -21,11 +21,13 @@
 #include "../core/isolate.h"
 #include "bench_int.h"
 
-/* The child's result, in shared memory. */
+/* The child's result, in shared memory: a flag, then (from OUT_OFF, so that
+ * it is aligned for any type) the bytes. */
 typedef struct result_area {
     volatile int sent; /* fn returned and out is whole */
-    unsigned char out[];
 } result_area;
+#define OUT_OFF 64u
+#define OUT(ra) ((void *)((char *)(ra) + OUT_OFF))
 
 typedef struct child_ctx {
     int (*fn)(void *arg, void *out);
@@ -36,7 +38,7 @@ typedef struct child_ctx {
 static int run_in_child(void *p)
 {
     child_ctx *c = p;
-    int rc = c->fn(c->arg, c->ra->out);
+    int rc = c->fn(c->arg, OUT(c->ra));
     c->ra->sent = 1;
     return rc == VINF_SUCCESS ? 0 : 1;
 }
@@ -46,7 +48,7 @@ int vdc_bench_run_child(int (*fn)(void *arg, void *out), void *arg, void *out, s
 {
     memset(info, 0, sizeof *info);
     info->exit_status = -1;
-    size_t cb = sizeof(result_area) + cb_out;
+    size_t cb = OUT_OFF + cb_out;
     result_area *ra = vdc_iso_shared_new(cb);
     if (ra == NULL)
         return VERR_NO_MEMORY;
@@ -70,7 +72,7 @@ int vdc_bench_run_child(int (*fn)(void *arg, void *out), void *arg, void *out, s
      * result is still complete and worth reading. */
     info->completed = ra->sent && !info->timed_out && (info->exit_status == 0 || info->exit_status == 1);
     if (ra->sent)
-        memcpy(out, ra->out, cb_out);
+        memcpy(out, OUT(ra), cb_out);
     vdc_iso_shared_free(ra, cb);
     return VINF_SUCCESS;
 }
