@@ -84,13 +84,14 @@ static void test_hang_kills_group(void)
 {
     shared_pids *s = vdc_iso_shared_new(sizeof *s);
     REQUIRE(s != NULL);
-    vdc_iso_opts o = { .deadline_ms = 300 };
+    /* Long enough for the grandchild to start under a loaded MSan build. */
+    vdc_iso_opts o = { .deadline_ms = 3000 };
     vdc_iso_result r;
     uint64_t t0 = vdc_iso_now_ms();
     CHECK_EQ(vdc_iso_run(hang_with_grandchild, s, &o, &r), VINF_SUCCESS);
     CHECK_EQ(r.end, VDC_ISO_TIMEOUT);
-    CHECK(vdc_iso_now_ms() - t0 >= 300);
-    CHECK(r.seconds >= 0.3 && r.seconds < 10);
+    CHECK(vdc_iso_now_ms() - t0 >= 3000);
+    CHECK(r.seconds >= 3.0 && r.seconds < 20);
     REQUIRE(s->child > 0 && s->grandchild > 0);
     CHECK(gone(s->child));
     CHECK(gone(s->grandchild));
@@ -171,12 +172,12 @@ static void test_result_through_mapping(void)
     vdc_iso_shared_free(s, sizeof *s);
 }
 
-/* Beats every 20 ms for beats_ms, then hangs without beating. */
+/* Beats every 20 ms for 1.2 s, then hangs without beating. */
 static int beat_then_stall(void *p)
 {
     shared_pids *s = p;
     uint64_t t0 = vdc_iso_now_ms();
-    while (vdc_iso_now_ms() - t0 < 600) {
+    while (vdc_iso_now_ms() - t0 < 1200) {
         s->beat++;
         sleep_ms(20);
     }
@@ -189,12 +190,12 @@ static void test_heartbeat(void)
 {
     shared_pids *s = vdc_iso_shared_new(sizeof *s);
     REQUIRE(s != NULL);
-    vdc_iso_opts o = { .stall_ms = 200, .heartbeat = &s->beat };
+    vdc_iso_opts o = { .stall_ms = 400, .heartbeat = &s->beat };
     vdc_iso_result r;
     CHECK_EQ(vdc_iso_run(beat_then_stall, s, &o, &r), VINF_SUCCESS);
     CHECK_EQ(r.end, VDC_ISO_TIMEOUT);
-    /* It beat for 600 ms, longer than the stall limit: only the stall after it counts. */
-    CHECK(r.seconds >= 0.75);
+    /* It beat for 1.2 s, longer than the stall limit: only the stall after it counts. */
+    CHECK(r.seconds >= 1.5);
     CHECK(s->beat >= 5);
     vdc_iso_shared_free(s, sizeof *s);
 }
@@ -264,20 +265,20 @@ static void test_resume_after_death(void)
     vdc_iso_sweep s = { "unit", sizeof(sweep_res), sweep_work, sweep_merge, sweep_died };
     sweep_state st;
     memset(&st, 0, sizeof st);
-    CHECK_EQ(vdc_iso_resume(&s, &st, 300), VERR_NOT_FOUND);
+    CHECK_EQ(vdc_iso_resume(&s, &st, 1000), VERR_NOT_FOUND);
     CHECK_EQ(st.children, 3);
     CHECK_EQ(st.deaths, 2);
     CHECK_EQ(st.died_at[0], 4);
     CHECK_EQ(st.died_at[1], 7);
     CHECK(strcmp(st.what[0], "died of signal 11") == 0);
-    CHECK(strcmp(st.what[1], "made no progress for 300 ms (hang)") == 0);
+    CHECK(strcmp(st.what[1], "made no progress for 1000 ms (hang)") == 0);
     for (unsigned u = 0; u < UNITS; u++)
         CHECK_EQ(st.ran[u], u == 3 || u == 6 ? 0 : 1);
 
     /* A report at exit after the last unit: said so, and no further child. */
     memset(&st, 0, sizeof st);
     st.leak_at_exit = true;
-    CHECK_EQ(vdc_iso_resume(&s, &st, 300), VERR_NOT_FOUND);
+    CHECK_EQ(vdc_iso_resume(&s, &st, 1000), VERR_NOT_FOUND);
     CHECK_EQ(st.children, 3);
     CHECK_EQ(st.deaths, 3);
     CHECK(st.died_finished[2]);
