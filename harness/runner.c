@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -94,8 +93,8 @@ typedef struct sig_saved {
     struct sigaction act[NSTOP];
 } sig_saved;
 
-/* What a trace's child leaves for the parent, in a MAP_SHARED anonymous
- * mapping. */
+/* What a trace's child leaves for the parent, in shared memory
+ * (vdc_iso_shared_new). */
 typedef struct shared {
     volatile uint32_t progress;
     volatile uint32_t done;      /* the replay finished */
@@ -594,14 +593,13 @@ static bool spawn(job *j, const vdc_run_opts *o, const sig_saved *saved)
         return false;
     }
     size_t cb = j->is_task ? sizeof(tshared) + (size_t)j->child_n * sizeof(tslot) : sizeof(shared);
-    void *m = mmap(NULL, cb, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
+    void *m = vdc_iso_shared_new(cb); /* zeroed */
+    if (m == NULL) {
         close(fd);
         j->res.verdict = VDC_V_ERROR;
         snprintf(j->res.message, sizeof j->res.message, "mmap: %s", strerror(errno));
         return false;
     }
-    memset(m, 0, cb);
     if (j->is_task) {
         j->tshm = m;
         j->tshm_cb = cb;
@@ -683,10 +681,10 @@ static int lateness(job *j, const vdc_run_opts *o, uint64_t now)
 static void release(job *j)
 {
     if (j->shm != NULL)
-        munmap(j->shm, sizeof(shared));
+        vdc_iso_shared_free(j->shm, sizeof(shared));
     j->shm = NULL;
     if (j->tshm != NULL)
-        munmap(j->tshm, j->tshm_cb);
+        vdc_iso_shared_free(j->tshm, j->tshm_cb);
     j->tshm = NULL;
     if (j->dir[0] != '\0')
         vdc_scratch_remove(j->dir);

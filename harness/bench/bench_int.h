@@ -3,8 +3,9 @@
  * they fit.  Not included outside harness/bench/.
  *
  *   cmd_bench.c   options, the directory, the run of every workload
- *   child.c       one function in a forked child: result through a pipe,
- *                 peak RSS through wait4, a deadline
+ *   child.c       one function in a forked child (harness/core/isolate.h):
+ *                 result through shared memory, peak RSS through wait4, a
+ *                 deadline
  *   session.c     one backend image through the host, with VD's loops
  *   work_io.c     read-hit and write workloads (backend and raw)
  *   work_meta.c   extent images, miss lookups, open times
@@ -13,7 +14,7 @@
  *   report.c      the table and the JSON object
  *
  * Every workload function runs inside a child, fills a vdc_bench_result
- * (plain data: it crosses the pipe as bytes) and returns VINF_SUCCESS or a
+ * (plain data: it crosses to the parent as bytes) and returns VINF_SUCCESS or a
  * failure status with res->error explaining it.
  */
 #ifndef VDCC_HARNESS_BENCH_BENCH_INT_H
