@@ -4,8 +4,8 @@
  * through collect.h, whose callbacks behave as VD's do (spec/vbox-behaviour.md
  * section 6).  The only state is the caller's vdc_backend.
  *
- * A plugin is first loaded in a forked child (trial_load): dlopen, resolve,
- * call VDPluginLoad, exit.  Only when that child exits cleanly is the plugin
+ * A plugin is first loaded in a forked child (trial_load, through
+ * harness/core/isolate.h): dlopen, resolve, call VDPluginLoad, exit.  Only when that child exits cleanly is the plugin
  * loaded into vdcc itself, so a plugin whose constructor or entry point
  * crashes or hangs is refused (VERR_GENERAL_FAILURE) instead of taking vdcc
  * down.  The child's stderr is captured: under a sanitizer a SEGV becomes a
@@ -17,19 +17,16 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "builtin.h"
+#include "core/isolate.h"
 #include "host/status.h"
 #include "peek.h"
 
@@ -227,38 +224,34 @@ static int trial_timeout(unsigned *secs, char *err, size_t cb_err)
     return VINF_SUCCESS;
 }
 
-/* The child: never returns.  stderr goes to fd. */
-static void trial_child(const char *path, const char *sym, int fd)
+typedef struct trial_ctx {
+    const char *path, *sym;
+} trial_ctx;
+
+/* The child (harness/core/isolate.h runs it with stdout and stderr captured):
+ * returns its exit status.  Only stderr is wanted: stdout and stdin are
+ * /dev/null. */
+static int trial_child(void *p)
 {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* vdcc killed: the trial goes too */
+    const trial_ctx *t = p;
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
         dup2(devnull, 0);
         dup2(devnull, 1);
         close(devnull);
     }
-    dup2(fd, 2);
-    close(fd);
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *dl = dlopen(t->path, RTLD_NOW | RTLD_LOCAL);
     if (dl == NULL)
-        _exit(TRIAL_EXIT_CLEAN_FAIL);
-    void *p = dlsym(dl, sym != NULL ? sym : VD_PLUGIN_LOAD_NAME);
-    if (p == NULL)
-        _exit(TRIAL_EXIT_CLEAN_FAIL);
-    if (sym != NULL)
-        _exit(TRIAL_EXIT_OK);
+        return TRIAL_EXIT_CLEAN_FAIL;
+    void *sp = dlsym(dl, t->sym != NULL ? t->sym : VD_PLUGIN_LOAD_NAME);
+    if (sp == NULL)
+        return TRIAL_EXIT_CLEAN_FAIL;
+    if (t->sym != NULL)
+        return TRIAL_EXIT_OK;
     PFNVDPLUGINLOAD pfn;
-    memcpy(&pfn, &p, sizeof pfn);
+    memcpy(&pfn, &sp, sizeof pfn);
     vdc_plugin_collect c;
-    _exit(RT_FAILURE(vdc_plugin_collect_run(pfn, &c)) ? TRIAL_EXIT_CLEAN_FAIL : TRIAL_EXIT_OK);
-}
-
-static long long ms_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return RT_FAILURE(vdc_plugin_collect_run(pfn, &c)) ? TRIAL_EXIT_CLEAN_FAIL : TRIAL_EXIT_OK;
 }
 
 /*
@@ -310,69 +303,20 @@ static int trial_load(const char *path, const char *sym, char *err, size_t cb_er
     int rc = trial_timeout(&secs, err, cb_err);
     if (RT_FAILURE(rc))
         return rc;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        errf(err, cb_err, "%s: cannot try the plugin in a child: pipe: %s", path, strerror(errno));
-        return VERR_GENERAL_FAILURE;
-    }
-    fflush(NULL); /* nothing buffered is written twice */
-    pid_t pid = fork();
-    if (pid < 0) {
-        errf(err, cb_err, "%s: cannot try the plugin in a child: fork: %s", path, strerror(errno));
-        close(fds[0]);
-        close(fds[1]);
-        return VERR_GENERAL_FAILURE;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        trial_child(path, sym, fds[1]);
-    }
-    setpgid(pid, pid); /* also done by the child; whichever runs first wins */
-    close(fds[1]);
-
     char buf[TRIAL_ERR_KEEP + 1];
-    size_t have = 0;
-    bool eof = false, timed_out = false, reaped = false;
-    int status = 0;
-    long long deadline = ms_now() + (long long)secs * 1000;
-    while (!reaped) {
-        long long left = deadline - ms_now();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        if (!eof) {
-            struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-            int n = poll(&pfd, 1, left > 100 ? 100 : (int)left);
-            if (n > 0) {
-                char chunk[1024];
-                ssize_t r = read(fds[0], chunk, sizeof chunk);
-                if (r > 0) {
-                    size_t take = (size_t)r < TRIAL_ERR_KEEP - have ? (size_t)r : TRIAL_ERR_KEEP - have;
-                    memcpy(buf + have, chunk, take);
-                    have += take;
-                } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-                    eof = true;
-                }
-            }
-        } else {
-            struct timespec nap = { 0, 10 * 1000 * 1000 };
-            nanosleep(&nap, NULL);
-        }
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid || (w < 0 && errno == ECHILD))
-            reaped = true;
+    trial_ctx tc = { path, sym };
+    vdc_iso_opts io = { .flags = VDC_ISO_PDEATHSIG, /* vdcc killed: the trial goes too */
+                        .deadline_ms = (uint64_t)secs * 1000u, .capture = buf, .cb_capture = sizeof buf };
+    vdc_iso_result ir;
+    if (vdc_iso_run(trial_child, &tc, &io, &ir) != VINF_SUCCESS) {
+        errf(err, cb_err, "%s: cannot try the plugin in a child: %s", path, strerror(errno));
+        return VERR_GENERAL_FAILURE;
     }
-    close(fds[0]);
-    buf[have] = '\0';
-    if (timed_out) {
-        kill(-pid, SIGKILL);
-        kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
+    if (ir.end == VDC_ISO_TIMEOUT) {
         errf(err, cb_err, "%s: the plugin hung while loading (killed after %u s)", path, secs);
         return VERR_GENERAL_FAILURE;
     }
+    int status = ir.status;
 
     char line[200];
     if (WIFSIGNALED(status)) {

@@ -29,6 +29,10 @@
  *     --no-hostile), and --hostile LIST runs the cases listed, with or
  *     without PATHs.  A failure reruns alone with `vdcc conform --hostile N`.
  *
+ * --jobs defaults to the number of online CPUs.  --fail-fast stops at the
+ * first failure (runner.h fail_fast): the points that did not run are TAP
+ * skips "not run", left out of the counts, and the summary says so.
+ *
  * Exit statuses: 0 no test point failed, 1 some failed (FAIL, CRASH,
  * TIMEOUT, ERROR) or lint refused the backend, 2 usage error or unusable
  * input: a missing path, no traces, a trace that does not parse (the rest
@@ -44,6 +48,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "collect.h"
@@ -64,13 +69,20 @@
  * a fork costs ~0.2 s under MSan, a case ~3 ms). */
 #define HOSTILE_BATCH      32u
 
+/* The number of online CPUs, in [1, 256]. */
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > 256 ? 256u : (unsigned)n;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: vdcc conform [--backend SPEC] [--name NAME] [--timeout S] [--jobs N]\n"
-            "                    [--junit FILE] [--report DIR] [--tap 13|14] [--mem-limit MB]\n"
-            "                    [--no-crash] [--no-faults] [--no-hostile] [--hostile LIST]\n"
-            "                    [PATH...]\n"
+            "                    [--fail-fast] [--junit FILE] [--report DIR] [--tap 13|14]\n"
+            "                    [--mem-limit MB] [--no-crash] [--no-faults] [--no-hostile]\n"
+            "                    [--hostile LIST] [PATH...]\n"
             "\n"
             "Runs conformance traces against a cache backend, each in its own process,\n"
             "and reports TAP version 14 on stdout.  PATH is a trace or a directory whose\n"
@@ -91,8 +103,9 @@ static void usage(FILE *f)
             "each (several per process, each judged as if alone); other backends get\n"
             "one skipped point instead.\n"
             "Quality warnings (SHOULD clauses) are counted, never failures.  The last\n"
-            "line is 'N passed, N failed' (', N skipped' when any; a TAP comment with\n"
-            "--tap 13).  The backend is linted first and refused when lint finds errors.\n"
+            "line is 'N passed, N failed' (', N skipped' when any; ', N not run' after\n"
+            "--fail-fast stopped the run; a TAP comment with --tap 13).  The backend is\n"
+            "linted first and refused when lint finds errors.\n"
             "A refused or unloadable backend, a missing PATH or no traces still give TAP\n"
             "and JUnit, as one failed test point saying why.\n"
             "Exit status: 0 nothing failed, 1 something failed or lint refused the\n"
@@ -106,7 +119,10 @@ static void usage(FILE *f)
             "                   (default 10); the sweeps after a trace may run longer\n"
             "                   but are killed when they make no progress for S seconds\n"
             "                   or run for 30 S in all\n"
-            "  --jobs N         test points run at once (default 1, at most 256)\n"
+            "  --jobs N         test points run at once (default: the number of online\n"
+            "                   CPUs, here %u; at most 256)\n"
+            "  --fail-fast      stop at the first failure: running test points are\n"
+            "                   killed, the rest are not started (TAP: skipped, not run)\n"
             "  --junit FILE     also write JUnit XML to FILE (checked before the run;\n"
             "                   quality warnings are in each test case's system-out)\n"
             "  --report DIR     also write DIR/index.html and DIR/report.json: the\n"
@@ -122,7 +138,7 @@ static void usage(FILE *f)
             "                   112 or 1-20,112; 'all'), also with PATHs or alone\n"
             "  -h, --help       this text\n"
             "\n%s",
-            DEFAULT_MEM_MB,
+            default_jobs(), DEFAULT_MEM_MB,
             vdc_run_sanitized() ? "\n                   (ignored: this vdcc is built with a sanitizer, whose\n"
                                   "                   shadow memory needs more address space than any limit)"
                                 : "",
@@ -203,6 +219,8 @@ typedef struct run_ctx {
     char           **reruns;
     unsigned         printed;
     unsigned         passed, failed, skipped, warnings;
+    unsigned         not_run;     /* points --fail-fast left out */
+    unsigned         not_run_hostile; /* ... of them hostile images */
     uint64_t         crash_states, fault_points;
     unsigned         swept, unswept; /* traces whose sweeps ran / were left out */
     unsigned         unreadable;  /* traces that did not parse */
@@ -296,6 +314,29 @@ static void on_done(void *ctx, unsigned i, const vdc_run_result *r)
     print_ready(c);
 }
 
+/* After --fail-fast stopped the run: every point without a result gets a
+ * skip saying it did not run (so the TAP plan holds), outside the counts.
+ * False when out of memory. */
+static bool mark_not_run(run_ctx *c)
+{
+    for (unsigned i = 0; i < c->npoints; i++) {
+        if (c->results[i] != NULL)
+            continue;
+        c->results[i] = calloc(1, sizeof *c->results[i]);
+        if (c->results[i] == NULL)
+            return false;
+        c->results[i]->verdict = VDC_V_SKIP;
+        c->results[i]->exit_status = -1;
+        snprintf(c->results[i]->message, sizeof c->results[i]->message,
+                 "not run: --fail-fast stopped the run at the first failure");
+        c->not_run++;
+        if (i >= c->ntraces)
+            c->not_run_hostile++;
+    }
+    print_ready(c);
+    return true;
+}
+
 static void print_warnings(const run_ctx *c)
 {
     if (c->warnings == 0)
@@ -317,6 +358,7 @@ static void print_warnings(const run_ctx *c)
 typedef struct conform_args {
     const char *spec, *name, *junit, *report;
     uint64_t    timeout_ms, jobs, mem_mb, tap;
+    bool        fail_fast;
     bool        no_crash, no_faults, no_hostile;
     bool        hostile_given;  /* --hostile LIST */
     bool        hostile_on;     /* the hostile images are part of this run */
@@ -362,7 +404,10 @@ static void print_summary(const run_ctx *c, const conform_args *a, bool vci)
         printf("\n");
     }
     if (a->hostile_on && vci)
-        printf("# hostile VCI images: %u judged\n", c->npoints - c->ntraces);
+        printf("# hostile VCI images: %u judged\n", c->npoints - c->ntraces - c->not_run_hostile);
+    if (c->not_run != 0)
+        printf("# stopped early (--fail-fast): %u of %u test point(s) not run after the first failure\n",
+               c->not_run, c->npoints);
 }
 
 /* The reports of the run's items[0..n): JUnit and the --report page.
@@ -429,7 +474,7 @@ static int refuse_run(const conform_args *a, const char *what, const char *why, 
     vdc_report_item it = { what, &r, NULL };
     vdc_tap_begin(&tap, 1);
     vdc_tap_item(&tap, 1, &it);
-    vdc_tap_summary(&tap, 0, 1, 0);
+    vdc_tap_summary(&tap, 0, 1, 0, 0);
     fflush(stdout);
     if (a->junit != NULL && write_reports(a, NULL, 0, &it, 1) != VDCC_EXIT_OK)
         return VDCC_EXIT_USAGE;
@@ -497,6 +542,7 @@ static int conform_run(const char *prog, const conform_args *a, vdc_trace_list *
         .backend = b.be, .timeout_ms = a->timeout_ms, .mem_limit_mb = a->mem_mb, .jobs = (unsigned)a->jobs,
         .after = sweeps.crash || sweeps.faults ? vdc_conform_after : NULL, .after_user = &sweeps,
         .ntasks = hs.n, .task = vdc_conform_hostile, .task_user = &hs, .task_batch = HOSTILE_BATCH,
+        .fail_fast = a->fail_fast,
     };
     print_ready(&c); /* a run of no traces and only the skipped point */
     int rc = vdc_run_traces(&ro, (const char *const *)traces->v, traces->n, on_done, &c);
@@ -512,6 +558,8 @@ static int conform_run(const char *prog, const conform_args *a, vdc_trace_list *
         ex = VDCC_EXIT_USAGE;
         goto out_free;
     }
+    if (!mark_not_run(&c))
+        goto out_nomem;
     print_warnings(&c);
     print_summary(&c, a, vci);
     ex = c.unreadable ? VDCC_EXIT_USAGE : c.failed ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
@@ -519,7 +567,7 @@ static int conform_run(const char *prog, const conform_args *a, vdc_trace_list *
         vdc_error("conform", "%u trace(s) could not be read or parsed (their test points say why)", c.unreadable);
     if (write_run_reports(&c, a, b.be) != VDCC_EXIT_OK)
         ex = VDCC_EXIT_USAGE;
-    vdc_tap_summary(&c.tap, c.passed, c.failed, c.skipped);
+    vdc_tap_summary(&c.tap, c.passed, c.failed, c.skipped, c.not_run);
     goto out_free;
 out_nomem:
     vdc_error("conform", "out of memory");
@@ -543,8 +591,8 @@ out_free:
 int vdc_cmd_conform(const char *prog, int argc, char **argv)
 {
     enum {
-        O_BACKEND = 1, O_NAME, O_TIMEOUT, O_JOBS, O_JUNIT, O_MEM, O_NO_CRASH, O_NO_FAULTS, O_NO_HOSTILE, O_HOSTILE,
-        O_REPORT, O_TAP, O_HELP
+        O_BACKEND = 1, O_NAME, O_TIMEOUT, O_JOBS, O_FAIL_FAST, O_JUNIT, O_MEM, O_NO_CRASH, O_NO_FAULTS,
+        O_NO_HOSTILE, O_HOSTILE, O_REPORT, O_TAP, O_HELP
     };
     static const vdc_opt opts[] = {
         { O_BACKEND, "backend", 0, true },        { O_NAME, "name", 0, true },
@@ -553,9 +601,11 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
         { O_NO_CRASH, "no-crash", 0, false },     { O_NO_FAULTS, "no-faults", 0, false },
         { O_NO_HOSTILE, "no-hostile", 0, false }, { O_HOSTILE, "hostile", 0, true },
         { O_REPORT, "report", 0, true },          { O_TAP, "tap", 0, true },
-        { O_HELP, "help", 'h', false },           { 0 },
+        { O_FAIL_FAST, "fail-fast", 0, false },   { O_HELP, "help", 'h', false },
+        { 0 },
     };
-    conform_args a = { .spec = "ref", .timeout_ms = DEFAULT_TIMEOUT_MS, .jobs = 1, .mem_mb = DEFAULT_MEM_MB, .tap = 14 };
+    conform_args a = { .spec = "ref", .timeout_ms = DEFAULT_TIMEOUT_MS, .jobs = default_jobs(), .mem_mb = DEFAULT_MEM_MB,
+                       .tap = 14 };
     vdc_trace_list traces = { 0 };
     char err[4200];
     unsigned npaths = 0;
@@ -576,6 +626,7 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
             if (!vdc_parse_uint("conform", "--jobs", val, 1, 256, &a.jobs))
                 return VDCC_EXIT_USAGE;
             break;
+        case O_FAIL_FAST: a.fail_fast = true; break;
         case O_JUNIT: a.junit = val; break;
         case O_REPORT: a.report = val; break;
         case O_TAP:

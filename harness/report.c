@@ -70,11 +70,13 @@ void vdc_tap_begin(const vdc_tap *t, unsigned ntests)
     fprintf(t->f, "TAP version %u\n1..%u\n", t->version == 13 ? 13u : 14u, ntests);
 }
 
-void vdc_tap_summary(const vdc_tap *t, unsigned passed, unsigned failed, unsigned skipped)
+void vdc_tap_summary(const vdc_tap *t, unsigned passed, unsigned failed, unsigned skipped, unsigned not_run)
 {
     fprintf(t->f, "%s%u passed, %u failed", t->version == 13 ? "# " : "", passed, failed);
     if (skipped)
         fprintf(t->f, ", %u skipped", skipped);
+    if (not_run)
+        fprintf(t->f, ", %u not run", not_run);
     fputc('\n', t->f);
 }
 

@@ -49,8 +49,9 @@ typedef struct vdc_tap {
 void vdc_tap_begin(const vdc_tap *t, unsigned ntests);
 /* Writes test number num (1-based). */
 void vdc_tap_item(const vdc_tap *t, unsigned num, const vdc_report_item *it);
-/* The closing line "P passed, F failed[, S skipped]" ("# " first in TAP 13). */
-void vdc_tap_summary(const vdc_tap *t, unsigned passed, unsigned failed, unsigned skipped);
+/* The closing line "P passed, F failed[, S skipped][, N not run]" ("# " first
+ * in TAP 13); not_run counts the points --fail-fast left out. */
+void vdc_tap_summary(const vdc_tap *t, unsigned passed, unsigned failed, unsigned skipped, unsigned not_run);
 
 /* A name/value pair of the JUnit suite's <properties>. */
 typedef struct vdc_report_prop {

@@ -8,10 +8,14 @@
  * task (no scratch directory, fork failure) become that test point's ERROR
  * verdict, never a runner failure.  Serves spec/contract.md HOST-2.
  *
- * The parent blocks SIGCHLD and waits with sigtimedwait, so it sleeps until
- * a child ends or the nearest deadline passes; it reaps only its own
- * children (waitpid on each pid) and kills a late child's whole process
- * group (and, once a child has ended, whatever it left in its group).
+ * Children are started, reaped and killed through harness/core/isolate.h
+ * (each in its own process group).  The parent blocks SIGCHLD and waits
+ * with sigtimedwait, so it sleeps until a child ends or the nearest
+ * deadline passes; it reaps only its own children and kills a late child's
+ * whole process group (and, once a child has ended, whatever it left in
+ * its group).  vdc_run_traces is the loop: fill (give idle slots a trace or
+ * a range of tasks), wait_any, watch (reap, judge, or kill the late), and
+ * stop_all when a signal or fail_fast ends the run early.
  */
 #include "runner.h"
 
@@ -22,14 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/isolate.h"
 #include "host/status.h"
 #include "scratch.h"
 #include "trace/replay.h"
@@ -90,8 +93,8 @@ typedef struct sig_saved {
     struct sigaction act[NSTOP];
 } sig_saved;
 
-/* What a trace's child leaves for the parent, in a MAP_SHARED anonymous
- * mapping. */
+/* What a trace's child leaves for the parent, in shared memory
+ * (vdc_iso_shared_new). */
 typedef struct shared {
     volatile uint32_t progress;
     volatile uint32_t done;      /* the replay finished */
@@ -132,14 +135,14 @@ enum { LATE_NONE = 0, LATE_DEADLINE, LATE_STALL, LATE_TOTAL };
 typedef struct job {
     bool            active;      /* a child runs (or a trace's result is pending) */
     bool            is_task;
-    pid_t           pid;
+    vdc_iso_child   child;       /* harness/core/isolate.h: its own process group */
     unsigned        idx;         /* trace jobs: the trace's index */
     vdc_trace      *trace;
     shared         *shm;
     int             late;        /* LATE_*: killed for time */
     uint64_t        start_ms, deadline_ms;
     uint64_t        after_ms;    /* when the parent first saw the after hook running (0: not yet) */
-    uint64_t        beat, beat_ms; /* its heartbeat as last seen, and when it last changed */
+    vdc_iso_beat    beat;        /* the after hook's heartbeat watch */
     char            dir[PATH_MAX];
     char            out[PATH_MAX + 16];
     vdc_run_result  res;
@@ -155,9 +158,7 @@ typedef struct job {
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return vdc_iso_now_ms();
 }
 
 static const char *rcname(int rc)
@@ -464,8 +465,6 @@ static void classify(job *j, int status, const vdc_run_opts *o)
  * to the file, the memory limit. */
 static void child_setup(const vdc_run_opts *o, int fd, const sig_saved *saved)
 {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* vdcc killed: its children go too */
     for (size_t i = 0; i < NSTOP; i++)
         sigaction(stop_signals[i], &saved->act[i], NULL);
     sigprocmask(SIG_SETMASK, &saved->mask, NULL);
@@ -529,15 +528,28 @@ static void task_child(job *j, const vdc_run_opts *o)
             break;
         }
     }
-    /* exit, not _exit: LeakSanitizer checks at exit. */
-    exit(0);
 }
 
-static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *saved)
+/* What a child needs from the parent, past the fork. */
+typedef struct child_arg {
+    job                *j;
+    const vdc_run_opts *o;
+    int                 fd;
+    const sig_saved    *saved;
+} child_arg;
+
+/* The child (harness/core/isolate.h starts it in its own process group,
+ * killed with vdcc, leaving with exit(): LeakSanitizer checks at exit). */
+static int child_main(void *p)
 {
-    child_setup(o, fd, saved);
-    if (j->is_task)
+    const child_arg *a = p;
+    job *j = a->j;
+    const vdc_run_opts *o = a->o;
+    child_setup(o, a->fd, a->saved);
+    if (j->is_task) {
         task_child(j, o);
+        return 0;
+    }
     char scratch[sizeof j->dir + 16];
     snprintf(scratch, sizeof scratch, "%s/scratch", j->dir);
     vdc_replay_opts ro = {
@@ -555,8 +567,7 @@ static void child_main(job *j, const vdc_run_opts *o, int fd, const sig_saved *s
         fflush(NULL);
         j->shm->out_done = 1;
     }
-    /* exit, not _exit: LeakSanitizer checks at exit. */
-    exit(0);
+    return 0;
 }
 
 /* Makes the job's private directory, output file and shared mapping, and
@@ -582,36 +593,32 @@ static bool spawn(job *j, const vdc_run_opts *o, const sig_saved *saved)
         return false;
     }
     size_t cb = j->is_task ? sizeof(tshared) + (size_t)j->child_n * sizeof(tslot) : sizeof(shared);
-    void *m = mmap(NULL, cb, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
+    void *m = vdc_iso_shared_new(cb); /* zeroed */
+    if (m == NULL) {
         close(fd);
         j->res.verdict = VDC_V_ERROR;
         snprintf(j->res.message, sizeof j->res.message, "mmap: %s", strerror(errno));
         return false;
     }
-    memset(m, 0, cb);
     if (j->is_task) {
         j->tshm = m;
         j->tshm_cb = cb;
     } else {
         j->shm = m;
     }
-    fflush(NULL); /* the child must not print the parent's buffered output again */
-    j->start_ms = now_ms();
-    j->deadline_ms = j->start_ms + o->timeout_ms;
     j->late = LATE_NONE;
     j->after_ms = 0;
-    pid_t pid = fork();
-    if (pid == 0)
-        child_main(j, o, fd, saved);
+    memset(&j->beat, 0, sizeof j->beat);
+    child_arg arg = { j, o, fd, saved };
+    rc = vdc_iso_start(&j->child, child_main, &arg, VDC_ISO_EXIT_HOOKS | VDC_ISO_PDEATHSIG);
     close(fd);
-    if (pid < 0) {
+    j->start_ms = j->child.start_ms;
+    j->deadline_ms = j->start_ms + o->timeout_ms;
+    if (RT_FAILURE(rc)) {
         j->res.verdict = VDC_V_ERROR;
         snprintf(j->res.message, sizeof j->res.message, "fork: %s", strerror(errno));
         return false;
     }
-    setpgid(pid, pid); /* also done by the child; whichever runs first wins */
-    j->pid = pid;
     return true;
 }
 
@@ -661,16 +668,9 @@ static int lateness(job *j, const vdc_run_opts *o, uint64_t now)
 {
     if (!in_after(j))
         return now >= deadline(j, o) ? LATE_DEADLINE : LATE_NONE;
-    uint64_t beat = j->shm->out.heartbeat;
-    if (j->after_ms == 0) {
+    if (j->after_ms == 0)
         j->after_ms = now;
-        j->beat = beat;
-        j->beat_ms = now;
-    } else if (beat != j->beat) {
-        j->beat = beat;
-        j->beat_ms = now;
-    }
-    if (now - j->beat_ms >= o->timeout_ms)
+    if (vdc_iso_stalled(&j->beat, j->shm->out.heartbeat, now, o->timeout_ms))
         return LATE_STALL;
     if (now - j->after_ms >= after_max(o))
         return LATE_TOTAL;
@@ -681,10 +681,10 @@ static int lateness(job *j, const vdc_run_opts *o, uint64_t now)
 static void release(job *j)
 {
     if (j->shm != NULL)
-        munmap(j->shm, sizeof(shared));
+        vdc_iso_shared_free(j->shm, sizeof(shared));
     j->shm = NULL;
     if (j->tshm != NULL)
-        munmap(j->tshm, j->tshm_cb);
+        vdc_iso_shared_free(j->tshm, j->tshm_cb);
     j->tshm = NULL;
     if (j->dir[0] != '\0')
         vdc_scratch_remove(j->dir);
@@ -699,12 +699,22 @@ static void release(job *j)
 typedef struct deliver_ctx {
     vdc_run_done_fn done;
     void           *ctx;
-    unsigned        n;      /* traces: task k is test point n + k */
+    unsigned        n;         /* traces: task k is test point n + k */
+    bool            fail_fast; /* stop once a result is neither PASS nor SKIP */
+    bool            stopped;   /* ... and one was */
 } deliver_ctx;
+
+/* Hands test point i's final result to the caller. */
+static void deliver_point(deliver_ctx *d, unsigned i, const vdc_run_result *res)
+{
+    if (d->fail_fast && res->verdict != VDC_V_PASS && res->verdict != VDC_V_SKIP)
+        d->stopped = true;
+    d->done(d->ctx, i, res);
+}
 
 /* Hands task k's final result to the caller, with the note of an earlier
  * failure in company when it passes alone. */
-static void deliver(job *j, const deliver_ctx *d, unsigned k, vdc_run_result *res)
+static void deliver(job *j, deliver_ctx *d, unsigned k, vdc_run_result *res)
 {
     if (k == j->retry_k) {
         if (res->verdict == VDC_V_PASS || res->verdict == VDC_V_SKIP) {
@@ -713,7 +723,7 @@ static void deliver(job *j, const deliver_ctx *d, unsigned k, vdc_run_result *re
         }
         j->retry_k = UINT_MAX;
     }
-    d->done(d->ctx, d->n + k, res);
+    deliver_point(d, d->n + k, res);
 }
 
 /* The first lines of the first sanitizer report in output bytes
@@ -764,7 +774,7 @@ static void set_retry(job *j, unsigned k, const vdc_run_result *res)
  * A task child has ended (status, j->late): gives each task it ran its
  * verdict, or sets it to run again (runner.h), and moves j->k_next on.
  */
-static void finish_tasks(job *j, int status, const vdc_run_opts *o, const deliver_ctx *d)
+static void finish_tasks(job *j, int status, const vdc_run_opts *o, deliver_ctx *d)
 {
     tshared *t = j->tshm;
     unsigned n = j->child_n, k0 = j->child_k0;
@@ -846,9 +856,9 @@ out_close:
  * tasks as the batch (or solo mode) allows.  A child that cannot start
  * costs its first task an ERROR.  Returns true when a child runs, false
  * when the range is done. */
-static bool start_tasks(job *j, const vdc_run_opts *o, unsigned batch, const deliver_ctx *d, const sig_saved *saved)
+static bool start_tasks(job *j, const vdc_run_opts *o, unsigned batch, deliver_ctx *d, const sig_saved *saved)
 {
-    while (j->k_next < j->k_end) {
+    while (j->k_next < j->k_end && !d->stopped) {
         memset(&j->res, 0, sizeof j->res);
         j->res.exit_status = -1;
         j->child_k0 = j->k_next;
@@ -868,160 +878,202 @@ static bool start_tasks(job *j, const vdc_run_opts *o, unsigned batch, const del
 
 /* ---- the run ------------------------------------------------------------- */
 
-int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, vdc_run_done_fn done, void *ctx)
-{
-    if (o == NULL || o->backend == NULL || o->timeout_ms == 0 || o->jobs == 0 || done == NULL
-        || (n > 0 && paths == NULL) || (o->ntasks > 0 && o->task == NULL) || o->ntasks > UINT_MAX - n
-        || o->task_batch > VDC_RUN_BATCH_MAX)
-        return VERR_INVALID_PARAMETER;
-    unsigned total = n + o->ntasks;
-    unsigned njobs = o->jobs < total ? o->jobs : (total > 0 ? total : 1);
-    job *jobs = calloc(njobs, sizeof *jobs);
-    if (jobs == NULL)
-        return VERR_NO_MEMORY;
-    /* Batches small enough that every job gets a share. */
-    unsigned batch = o->task_batch > 1 ? o->task_batch : 1;
-    unsigned share = o->ntasks / njobs + (o->ntasks % njobs != 0);
-    if (share >= 1 && batch > share)
-        batch = share;
-    deliver_ctx d = { done, ctx, n };
+/* One vdc_run_traces: its job slots and where the work stands. */
+typedef struct run {
+    const vdc_run_opts *o;
+    const char *const  *paths;
+    unsigned            n;       /* traces */
+    job                *jobs;
+    unsigned            njobs, batch;
+    unsigned            next;    /* the next trace to start */
+    unsigned            tnext;   /* the first task not yet in a range */
+    unsigned            active;  /* children running */
+    deliver_ctx         d;
+    sigset_t            chld;
+    sig_saved           saved;
+} run;
 
-    sigset_t chld;
-    sig_saved saved;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, &saved.mask);
+/* Blocks SIGCHLD (the run sleeps in sigtimedwait) and catches the stop
+ * signals, keeping what the caller had for its children and for the end. */
+static void signals_take(run *r)
+{
+    sigemptyset(&r->chld);
+    sigaddset(&r->chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &r->chld, &r->saved.mask);
     g_stop = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop; /* no SA_RESTART: sigtimedwait returns at once */
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < NSTOP; i++)
-        sigaction(stop_signals[i], &sa, &saved.act[i]);
+        sigaction(stop_signals[i], &sa, &r->saved.act[i]);
+}
 
-    unsigned next = 0, tnext = 0, active = 0;
-    for (;;) {
-        if (g_stop)
-            break;
-        /* Give every idle slot work: its own remaining tasks, a trace, or
-         * a new range of tasks. */
-        bool pending = false;
-        for (unsigned s = 0; s < njobs && !g_stop; s++) {
-            job *j = &jobs[s];
-            while (!j->active && !g_stop) {
-                if (!j->has_range && next < n) {
-                    memset(&j->res, 0, sizeof j->res);
-                    j->res.exit_status = -1;
-                    j->idx = next++;
-                    j->is_task = false;
-                    j->dir[0] = '\0';
-                    j->active = true;
-                    if (start(j, o, paths[j->idx], &saved)) {
-                        active++;
-                    } else {
-                        done(ctx, j->idx, &j->res);
-                        release(j);
-                    }
-                    continue;
-                }
-                if (!j->has_range && tnext < o->ntasks) {
-                    j->has_range = true;
-                    j->is_task = true;
-                    j->k_next = tnext;
-                    j->k_end = o->ntasks - tnext < batch ? o->ntasks : tnext + batch;
-                    j->solo_until = 0;
-                    j->retry_k = UINT_MAX;
-                    tnext = j->k_end;
-                }
-                if (!j->has_range)
-                    break;
-                if (start_tasks(j, o, batch, &d, &saved))
-                    active++;
-            }
-            pending |= j->active || j->has_range;
-        }
-        if (!pending && next >= n && tnext >= o->ntasks)
-            break;
-        if (active == 0)
-            continue;
-
-        /* Sleep until a child ends, the nearest fixed deadline, or 100 ms
-         * (after hooks are watched by polling their heartbeat, task
-         * children's deadlines move with their tasks). */
-        uint64_t now = now_ms(), wait_ms = 100;
-        for (unsigned s = 0; s < njobs; s++) {
-            if (!jobs[s].active || jobs[s].late != LATE_NONE || in_after(&jobs[s]))
-                continue;
-            uint64_t dl = deadline(&jobs[s], o);
-            wait_ms = dl <= now ? 0 : (dl - now < wait_ms ? dl - now : wait_ms);
-        }
-        struct timespec ts = { .tv_sec = (time_t)(wait_ms / 1000), .tv_nsec = (long)(wait_ms % 1000) * 1000000L };
-        if (wait_ms > 0)
-            sigtimedwait(&chld, NULL, &ts);
-
-        now = now_ms();
-        for (unsigned s = 0; s < njobs; s++) {
-            job *j = &jobs[s];
-            if (!j->active)
-                continue;
-            int status;
-            pid_t r = waitpid(j->pid, &status, WNOHANG);
-            if (r == j->pid) {
-                /* Whatever the backend left running in the group goes too. */
-                kill(-j->pid, SIGKILL);
-                if (j->is_task) {
-                    finish_tasks(j, status, o, &d);
-                } else {
-                    j->res.seconds = (double)(now_ms() - j->start_ms) / 1000.0;
-                    classify(j, status, o);
-                    done(ctx, j->idx, &j->res);
-                }
-                release(j);
-                active--;
-            } else if (r < 0 && errno == ECHILD) {
-                /* Lost (someone else reaped it): report rather than wait forever. */
-                j->res.verdict = VDC_V_ERROR;
-                snprintf(j->res.message, sizeof j->res.message, "lost track of child %d", (int)j->pid);
-                if (j->is_task) {
-                    /* Every task of that child: its verdict is lost with it. */
-                    for (unsigned i = 0; i < j->child_n; i++) {
-                        vdc_run_result res = j->res;
-                        deliver(j, &d, j->child_k0 + i, &res);
-                    }
-                    j->k_next = j->child_k0 + j->child_n;
-                } else {
-                    done(ctx, j->idx, &j->res);
-                }
-                release(j);
-                active--;
-            } else if (j->late == LATE_NONE) {
-                j->late = lateness(j, o, now);
-                if (j->late != LATE_NONE) {
-                    kill(-j->pid, SIGKILL);
-                    kill(j->pid, SIGKILL);
-                }
-            }
-        }
-    }
-    int rc = VINF_SUCCESS;
-    if (g_stop) {
-        /* Interrupted: no child outlives the run, no directory stays behind. */
-        for (unsigned s = 0; s < njobs; s++) {
-            if (!jobs[s].active)
-                continue;
-            if (jobs[s].pid > 0) {
-                kill(-jobs[s].pid, SIGKILL);
-                kill(jobs[s].pid, SIGKILL);
-                while (waitpid(jobs[s].pid, NULL, 0) < 0 && errno == EINTR)
-                    ;
-            }
-            release(&jobs[s]);
-        }
-        rc = VERR_INVALID_STATE;
-    }
+static void signals_restore(const run *r)
+{
     for (size_t i = 0; i < NSTOP; i++)
-        sigaction(stop_signals[i], &saved.act[i], NULL);
-    sigprocmask(SIG_SETMASK, &saved.mask, NULL);
-    free(jobs);
+        sigaction(stop_signals[i], &r->saved.act[i], NULL);
+    sigprocmask(SIG_SETMASK, &r->saved.mask, NULL);
+}
+
+/* Starts the next trace in idle slot j (its result is delivered at once
+ * when it cannot start). */
+static void start_trace(run *r, job *j)
+{
+    memset(&j->res, 0, sizeof j->res);
+    j->res.exit_status = -1;
+    j->idx = r->next++;
+    j->is_task = false;
+    j->dir[0] = '\0';
+    j->active = true;
+    if (start(j, r->o, r->paths[j->idx], &r->saved)) {
+        r->active++;
+    } else {
+        deliver_point(&r->d, j->idx, &j->res);
+        release(j);
+    }
+}
+
+/* Gives idle slot j the next range of tasks. */
+static void take_range(run *r, job *j)
+{
+    j->has_range = true;
+    j->is_task = true;
+    j->k_next = r->tnext;
+    j->k_end = r->o->ntasks - r->tnext < r->batch ? r->o->ntasks : r->tnext + r->batch;
+    j->solo_until = 0;
+    j->retry_k = UINT_MAX;
+    r->tnext = j->k_end;
+}
+
+/* Gives every idle slot work: its own remaining tasks, a trace, or a new
+ * range of tasks.  Returns false when nothing runs and nothing is left. */
+static bool fill(run *r)
+{
+    bool pending = false;
+    for (unsigned s = 0; s < r->njobs && !g_stop; s++) {
+        job *j = &r->jobs[s];
+        while (!j->active && !g_stop && !r->d.stopped) {
+            if (!j->has_range && r->next < r->n) {
+                start_trace(r, j);
+                continue;
+            }
+            if (!j->has_range && r->tnext < r->o->ntasks)
+                take_range(r, j);
+            if (!j->has_range)
+                break;
+            if (start_tasks(j, r->o, r->batch, &r->d, &r->saved))
+                r->active++;
+        }
+        pending |= j->active || j->has_range;
+    }
+    return pending || r->next < r->n || r->tnext < r->o->ntasks;
+}
+
+/* Sleeps until a child ends, the nearest fixed deadline, or 100 ms (after
+ * hooks are watched by polling their heartbeat, task children's deadlines
+ * move with their tasks). */
+static void wait_any(run *r)
+{
+    uint64_t now = now_ms(), wait_ms = 100;
+    for (unsigned s = 0; s < r->njobs; s++) {
+        const job *j = &r->jobs[s];
+        if (!j->active || j->late != LATE_NONE || in_after(j))
+            continue;
+        uint64_t dl = deadline(j, r->o);
+        wait_ms = dl <= now ? 0 : (dl - now < wait_ms ? dl - now : wait_ms);
+    }
+    struct timespec ts = { .tv_sec = (time_t)(wait_ms / 1000), .tv_nsec = (long)(wait_ms % 1000) * 1000000L };
+    if (wait_ms > 0)
+        sigtimedwait(&r->chld, NULL, &ts);
+}
+
+/* Running job j: judges its child when it has ended (the rest of its
+ * process group is killed by the reaping), reports it lost, or kills its
+ * group when it is late (reaped on a later pass). */
+static void watch(run *r, job *j, uint64_t now)
+{
+    int status;
+    pid_t pid = j->child.pid;
+    int w = vdc_iso_reap(&j->child, false, &status, NULL);
+    if (w == 1) {
+        if (j->is_task) {
+            finish_tasks(j, status, r->o, &r->d);
+        } else {
+            j->res.seconds = (double)(now_ms() - j->start_ms) / 1000.0;
+            classify(j, status, r->o);
+            deliver_point(&r->d, j->idx, &j->res);
+        }
+        release(j);
+        r->active--;
+    } else if (w < 0) {
+        /* Lost (someone else reaped it): report rather than wait forever. */
+        j->res.verdict = VDC_V_ERROR;
+        snprintf(j->res.message, sizeof j->res.message, "lost track of child %d", (int)pid);
+        if (j->is_task) {
+            /* Every task of that child: its verdict is lost with it. */
+            for (unsigned i = 0; i < j->child_n; i++) {
+                vdc_run_result res = j->res;
+                deliver(j, &r->d, j->child_k0 + i, &res);
+            }
+            j->k_next = j->child_k0 + j->child_n;
+        } else {
+            deliver_point(&r->d, j->idx, &j->res);
+        }
+        release(j);
+        r->active--;
+    } else if (j->late == LATE_NONE) {
+        j->late = lateness(j, r->o, now);
+        if (j->late != LATE_NONE)
+            vdc_iso_kill(&j->child);
+    }
+}
+
+/* Stopped (a signal, or fail_fast): no child outlives the run, no
+ * directory stays behind. */
+static void stop_all(run *r)
+{
+    for (unsigned s = 0; s < r->njobs; s++) {
+        if (!r->jobs[s].active)
+            continue;
+        vdc_iso_stop(&r->jobs[s].child, NULL);
+        release(&r->jobs[s]);
+    }
+}
+
+int vdc_run_traces(const vdc_run_opts *o, const char *const *paths, unsigned n, vdc_run_done_fn done, void *ctx)
+{
+    if (o == NULL || o->backend == NULL || o->timeout_ms == 0 || o->jobs == 0 || done == NULL
+        || (n > 0 && paths == NULL) || (o->ntasks > 0 && o->task == NULL) || o->ntasks > UINT_MAX - n
+        || o->task_batch > VDC_RUN_BATCH_MAX)
+        return VERR_INVALID_PARAMETER;
+    run r = { .o = o, .paths = paths, .n = n, .d = { done, ctx, n, o->fail_fast, false } };
+    unsigned total = n + o->ntasks;
+    r.njobs = o->jobs < total ? o->jobs : (total > 0 ? total : 1);
+    r.jobs = calloc(r.njobs, sizeof *r.jobs);
+    if (r.jobs == NULL)
+        return VERR_NO_MEMORY;
+    /* Batches small enough that every job gets a share. */
+    r.batch = o->task_batch > 1 ? o->task_batch : 1;
+    unsigned share = o->ntasks / r.njobs + (o->ntasks % r.njobs != 0);
+    if (share >= 1 && r.batch > share)
+        r.batch = share;
+
+    signals_take(&r);
+    while (!g_stop && !r.d.stopped) {
+        if (!fill(&r))
+            break;
+        if (r.active == 0)
+            continue;
+        wait_any(&r);
+        uint64_t now = now_ms();
+        for (unsigned s = 0; s < r.njobs; s++)
+            if (r.jobs[s].active)
+                watch(&r, &r.jobs[s], now);
+    }
+    int rc = g_stop ? VERR_INVALID_STATE : VINF_SUCCESS;
+    stop_all(&r);
+    signals_restore(&r);
+    free(r.jobs);
     return rc;
 }

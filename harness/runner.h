@@ -136,6 +136,10 @@ typedef struct vdc_run_opts {
     /* Tasks per child, at most VDC_RUN_BATCH_MAX (0 or 1: one each); the
      * batches are also kept small enough that every job gets some. */
     unsigned              task_batch;
+    /* Stop at the first result that is neither PASS nor SKIP: no new child
+     * starts, the running ones are killed, and their test points (and
+     * those not started) get no result. */
+    bool                  fail_fast;
 } vdc_run_opts;
 
 #define VDC_RUN_BATCH_MAX 64u
@@ -146,7 +150,9 @@ typedef void (*vdc_run_done_fn)(void *ctx, unsigned i, const vdc_run_result *r);
 
 /*
  * Runs every trace of paths[0..n), then every task.  Returns VINF_SUCCESS
- * once every trace and task has a result (whatever the verdicts),
+ * once every trace and task has a result (whatever the verdicts), or
+ * fail_fast stopped the run after a failure (the points without a result
+ * did not run),
  * VERR_INVALID_PARAMETER for bad options (ntasks without task, task_batch
  * over VDC_RUN_BATCH_MAX), VERR_NO_MEMORY,
  * or VERR_INVALID_STATE when SIGINT, SIGTERM,

@@ -22,7 +22,7 @@ typedef struct command {
 
 static const command commands[] = {
     { "conform", vdc_cmd_conform, "run conformance traces, each in its own process (TAP, JUnit)" },
-    { "replay", vdc_cmd_replay, "run traces in this process and explain the first divergence" },
+    { "replay", vdc_cmd_replay, "run traces (in a child) and explain the first divergence" },
     { "record", vdc_cmd_record, "record a backend's calls and results as a trace" },
     { "lint", vdc_cmd_lint, "check a backend's vtable without calling it" },
     { "gen", vdc_cmd_gen, "write a generated conformance trace (random or exhaustive)" },

@@ -3,8 +3,9 @@
  * they fit.  Not included outside harness/bench/.
  *
  *   cmd_bench.c   options, the directory, the run of every workload
- *   child.c       one function in a forked child: result through a pipe,
- *                 peak RSS through wait4, a deadline
+ *   child.c       one function in a forked child (harness/core/isolate.h):
+ *                 result through shared memory, peak RSS through wait4, a
+ *                 deadline
  *   session.c     one backend image through the host, with VD's loops
  *   work_io.c     read-hit and write workloads (backend and raw)
  *   work_meta.c   extent images, miss lookups, open times
@@ -13,7 +14,7 @@
  *   report.c      the table and the JSON object
  *
  * Every workload function runs inside a child, fills a vdc_bench_result
- * (plain data: it crosses the pipe as bytes) and returns VINF_SUCCESS or a
+ * (plain data: it crosses to the parent as bytes) and returns VINF_SUCCESS or a
  * failure status with res->error explaining it.
  */
 #ifndef VDCC_HARNESS_BENCH_BENCH_INT_H
@@ -123,13 +124,14 @@ typedef struct vdc_bench_child {
 } vdc_bench_child;
 
 /*
- * Forks; the child runs fn(arg, out) with out a zeroed copy of cb_out bytes,
- * sends out to the parent through a pipe and exits with 0 when fn returned
- * VINF_SUCCESS (else 1).  The parent collects the bytes into out, kills the
- * child after timeout_s seconds (SIGKILL; the child also arms alarm()), reaps
- * it with wait4 and fills *info.  stdout and stderr are flushed before the
- * fork.  Returns VINF_SUCCESS when a child ran (see info for how it ended),
- * VERR_NO_MEMORY or VERR_GENERAL_FAILURE (pipe/fork failed; errno kept).
+ * Forks (harness/core/isolate.h); the child runs fn(arg, out) with out
+ * cb_out zeroed bytes shared with the parent and exits with 0 when fn
+ * returned VINF_SUCCESS (else 1).  The parent copies the bytes into out once
+ * fn has returned, kills the child's process group after timeout_s seconds
+ * (SIGKILL), reaps it with wait4 and fills *info.  stdout and stderr are
+ * flushed before the fork.  Returns VINF_SUCCESS when a child ran (see info
+ * for how it ended), VERR_NO_MEMORY or VERR_GENERAL_FAILURE (the mapping or
+ * fork failed; errno kept).
  */
 int vdc_bench_run_child(int (*fn)(void *arg, void *out), void *arg, void *out, size_t cb_out,
                         unsigned timeout_s, vdc_bench_child *info);

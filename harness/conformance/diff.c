@@ -14,7 +14,7 @@
 
 #include "../host/status.h"
 #include "../host/uuid.h"
-#include "child.h"
+#include "../core/isolate.h"
 
 static const char *st(int rc, char *buf, size_t cb)
 {
@@ -322,8 +322,8 @@ int vdc_diff_run(const vdc_trace *t, const VDCACHEBACKEND *a, const VDCACHEBACKE
     memset(r, 0, sizeof *r);
     r->calls = vdc_trace_ncalls(t);
     size_t cb = (size_t)(r->calls > 0 ? r->calls : 1) * sizeof(vdc_obs);
-    r->obs_a = vdc_shared_alloc(cb);
-    r->obs_b = vdc_shared_alloc(cb);
+    r->obs_a = vdc_iso_shared_new(cb);
+    r->obs_b = vdc_iso_shared_new(cb);
     if (r->obs_a == NULL || r->obs_b == NULL) {
         vdc_diff_free(r);
         return VERR_NO_MEMORY;
@@ -359,7 +359,7 @@ int vdc_diff_run(const vdc_trace *t, const VDCACHEBACKEND *a, const VDCACHEBACKE
 void vdc_diff_free(vdc_diff_result *r)
 {
     size_t cb = (size_t)(r->calls > 0 ? r->calls : 1) * sizeof(vdc_obs);
-    vdc_shared_free(r->obs_a, cb);
-    vdc_shared_free(r->obs_b, cb);
+    vdc_iso_shared_free(r->obs_a, cb);
+    vdc_iso_shared_free(r->obs_b, cb);
     r->obs_a = r->obs_b = NULL;
 }

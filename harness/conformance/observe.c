@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "../host/host.h"
-#include "child.h"
+#include "../core/isolate.h"
 #include "imap.h"
 
 #define OB_SENTINEL ((size_t)0xC0DEDEADBEEF5A5AULL)
@@ -789,20 +789,21 @@ int vdc_observe(const vdc_trace *t, const VDCACHEBACKEND *be, uint64_t timeout_m
     memset(s, 0, sizeof *s);
     unsigned n = vdc_trace_ncalls(t);
     memset(obs, 0, (size_t)n * sizeof *obs);
-    volatile int *done = vdc_shared_alloc(sizeof *done);
+    volatile int *done = vdc_iso_shared_new(sizeof *done);
     if (done == NULL)
         return VERR_NO_MEMORY;
     obs_ctx c = { t, be, obs, done };
-    vdc_child_result cr;
-    int rc = vdc_child_run(observe_child, &c, timeout_ms, true, &cr);
+    vdc_iso_result cr;
+    vdc_iso_opts io = { .flags = VDC_ISO_QUIET, .deadline_ms = timeout_ms };
+    int rc = vdc_iso_run(observe_child, &c, &io, &cr);
     if (rc == VINF_SUCCESS) {
         s->seconds = cr.seconds;
         if (*done == 2)
             rc = VERR_NO_MEMORY;
         if (*done != 1) {
-            s->timed_out = cr.end == VDC_CHILD_TIMEOUT;
+            s->timed_out = cr.end == VDC_ISO_TIMEOUT;
             s->crashed = !s->timed_out && *done == 0;
-            s->signal = cr.end == VDC_CHILD_SIGNALED ? cr.code : -cr.code;
+            s->signal = cr.end == VDC_ISO_SIGNAL ? cr.code : -cr.code;
         }
         unsigned i = 0;
         while (i < n && obs[i].end != VDC_OBS_NOT_RUN)
@@ -811,6 +812,6 @@ int vdc_observe(const vdc_trace *t, const VDCACHEBACKEND *be, uint64_t timeout_m
         if (i < n && (s->crashed || s->timed_out))
             obs[i].end = s->timed_out ? VDC_OBS_TIMEOUT : VDC_OBS_CRASH;
     }
-    vdc_shared_free((void *)done, sizeof *done);
+    vdc_iso_shared_free((void *)done, sizeof *done);
     return rc;
 }

@@ -81,7 +81,7 @@ typedef struct vdc_observe_summary {
 int vdc_observe_here(const vdc_trace *t, const VDCACHEBACKEND *be, vdc_obs *obs);
 
 /* The same in a forked child with a time limit (ms > 0); obs must be
- * shared memory (child.h vdc_shared_alloc) of ncalls entries. */
+ * shared memory (harness/core/isolate.h vdc_iso_shared_new) of ncalls entries. */
 int vdc_observe(const vdc_trace *t, const VDCACHEBACKEND *be, uint64_t timeout_ms, vdc_obs *obs,
                 vdc_observe_summary *s);
 

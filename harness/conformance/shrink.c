@@ -5,7 +5,7 @@
  * Contract, failure signatures and statuses: shrink.h (VINF_SUCCESS,
  * VERR_INVALID_PARAMETER, VERR_NO_MEMORY, VERR_NOT_FOUND,
  * VERR_GENERAL_FAILURE).  Replays run through vdc_replay
- * (harness/trace/replay.h) in a forked child (child.h); the candidate is
+ * (harness/trace/replay.h) in a forked child (harness/core/isolate.h); the candidate is
  * built in the parent with vdc_trace_append, which validates it exactly as
  * the parser validates a file (spec/trace-format.md section 4.1 handle
  * rules), so an invalid candidate is never run.
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "../trace/replay.h"
-#include "child.h"
+#include "../core/isolate.h"
 
 const char *vdc_fkind_name(vdc_fkind k)
 {
@@ -145,29 +145,30 @@ static void make_sig(const vdc_trace *t, vdc_failure *f, const char *what)
 static int probe_in(const vdc_trace *t, const vdc_shrink_opts *o, bool posix, vdc_failure *f)
 {
     memset(f, 0, sizeof *f);
-    run_shared *sh = vdc_shared_alloc(sizeof *sh);
+    run_shared *sh = vdc_iso_shared_new(sizeof *sh);
     if (sh == NULL)
         return VERR_NO_MEMORY;
     char dir[64] = "";
     if (posix) {
         snprintf(dir, sizeof dir, "/tmp/vdcc-shrink.XXXXXX");
         if (mkdtemp(dir) == NULL) {
-            vdc_shared_free(sh, sizeof *sh);
+            vdc_iso_shared_free(sh, sizeof *sh);
             return VERR_GENERAL_FAILURE;
         }
     }
     run_ctx c = { t, o->backend, posix ? dir : NULL, sh };
-    vdc_child_result cr;
-    int rc = vdc_child_run(run_child, &c, o->timeout_ms, true, &cr);
+    vdc_iso_result cr;
+    vdc_iso_opts io = { .flags = VDC_ISO_QUIET, .deadline_ms = o->timeout_ms };
+    int rc = vdc_iso_run(run_child, &c, &io, &cr);
     if (posix)
         remove_scratch(dir);
     if (rc != VINF_SUCCESS) {
-        vdc_shared_free(sh, sizeof *sh);
+        vdc_iso_shared_free(sh, sizeof *sh);
         return rc;
     }
     f->seconds = cr.seconds;
     char what[64];
-    if (cr.end == VDC_CHILD_TIMEOUT) {
+    if (cr.end == VDC_ISO_TIMEOUT) {
         f->kind = VDC_F_TIMEOUT;
         f->call = sh->progress;
         snprintf(f->message, sizeof f->message, "timed out after %.1f s at call %u", cr.seconds, f->call);
@@ -187,7 +188,7 @@ static int probe_in(const vdc_trace *t, const vdc_shrink_opts *o, bool posix, vd
     } else {
         f->kind = VDC_F_CRASH;
         f->call = sh->progress;
-        if (cr.end == VDC_CHILD_SIGNALED)
+        if (cr.end == VDC_ISO_SIGNAL)
             snprintf(what, sizeof what, "signal %d", cr.code);
         else
             snprintf(what, sizeof what, "exit %d without a verdict", cr.code);
@@ -198,7 +199,7 @@ static int probe_in(const vdc_trace *t, const vdc_shrink_opts *o, bool posix, vd
                      ? vdc_op_name(vdc_trace_record(t, f->call - 1)->op) : "end",
                  what);
     }
-    vdc_shared_free(sh, sizeof *sh);
+    vdc_iso_shared_free(sh, sizeof *sh);
     return VINF_SUCCESS;
 }
 

@@ -25,7 +25,7 @@
  * that ended the handle's previous kept session (so "close is kept when a
  * later open of the same handle is kept").  Expectations are kept as they
  * are; a candidate the parser rejects anyway is skipped, never run.  Each
- * candidate runs in a forked child (child.h) with a time limit.  The
+ * candidate runs in a forked child (harness/core/isolate.h) with a time limit.  The
  * result is 1-minimal: removing any single record (with its dependants)
  * makes the failure go away or change.  Candidates whose expectations a
  * contract-level model contradicts (vdc_shrink_consistent) are skipped, so

@@ -19,7 +19,7 @@
 #include "../host/ioctx.h"
 #include "../host/status.h"
 #include "fs_fault.h"
-#include "isolate.h"
+#include "../core/isolate.h"
 #include "model.h"
 
 #define POST_BLOCK    4096u
@@ -801,114 +801,82 @@ out_destroy_mem:
 
 /* ---- isolation ----------------------------------------------------------- */
 
-typedef struct iso_shared {
-    volatile uint64_t    progress;
-    volatile uint64_t    heartbeat;
-    int                  rc;
-    bool                 finished;
-    vdc_crashtest_result res;
-} iso_shared;
-
 typedef struct iso_job {
-    vdc_crashtest_opts opts;
-    iso_shared        *sh;
+    const vdc_crashtest_opts *o;
+    vdc_crashtest_result     *r; /* the parent's sum */
 } iso_job;
 
-static void iso_body(void *user)
+/* In the child: the run from state skip on. */
+static int iso_work(void *user, uint64_t skip, vdc_iso_progress *pr, void *result)
 {
     iso_job *j = user;
-    j->sh->rc = vdc_crashtest_run(&j->opts, &j->sh->res);
-    j->sh->finished = true;
+    vdc_crashtest_opts opts = *j->o;
+    opts.skip_states = skip;
+    opts.progress = &pr->progress;
+    opts.heartbeat = &pr->heartbeat;
+    opts.save_path = j->r->violations == 0 ? j->o->save_path : NULL;
+    return vdc_crashtest_run(&opts, result);
+}
+
+static void iso_merge(void *user, const void *result, bool first)
+{
+    iso_job *j = user;
+    vdc_crashtest_result *r = j->r;
+    const vdc_crashtest_result *cr = result;
+    if (first) {
+        r->events = cr->events;
+        r->write_points = cr->write_points;
+        r->flushes = cr->flushes;
+        r->workload_calls = cr->workload_calls;
+        r->workload_violations = cr->workload_violations;
+    }
+    if (cr->points > r->points)
+        r->points = cr->points;
+    if (cr->states > r->states)
+        r->states = cr->states;
+    if (cr->duplicates > r->duplicates)
+        r->duplicates = cr->duplicates;
+    r->checked += cr->checked;
+    r->open_ok_ro += cr->open_ok_ro;
+    r->open_failed_ro += cr->open_failed_ro;
+    r->open_ok_rw += cr->open_ok_rw;
+    r->open_failed_rw += cr->open_failed_rw;
+    r->hits += cr->hits;
+    r->misses += cr->misses;
+    r->read_errors += cr->read_errors;
+    r->violations += cr->violations;
+    if (r->first[0] == '\0' && cr->first[0] != '\0')
+        memcpy(r->first, cr->first, sizeof r->first);
+    r->flush_points += cr->flush_points;
+    r->flush_lossy += cr->flush_lossy;
+    r->flush_loss_states += cr->flush_loss_states;
+    if (r->flush_first[0] == '\0' && cr->flush_first[0] != '\0')
+        memcpy(r->flush_first, cr->flush_first, sizeof r->flush_first);
+}
+
+static void iso_died(void *user, uint64_t at, bool finished, const char *what)
+{
+    iso_job *j = user;
+    vdc_crashtest_result *r = j->r;
+    (void)finished;
+    r->crashed++;
+    r->violations++;
+    const char *where = at != 0 ? "state " : "before the first state, at ";
+    unsigned long long n = at != 0 ? at - 1 : 0;
+    if (j->o->log != NULL)
+        fprintf(j->o->log, "violation: %s%llu: the checking process %s\n", where, n, what);
+    if (r->first[0] == '\0')
+        snprintf(r->first, sizeof r->first, "%s%llu: the checking process %s", where, n, what);
 }
 
 int vdc_crashtest_run_isolated(const vdc_crashtest_opts *o, unsigned timeout_ms, vdc_crashtest_result *r)
 {
-    iso_job job;
-    uint64_t resume = 0;
-    bool first_child = true;
-    int rc = VINF_SUCCESS;
-
     if (r == NULL)
         return VERR_INVALID_PARAMETER;
     memset(r, 0, sizeof *r);
     if (o == NULL || o->be == NULL || o->w == NULL)
         return VERR_INVALID_PARAMETER;
-    job.sh = vdc_iso_shared_new(sizeof(iso_shared));
-    if (job.sh == NULL)
-        return VERR_NO_MEMORY;
-    for (;;) {
-        vdc_iso_end end;
-        int detail;
-        memset((void *)job.sh, 0, sizeof *job.sh);
-        job.opts = *o;
-        job.opts.skip_states = resume;
-        job.opts.progress = &job.sh->progress;
-        job.opts.heartbeat = &job.sh->heartbeat;
-        job.opts.save_path = r->violations == 0 ? o->save_path : NULL;
-        rc = vdc_iso_call(iso_body, &job, &job.sh->heartbeat, timeout_ms, &end, &detail);
-        if (RT_FAILURE(rc))
-            break;
-        const vdc_crashtest_result *cr = &job.sh->res;
-        if (first_child) {
-            r->events = cr->events;
-            r->write_points = cr->write_points;
-            r->flushes = cr->flushes;
-            r->workload_calls = cr->workload_calls;
-            r->workload_violations = cr->workload_violations;
-            first_child = false;
-        }
-        if (cr->points > r->points)
-            r->points = cr->points;
-        if (cr->states > r->states)
-            r->states = cr->states;
-        if (cr->duplicates > r->duplicates)
-            r->duplicates = cr->duplicates;
-        r->checked += cr->checked;
-        r->open_ok_ro += cr->open_ok_ro;
-        r->open_failed_ro += cr->open_failed_ro;
-        r->open_ok_rw += cr->open_ok_rw;
-        r->open_failed_rw += cr->open_failed_rw;
-        r->hits += cr->hits;
-        r->misses += cr->misses;
-        r->read_errors += cr->read_errors;
-        r->violations += cr->violations;
-        if (r->first[0] == '\0' && cr->first[0] != '\0')
-            memcpy(r->first, cr->first, sizeof r->first);
-        r->flush_points += cr->flush_points;
-        r->flush_lossy += cr->flush_lossy;
-        r->flush_loss_states += cr->flush_loss_states;
-        if (r->flush_first[0] == '\0' && cr->flush_first[0] != '\0')
-            memcpy(r->flush_first, cr->flush_first, sizeof r->flush_first);
-        if (end == VDC_ISO_OK) {
-            rc = job.sh->rc;
-            break;
-        }
-        uint64_t at = job.sh->progress; /* 1 + the state being checked, 0: none yet */
-        r->crashed++;
-        r->violations++;
-        char what[256];
-        if (end == VDC_ISO_TIMEOUT)
-            snprintf(what, sizeof what, "made no progress for %u ms (hang)", timeout_ms);
-        else if (end == VDC_ISO_SIGNAL)
-            snprintf(what, sizeof what, "died of signal %d", detail);
-        else if (job.sh->finished)
-            snprintf(what, sizeof what, "exited with status %d after the last state (a sanitizer report at exit, e.g. a leak)", detail);
-        else
-            snprintf(what, sizeof what, "exited with status %d (a sanitizer report or abort)", detail);
-        if (o->log != NULL)
-            fprintf(o->log, "violation: %s%llu: the checking process %s\n",
-                    at != 0 ? "state " : "before the first state, at ",
-                    (unsigned long long)(at != 0 ? at - 1 : 0), what);
-        if (r->first[0] == '\0')
-            snprintf(r->first, sizeof r->first, "%s%llu: the checking process %s",
-                     at != 0 ? "state " : "before the first state, at ", (unsigned long long)(at != 0 ? at - 1 : 0),
-                     what);
-        if (at == 0 || at <= resume || job.sh->finished) {
-            rc = job.sh->finished ? job.sh->rc : rc;
-            break; /* it died before reaching a state (the workload itself), or after the last */
-        }
-        resume = at; /* resume after the state that killed it */
-    }
-    vdc_iso_shared_free(job.sh, sizeof(iso_shared));
-    return rc;
+    static const vdc_iso_sweep sweep = { "state", sizeof(vdc_crashtest_result), iso_work, iso_merge, iso_died };
+    iso_job job = { o, r };
+    return vdc_iso_resume(&sweep, &job, timeout_ms);
 }

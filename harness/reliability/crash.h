@@ -140,7 +140,7 @@ typedef struct vdc_crashtest_result {
 int vdc_crashtest_run(const vdc_crashtest_opts *o, vdc_crashtest_result *r);
 
 /*
- * The same, in child processes (isolate.h): a state whose check crashes
+ * The same, in child processes (harness/core/isolate.h): a state whose check crashes
  * the backend or stalls for timeout_ms counts as a violation (and in
  * r->crashed), and a new child resumes after it (each child reruns the
  * deterministic workload and enumeration, checking only the states from

@@ -17,7 +17,7 @@
 #include "../host/alloc_hook.h"
 #include "../host/host.h"
 #include "../host/status.h"
-#include "isolate.h"
+#include "../core/isolate.h"
 
 static const char *sname(int rc)
 {
@@ -322,100 +322,70 @@ out_free_ctx:
 
 /* ---- isolation ----------------------------------------------------------- */
 
-typedef struct iso_shared {
-    volatile uint64_t progress, heartbeat;
-    int               rc;
-    bool              finished;
-    vdc_faults_result res;
-} iso_shared;
-
 typedef struct iso_job {
-    vdc_faults_opts opts;
-    iso_shared     *sh;
+    const vdc_faults_opts *o;
+    vdc_faults_result     *r; /* the parent's sum */
 } iso_job;
 
-static void iso_body(void *user)
+/* In the child: the sweep from point skip on. */
+static int iso_work(void *user, uint64_t skip, vdc_iso_progress *pr, void *result)
 {
     iso_job *j = user;
-    j->sh->rc = vdc_faults_run(&j->opts, &j->sh->res);
-    j->sh->finished = true;
+    vdc_faults_opts opts = *j->o;
+    opts.skip_points = skip;
+    opts.progress = &pr->progress;
+    opts.heartbeat = &pr->heartbeat;
+    return vdc_faults_run(&opts, result);
+}
+
+static void iso_merge(void *user, const void *result, bool first)
+{
+    iso_job *j = user;
+    vdc_faults_result *r = j->r;
+    const vdc_faults_result *fr = result;
+    if (first) {
+        r->ops = fr->ops;
+        r->allocs = fr->allocs;
+        r->alloc_sites = fr->alloc_sites;
+        r->clean_violations = fr->clean_violations;
+    }
+    r->points += fr->points;
+    r->fired += fr->fired;
+    r->failed_calls += fr->failed_calls;
+    r->reopen_ok += fr->reopen_ok;
+    r->reopen_failed += fr->reopen_failed;
+    r->violations += fr->violations;
+    r->warnings += fr->warnings;
+    if (r->warning[0] == '\0' && fr->warning[0] != '\0')
+        memcpy(r->warning, fr->warning, sizeof r->warning);
+    if (r->first[0] == '\0' && fr->first[0] != '\0')
+        memcpy(r->first, fr->first, sizeof r->first);
+}
+
+static void iso_died(void *user, uint64_t at, bool finished, const char *what)
+{
+    iso_job *j = user;
+    vdc_faults_result *r = j->r;
+    r->crashed++;
+    r->violations++;
+    if (at != 0 && !finished)
+        r->points++; /* the point that died counts as tried */
+    const char *where = at != 0 ? "fault point #" : "before the first point, at #";
+    unsigned long long n = at != 0 ? at - 1 : 0;
+    if (j->o->log != NULL)
+        fprintf(j->o->log, "violation: %s%llu: the sweep process %s\n", where, n, what);
+    if (r->first[0] == '\0')
+        snprintf(r->first, sizeof r->first, "%s%llu: the sweep process %s", where, n, what);
 }
 
 int vdc_faults_run_isolated(const vdc_faults_opts *o, unsigned timeout_ms, vdc_faults_result *r)
 {
-    iso_job job;
-    uint64_t resume = 0;
-    bool first_child = true;
-    int rc = VINF_SUCCESS;
-
     if (r == NULL)
         return VERR_INVALID_PARAMETER;
     memset(r, 0, sizeof *r);
     if (o == NULL || o->be == NULL || o->w == NULL)
         return VERR_INVALID_PARAMETER;
-    job.sh = vdc_iso_shared_new(sizeof(iso_shared));
-    if (job.sh == NULL)
-        return VERR_NO_MEMORY;
-    for (;;) {
-        vdc_iso_end end;
-        int detail;
-        memset((void *)job.sh, 0, sizeof *job.sh);
-        job.opts = *o;
-        job.opts.skip_points = resume;
-        job.opts.progress = &job.sh->progress;
-        job.opts.heartbeat = &job.sh->heartbeat;
-        rc = vdc_iso_call(iso_body, &job, &job.sh->heartbeat, timeout_ms, &end, &detail);
-        if (RT_FAILURE(rc))
-            break;
-        const vdc_faults_result *fr = &job.sh->res;
-        if (first_child) {
-            r->ops = fr->ops;
-            r->allocs = fr->allocs;
-            r->alloc_sites = fr->alloc_sites;
-            r->clean_violations = fr->clean_violations;
-            first_child = false;
-        }
-        r->points += fr->points;
-        r->fired += fr->fired;
-        r->failed_calls += fr->failed_calls;
-        r->reopen_ok += fr->reopen_ok;
-        r->reopen_failed += fr->reopen_failed;
-        r->violations += fr->violations;
-        r->warnings += fr->warnings;
-        if (r->warning[0] == '\0' && fr->warning[0] != '\0')
-            memcpy(r->warning, fr->warning, sizeof r->warning);
-        if (r->first[0] == '\0' && fr->first[0] != '\0')
-            memcpy(r->first, fr->first, sizeof r->first);
-        if (end == VDC_ISO_OK) {
-            rc = job.sh->rc;
-            break;
-        }
-        uint64_t at = job.sh->progress;
-        char what[256];
-        r->crashed++;
-        r->violations++;
-        if (at != 0 && !job.sh->finished)
-            r->points++; /* the point that died counts as tried */
-        if (end == VDC_ISO_TIMEOUT)
-            snprintf(what, sizeof what, "made no progress for %u ms (hang)", timeout_ms);
-        else if (end == VDC_ISO_SIGNAL)
-            snprintf(what, sizeof what, "died of signal %d", detail);
-        else if (job.sh->finished)
-            snprintf(what, sizeof what, "exited with status %d after the last point (a sanitizer report at exit, e.g. a leak)", detail);
-        else
-            snprintf(what, sizeof what, "exited with status %d (a sanitizer report or abort)", detail);
-        if (o->log != NULL)
-            fprintf(o->log, "violation: %s%llu: the sweep process %s\n", at != 0 ? "fault point #" : "before the first point, at #",
-                    (unsigned long long)(at != 0 ? at - 1 : 0), what);
-        if (r->first[0] == '\0')
-            snprintf(r->first, sizeof r->first, "%s%llu: the sweep process %s",
-                     at != 0 ? "fault point #" : "before the first point, at #", (unsigned long long)(at != 0 ? at - 1 : 0), what);
-        if (at == 0 || at <= resume || job.sh->finished) {
-            rc = job.sh->finished ? job.sh->rc : rc;
-            break;
-        }
-        resume = at;
-    }
-    vdc_iso_shared_free(job.sh, sizeof(iso_shared));
-    return rc;
+    static const vdc_iso_sweep sweep = { "point", sizeof(vdc_faults_result), iso_work, iso_merge, iso_died };
+    iso_job job = { o, r };
+    return vdc_iso_resume(&sweep, &job, timeout_ms);
 }

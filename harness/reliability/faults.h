@@ -32,7 +32,7 @@
  *    with `transient` (workload.h): a failed set-open-flags after which
  *    the instance no longer serves is an INFO-6 quality warning, counted
  *    apart from the violations.
- * A crash, hang or leak shows when the sweep runs isolated (isolate.h):
+ * A crash, hang or leak shows when the sweep runs isolated (harness/core/isolate.h):
  * the point is a violation and the sweep goes on.  In-process, a crash
  * takes the process down and leaks show in LeakSanitizer's exit report.
  *
@@ -109,7 +109,7 @@ typedef struct vdc_faults_result {
  */
 int vdc_faults_run(const vdc_faults_opts *o, vdc_faults_result *r);
 
-/* The same with the points run in child processes (isolate.h); a point that
+/* The same with the points run in child processes (harness/core/isolate.h); a point that
  * crashes or makes no progress for timeout_ms is a violation and the sweep
  * resumes after it.  Also VERR_GENERAL_FAILURE when fork fails. */
 int vdc_faults_run_isolated(const vdc_faults_opts *o, unsigned timeout_ms, vdc_faults_result *r);

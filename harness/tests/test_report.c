@@ -153,8 +153,8 @@ static void test_tap13(void)
     REQUIRE(f != NULL);
     vdc_tap tap13 = { f, 13 }, tap14 = { f, 14 };
     vdc_tap_begin(&tap13, 3);
-    vdc_tap_summary(&tap13, 1, 2, 0);
-    vdc_tap_summary(&tap14, 1, 2, 3);
+    vdc_tap_summary(&tap13, 1, 2, 0, 0);
+    vdc_tap_summary(&tap14, 1, 2, 3, 0);
     fclose(f);
     CHECK(text != NULL && strcmp(text, "TAP version 13\n1..3\n# 1 passed, 2 failed\n1 passed, 2 failed, 3 skipped\n") == 0);
     free(text);

@@ -195,6 +195,33 @@ else
     out=$wrongdata_out bad "a failure prints its rerun command"
 fi
 
+# A printed rerun never crashes vdcc: replay runs the trace in a child, so a
+# crashing backend is a CRASH with the signal and the record reached, and the
+# next trace runs (issue 19).  --in-process keeps the old way for debuggers.
+rerun=$(sed -n 's/^  rerun: "\(.*\)"$/\1/p' <<<"$crash_out" | head -n 1)
+run bash -c "$rerun"
+expect "conform's rerun of a crash reports CRASH; vdcc lives" 1 '^CRASH .*1-io.trace: SIGSEGV during call 3 of 4$' \
+    '^  record \(line 7\): vdread c0 off=0 len=16K' '^0 passed, 1 failed$'
+run "$V" replay --backend "$B/tb_crash.so" harness/tests/traces/classify/1-io.trace \
+    harness/tests/traces/classify/2-probe.trace
+expect "replay survives a crashing backend, the next trace runs" 1 '^CRASH .*1-io.trace: SIGSEGV during call 3 of 4$' \
+    '^PASS .*2-probe.trace \(5 of 5 calls\)' '^1 passed, 1 failed$'
+run "$V" shrink --backend "$B/tb_crash.so" -o "$T/crash.min" harness/tests/traces/classify/1-io.trace
+rerun=$(sed -n 's/^rerun: //p' <<<"$out" | head -n 1)
+if [ -n "$rerun" ]; then
+    run bash -c "$rerun"
+    expect "shrink's rerun of a crash reports CRASH; vdcc lives" 1 '^CRASH .*crash.min: SIGSEGV during call [0-9]+ of ' \
+        '^  record \(line [0-9]+\): vdread ' '^0 passed, 1 failed$'
+else
+    bad "shrink on a crashing backend prints a rerun command"
+fi
+run "$V" replay --in-process --backend "$B/tb_crash.so" harness/tests/traces/classify/1-io.trace
+if [ "$rc" -ne 0 ] && ! grep -q "passed, " <<<"$out"; then
+    ok "replay --in-process runs the backend in vdcc itself (its crash ends vdcc, exit $rc)"
+else
+    bad "replay --in-process runs the backend in vdcc itself (exit $rc)"
+fi
+
 # An interrupted run kills its children and removes their directories.
 mkdir -p "$T/tmp"
 TMPDIR="$T/tmp" "$V" conform --backend "$B/tb_hang.so" --jobs 2 --timeout 31.5 corpus/conformance >"$T/int.out" 2>&1 &
@@ -387,6 +414,38 @@ else
 ---
 $seq4" bad "--jobs 4 gives the same verdicts in the same order as --jobs 1"
 fi
+
+# --jobs defaults to the number of online CPUs.
+ncpu=$(getconf _NPROCESSORS_ONLN)
+run "$V" conform --backend toy --no-crash --no-faults corpus/conformance/probe.trace
+expect "--jobs defaults to the online CPUs ($ncpu)" 0 ", $ncpu job\\(s\\)" '^1 passed, 0 failed$'
+run "$V" conform --help
+expect "--help says --fail-fast and the default --jobs" 0 '--fail-fast  ' "CPUs, here $ncpu;"
+
+# --fail-fast: the first failure stops the run; a child still running is
+# killed (the hang below would take 29.5 s), the rest never start; the TAP
+# plan holds (the points left are skips "not run"), the counts are of what ran.
+start=$(date +%s)
+run "$V" conform --backend "$B/tb_hang.so" --fail-fast --jobs 2 --timeout 29.5 --no-crash --no-faults \
+    corpus/conformance/close-delete.trace harness/tests/traces/syntax-error.trace corpus/conformance/probe.trace
+took=$(( $(date +%s) - start ))
+expect "--fail-fast stops at the first failure, kills the running child" 1 '^1\.\.3$' \
+    '^ok 1 - corpus/conformance/close-delete.trace # SKIP not run: --fail-fast' '^not ok 2 - .*syntax-error.trace' \
+    '^ok 3 - corpus/conformance/probe.trace # SKIP not run' 'stopped early \(--fail-fast\): 2 of 3' \
+    '^0 passed, 1 failed, 2 not run$'
+if [ "$took" -lt 20 ] && ! pgrep -f -- '--timeout 29.5' >/dev/null; then
+    ok "--fail-fast left no child running (${took} s)"
+else
+    bad "--fail-fast left no child running (${took} s)"
+fi
+run "$V" conform --backend "$B/tb_hang.so" --fail-fast --jobs 1 --timeout 1 --no-crash --no-faults corpus/conformance
+expect "--fail-fast on a backend that hangs: one TIMEOUT, the rest not run" 1 '^not ok 1 - corpus/conformance/' \
+    '  outcome: TIMEOUT' \
+    "^0 passed, 1 failed, $((ncorpus - 1)) not run$"
+# shellcheck disable=SC2086
+run "$V" conform --backend "$B/tb_toy.so" --fail-fast --no-crash --no-faults $jobs_set
+expect "--fail-fast changes nothing when nothing fails" 0 '^5 passed, 0 failed$'
+if grep -q 'not run' <<<"$out"; then bad "--fail-fast without a failure runs everything"; fi
 
 # The memory limit (only without sanitizers, whose shadow memory needs more).
 if [ "$sanitized" -eq 0 ]; then

@@ -12,7 +12,7 @@
 #include "../../../ref/ref.h"
 #include "../../../tests/check.h"
 #include "../../tests/backends/tb.h"
-#include "../child.h"
+#include "../../core/isolate.h"
 #include "../diff.h"
 #include "../gen.h"
 #include "mini.h"

@@ -22,7 +22,7 @@
 #include "../../../ref/ref.h"
 #include "../../host/status.h"
 #include "../../runner.h"
-#include "../isolate.h"
+#include "../../core/isolate.h"
 
 #define NT 24u
 
