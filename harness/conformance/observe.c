@@ -244,6 +244,18 @@ static void shadow_write(ob *p, ob_file *f, uint64_t off, uint64_t cb, const vdc
         p->oom = true;
 }
 
+/* A successful write's answer: the bytes it took are the last data written;
+ * what it declined (vd.h) is forgotten, so a hit there is a lie. */
+static void shadow_taken(ob *p, ob_file *f, const vdc_vd_io *io, const vdc_data *d)
+{
+    size_t kept = io->declined ? io->moved : io->count;
+    shadow_write(p, f, io->off, kept, d);
+    vdc_cell empty = { .kind = VDC_CELL_EMPTY };
+    if (io->declined && f != NULL && io->count > kept
+        && vdc_imap_set(&f->data, io->off + kept, io->off + io->count, &empty) != VINF_SUCCESS)
+        p->oom = true;
+}
+
 /* ---- the data path ------------------------------------------------------- */
 
 /* The driver's verdict on an answer, as flags (none for failures). */
@@ -297,7 +309,7 @@ static vdc_vd_next loop_answer(void *user, const vdc_vd_io *io, uint8_t *data)
     if (!vdc_vd_usable(io))
         return VDC_VD_NEXT;
     if (io->write) {
-        shadow_write(c->p, c->f, io->off, io->count, &c->r->data);
+        shadow_taken(c->p, c->f, io, &c->r->data);
     } else if (vdc_vd_is_hit(io)) {
         c->o->hit += io->count;
         check_hit(c->f, io->off, data, io->count, c->o);
@@ -336,7 +348,8 @@ static void do_one(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o, bool wr
     o->rc = io.rc;
     o->count = got;
     if (write) {
-        shadow_write(p, c.f, r->off, got, &r->data);
+        if (got > 0)
+            shadow_taken(p, c.f, &io, &r->data);
     } else if (o->rc >= 0) {
         o->hit = got;
         check_hit(c.f, r->off, buf, got, o);

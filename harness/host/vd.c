@@ -49,6 +49,8 @@ static void judge(vdc_vd_io *io)
         io->rule = VDC_VD_RULE_OVERRUN;
     else if (miss && io->moved != 0)
         io->rule = VDC_VD_RULE_MISS_MOVED;
+    else if (io->write && io->count == io->asked && io->moved < io->count)
+        io->declined = true; /* the rest is forgotten, not misplaced (vd.h) */
     else if (!miss && io->moved != io->count)
         io->rule = VDC_VD_RULE_MOVED;
     if (io->rule == VDC_VD_RULE_NONE)

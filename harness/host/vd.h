@@ -15,8 +15,17 @@
  * the answer judged (spec/contract.md READ-1, READ-2, READ-4, WRITE-1;
  * spec/trace-format.md section 6.4):
  *   - a success (RT_SUCCESS) or, for reads, a miss (VERR_VD_BLOCK_FREE) is
- *     "counted": its count must be set, in 1..cb, and a hit or a write must
- *     have moved exactly that many bytes through the context, a miss none;
+ *     "counted": its count must be set, in 1..cb, and a hit must have moved
+ *     exactly that many bytes through the context, a miss none;
+ *   - a write that reports the whole request processed (count == cb) while
+ *     taking fewer bytes from the context DECLINES the rest: VD's
+ *     cache-write loop ends there and never looks at the context again, so
+ *     nothing is misplaced; the bytes taken (the first `moved`) are stored
+ *     data, the rest is forgotten and must read as a miss (a hit there is a
+ *     lie, READ-1).  Only a count below cb with a different number of bytes
+ *     taken breaks WRITE-1: VD's next call starts where the count says,
+ *     the context elsewhere (spec/contract.md WRITE-1, spec/vbox-behaviour.md
+ *     section 7 "The cache-write loop");
  *   - VERR_VD_ASYNC_IO_IN_PROGRESS on the synchronous context breaks READ-4
  *     (reads) or WRITE-1 (writes); it is not counted;
  *   - any other failure status is not judged here.
@@ -54,7 +63,7 @@ typedef enum vdc_vd_rule {
     VDC_VD_RULE_UNSET,      /* counted answer, output count not set */
     VDC_VD_RULE_ZERO,       /* counted answer with a count of 0: VD would loop forever */
     VDC_VD_RULE_OVERRUN,    /* counted answer with a count above the request */
-    VDC_VD_RULE_MOVED,      /* hit or write: bytes moved through the context != count */
+    VDC_VD_RULE_MOVED,      /* hit, or a write of less than asked: bytes moved != count */
     VDC_VD_RULE_MISS_MOVED, /* miss that moved bytes through the context */
     VDC_VD_RULE_ASYNC       /* VERR_VD_ASYNC_IO_IN_PROGRESS on a synchronous context */
 } vdc_vd_rule;
@@ -69,6 +78,7 @@ typedef struct vdc_vd_io {
     size_t      count;   /* the count it reported; VDC_VD_SENTINEL when not set */
     size_t      moved;   /* bytes that went through the context */
     vdc_vd_rule rule;    /* the protocol rule broken, or VDC_VD_RULE_NONE */
+    bool        declined; /* a write that declined [off + moved, off + count): see above */
     const char *clause;  /* "READ-1", "READ-2", "READ-4", "WRITE-1"; NULL with no rule broken */
 } vdc_vd_io;
 

@@ -435,7 +435,11 @@ static vdc_vd_next wr_answer(void *user, const vdc_vd_io *io, uint8_t *p)
                  (unsigned long long)io->off, (unsigned long long)io->asked, shown(io->count), io->moved);
             return VDC_VD_ABORT;
         }
-        c->nomem = RT_FAILURE(vdc_model_write(d->r->model, io->off, p, io->count));
+        /* What it declined (vd.h) reads as a miss from now on. */
+        size_t kept = io->declined ? io->moved : io->count;
+        c->nomem = RT_FAILURE(vdc_model_write(d->r->model, io->off, p, kept));
+        if (kept < io->count)
+            vdc_model_discard(d->r->model, io->off + kept, io->count - kept);
         return c->nomem ? VDC_VD_ABORT : VDC_VD_NEXT;
     }
     if (op->expect.n == 0 && d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY)

@@ -25,6 +25,7 @@ enum { RP_GO = 0, RP_STOP = 1 };
 /* Sentinel for output counts: a value no valid answer can have. */
 #define RP_SENTINEL ((size_t)0xC0DEDEADBEEF5A5AULL)
 #define RP_POISON   0xA5
+#define RP_MAX_UNKNOWN 64u
 
 typedef struct rp_handle {
     const char *name;      /* interned in the trace */
@@ -66,6 +67,10 @@ typedef struct rp {
     /* notes for a passing verdict */
     char                   notes[512];
     size_t                 nnotes;
+    /* ranges whose data is unknown since a backend refused an unaligned
+     * write there (replay_io.c): hits there are not compared */
+    struct { const char *file; uint64_t off, end; } unknown[RP_MAX_UNKNOWN];
+    unsigned               nunknown;
     /* host state snapshot before a backend call */
     uint64_t               misuse_before;
     size_t                 log_before;
@@ -94,6 +99,10 @@ int  rp_oom(rp *p);
  * index diff; what says which read ("piece 3 of the loop"). */
 int  rp_fail_data(rp *p, const vdc_data *d, uint64_t off, const uint8_t *got, size_t cb, size_t diff,
                   const char *what);
+/* A missed expectation: a failure, or a quality warning (RP_GO: replay
+ * goes on) when the record names only SHOULD clauses (harness/trace/
+ * levels.h; spec/contract.md "Levels and verdicts"). */
+int  rp_expect(rp *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A SHOULD miss: warning (or failure in strict mode). */
 int  rp_should(rp *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rp_note(rp *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -91,7 +91,16 @@ static void test_single_answers(void)
     io = one(true, (step){ VERR_VD_ASYNC_IO_IN_PROGRESS, NO_SET, 0 }, 1024);
     CHECK(io.rule == VDC_VD_RULE_ASYNC && strcmp(io.clause, "WRITE-1") == 0);
     io = one(true, (step){ VINF_SUCCESS, 512, 1024 }, 1024);
-    CHECK(io.rule == VDC_VD_RULE_MOVED);
+    CHECK(io.rule == VDC_VD_RULE_MOVED && !io.declined);
+    io = one(true, (step){ VINF_SUCCESS, 512, 0 }, 1024);
+    CHECK(io.rule == VDC_VD_RULE_MOVED && strcmp(io.clause, "WRITE-1") == 0 && !io.declined);
+    /* the whole rest reported, fewer bytes taken: declined, not misplaced */
+    io = one(true, (step){ VINF_SUCCESS, 1024, 512 }, 1024);
+    CHECK(io.rule == VDC_VD_RULE_NONE && io.clause == NULL && io.declined && io.moved == 512);
+    io = one(true, (step){ VINF_SUCCESS, 1024, 0 }, 1024);
+    CHECK(io.rule == VDC_VD_RULE_NONE && io.declined && vdc_vd_usable(&io));
+    io = one(true, (step){ VINF_SUCCESS, 1024, 1024 }, 1024);
+    CHECK(io.rule == VDC_VD_RULE_NONE && !io.declined);
 }
 
 static const uint8_t *fill_src(void *user, uint64_t off, uint8_t *window, size_t cb)
