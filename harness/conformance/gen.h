@@ -7,14 +7,18 @@
  * read-only protection, loses UUIDs, or breaks the protocol:
  *
  *  - random (vdc_gen_random): a seeded walk over the whole call vocabulary:
- *    aligned, 512-aligned and unaligned writes (VD-style loops and single
+ *    4 KiB-aligned and 512-aligned writes (VD-style loops and single
  *    calls), writes overlapping recent ones and far beyond the capacity,
  *    raw and VD-style reads (with and without VD's fill after a miss),
  *    flush, close and reopen read-write or read-only, SetOpenFlags,
  *    modification and image UUIDs, comments, probes of the image and of a
  *    foreign file, close with delete and re-create, a second image that
  *    comes and goes, and discards when opts.discard (the trace then
- *    requires DISCARD).
+ *    requires DISCARD).  Every offset and length is a multiple of 512 by
+ *    default, as in VirtualBox, whose image backends assert sector
+ *    alignment, so VD never hands a cache anything else; opts.unaligned
+ *    makes 15% of the ranges byte-granular (WRITE-6, a SHOULD) and puts
+ *    "-unaligned" in the trace's name.
  *  - bounded-exhaustive (vdc_gen_exhaustive), in the spirit of ACE
  *    (Mohan et al., OSDI 2018): every sequence of length 1..depth over a
  *    small alphabet of main operations, each sequence on a fresh image
@@ -52,7 +56,7 @@
 
 #include "../trace/trace.h"
 
-#define VDC_GEN_VERSION          1
+#define VDC_GEN_VERSION          2
 #define VDC_GEN_DEFAULT_CAPACITY (UINT64_C(1) << 20)
 #define VDC_GEN_MIN_OPS          16u
 #define VDC_GEN_MAX_OPS          500000u
@@ -67,6 +71,7 @@ typedef struct vdc_gen_opts {
                           * closes that end it add a few more */
     uint64_t capacity;   /* cbSize of every create; 0: VDC_GEN_DEFAULT_CAPACITY */
     bool     discard;    /* emit discards; the trace requires DISCARD */
+    bool     unaligned;  /* also ranges whose offset or length is not a multiple of 512 */
 } vdc_gen_opts;
 
 /* Generates the random trace for *o into *out (free with vdc_trace_free). */

@@ -14,7 +14,10 @@
  * weights, which differ for read-write and read-only instances.  Ranges
  * are mostly inside four times the capacity (so the cache must evict),
  * often overlapping a recent write, sometimes terabytes away (WRITE-5);
- * 60% are 4 KiB-aligned, 25% 512-aligned, 15% arbitrary (WRITE-6).
+ * 60% are 4 KiB-aligned, 25% 512-aligned, 15% of any length at any sector;
+ * with opts.unaligned those 15% are byte-granular (WRITE-6).  Either way
+ * the random stream is consumed alike: --unaligned changes only where
+ * those ranges start and end.
  */
 #include "gen.h"
 
@@ -31,6 +34,7 @@ typedef struct rg {
     uint64_t state;
     uint64_t cap;
     bool     discard;
+    bool     unaligned;
     uint64_t hot_off[NHOT], hot_len[NHOT];
     unsigned nhot, hot_next;
 } rg;
@@ -97,6 +101,10 @@ static void pick_range(rg *r, bool for_read, uint64_t *off, uint64_t *len)
     } else {
         *off = o;
         *len = 1 + below(r, for_read ? 40000 : 20000);
+        if (!r->unaligned) { /* whole sectors, as VD asks for */
+            *off &= ~UINT64_C(511);
+            *len = (*len + 511) & ~UINT64_C(511);
+        }
     }
 }
 
@@ -287,8 +295,8 @@ int vdc_gen_random(const vdc_gen_opts *o, vdc_trace **out, char *err, size_t cb_
     if (r == NULL)
         return VERR_NO_MEMORY;
     char name[96];
-    snprintf(name, sizeof name, "gen-random-s%llu-n%u%s", (unsigned long long)o->seed, o->ops,
-             o->discard ? "-discard" : "");
+    snprintf(name, sizeof name, "gen-random-s%llu-n%u%s%s", (unsigned long long)o->seed, o->ops,
+             o->discard ? "-discard" : "", o->unaligned ? "-unaligned" : "");
     uint64_t caps = VD_CAP_CREATE_DYNAMIC | VD_CAP_CREATE_FIXED | (o->discard ? VD_CAP_DISCARD : 0);
     int rc = vdc_genm_init(&r->g, name, caps, 2, 1 + (o->seed % 1000) * 1000000);
     if (rc != VINF_SUCCESS) {
@@ -298,6 +306,7 @@ int vdc_gen_random(const vdc_gen_opts *o, vdc_trace **out, char *err, size_t cb_
     r->state = o->seed;
     r->cap = cap;
     r->discard = o->discard;
+    r->unaligned = o->unaligned;
 
     vdc_genm *g = &r->g;
     create(r, 0);

@@ -1,9 +1,9 @@
 /*
  * harness/conformance/tests/test_conf_gen.c - the run map and the trace
  * generators (imap.h, gen.h): the map agrees with a byte array; generation
- * is deterministic; generated traces parse back equal, pass on four
- * unrelated correct backends (mini, ref, toy; ref with discards) and fail
- * on backends that lie.
+ * is deterministic and 512-aligned unless asked otherwise; generated
+ * traces parse back equal, pass on four unrelated correct backends (mini,
+ * ref, toy; ref with discards) and fail on backends that lie.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,15 +126,33 @@ static char *text_of(const vdc_trace *t, const char *comment, size_t *len)
     return buf;
 }
 
-static vdc_trace *gen(uint64_t seed, unsigned ops, uint64_t cap, bool discard)
+static vdc_trace *gen_opts(const vdc_gen_opts *o)
 {
-    vdc_gen_opts o = { .seed = seed, .ops = ops, .capacity = cap, .discard = discard };
     vdc_trace *t = NULL;
     char err[256];
-    int rc = vdc_gen_random(&o, &t, err, sizeof err);
+    int rc = vdc_gen_random(o, &t, err, sizeof err);
     if (rc != VINF_SUCCESS)
         fprintf(stderr, "  vdc_gen_random: %d %s\n", rc, err);
     return t;
+}
+
+static vdc_trace *gen(uint64_t seed, unsigned ops, uint64_t cap, bool discard)
+{
+    vdc_gen_opts o = { .seed = seed, .ops = ops, .capacity = cap, .discard = discard };
+    return gen_opts(&o);
+}
+
+/* Data ranges (reads, writes, discards) whose offset or length is not a multiple of 512. */
+static unsigned unaligned_ranges(const vdc_trace *t)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < vdc_trace_ncalls(t); i++) {
+        const vdc_record *r = vdc_trace_record(t, i);
+        bool ranged = r->op == VDC_OP_READ || r->op == VDC_OP_WRITE || r->op == VDC_OP_VDREAD
+                   || r->op == VDC_OP_VDWRITE || r->op == VDC_OP_DISCARD;
+        n += ranged && (r->off % 512 != 0 || r->len % 512 != 0);
+    }
+    return n;
 }
 
 static void test_gen_deterministic(void)
@@ -292,6 +310,28 @@ static void test_exhaustive(void)
     vdc_trace_free(t);
 }
 
+/* VD only ever asks for whole sectors: so does a generated trace, unless
+ * told otherwise; --unaligned takes the same steps at byte granularity. */
+static void test_gen_aligned_by_default(void)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        vdc_gen_opts o = { .seed = seed, .ops = 1500 };
+        vdc_trace *a = gen_opts(&o);
+        o.unaligned = true;
+        vdc_trace *u = gen_opts(&o);
+        REQUIRE(a != NULL && u != NULL);
+        CHECK_EQ(unaligned_ranges(a), 0);
+        CHECK(unaligned_ranges(u) >= 50);
+        CHECK(strstr(vdc_trace_name(u), "-unaligned") != NULL && strstr(vdc_trace_name(a), "-unaligned") == NULL);
+        unsigned na = vdc_trace_ncalls(a), nu = vdc_trace_ncalls(u);
+        CHECK(na + 20 >= nu && nu + 20 >= na); /* the same walk, the same size */
+        expect_pass(u, &vdcc_ref_backend, "random unaligned");
+        vdc_trace_free(a);
+        vdc_trace_free(u);
+    }
+}
+
 CHECK_MAIN(CHECK_CASE(test_imap_matches_bytes), CHECK_CASE(test_gen_deterministic), CHECK_CASE(test_gen_round_trip),
            CHECK_CASE(test_gen_passes_correct_backends), CHECK_CASE(test_gen_catches_liars),
-           CHECK_CASE(test_gen_bad_options), CHECK_CASE(test_exhaustive))
+           CHECK_CASE(test_gen_bad_options), CHECK_CASE(test_exhaustive),
+           CHECK_CASE(test_gen_aligned_by_default))
