@@ -11,6 +11,11 @@
 
 #include "ioctx.h"
 
+bool vdc_vd_unaligned(const vdc_vd_io *io)
+{
+    return io->off % 512 != 0 || io->asked % 512 != 0;
+}
+
 bool vdc_vd_counted(const vdc_vd_io *io)
 {
     return RT_SUCCESS(io->rc) || (!io->write && io->rc == VERR_VD_BLOCK_FREE);

@@ -82,6 +82,9 @@ typedef struct vdc_vd_io {
     const char *clause;  /* "READ-1", "READ-2", "READ-4", "WRITE-1"; NULL with no rule broken */
 } vdc_vd_io;
 
+/* A request VD never sends: offset or length not a multiple of 512
+ * (spec/contract.md "What VD never asks"); a backend may refuse it. */
+bool vdc_vd_unaligned(const vdc_vd_io *io);
 /* A success, or for reads a miss: the count is part of the answer. */
 bool vdc_vd_counted(const vdc_vd_io *io);
 /* A counted answer whose count a loop can advance by (set, 1..asked). */

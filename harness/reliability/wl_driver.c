@@ -64,6 +64,8 @@ static vdc_vd_next rc_answer(void *user, const vdc_vd_io *io, uint8_t *buf)
     rc_ctx *c = user;
     unsigned long long pos = io->off, cb = io->asked;
     if (!vdc_vd_counted(io)) {
+        if (vdc_vd_unaligned(io) && io->rule != VDC_VD_RULE_ASYNC)
+            return VDC_VD_SKIP; /* what VD never asks may be refused */
         if (!(c->flags & VDC_RC_TOLERATE) || io->rule == VDC_VD_RULE_ASYNC) {
             violation(c->violations, c->msg, c->cb_msg, "%sread(%llu, %llu) returned %d (%s)",
                       io->rule == VDC_VD_RULE_ASYNC ? "READ-4: " : "", pos, cb, io->rc, sname(io->rc));
@@ -112,8 +114,8 @@ int vdc_wl_read_check(const VDCACHEBACKEND *be, void *bd, vdc_host *host, uint64
 {
     uint8_t *buf;
 
-    if (max_calls == 0)
-        max_calls = 2 + 2 * (len / 512);
+    if (max_calls == 0) /* two pieces per sector touched, and two more (an unaligned range touches an extra one) */
+        max_calls = 2 + 2 * ((off % 512 + len + 511) / 512);
     buf = st != NULL && st->scratch != NULL ? st->scratch
         : malloc((size_t)(len < CHUNK_READ ? (len != 0 ? len : 1) : CHUNK_READ));
     if (buf == NULL)
@@ -444,7 +446,8 @@ static vdc_vd_next wr_answer(void *user, const vdc_vd_io *io, uint8_t *p)
     }
     if (op->expect.n == 0 && d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY)
         return VDC_VD_NEXT;
-    if (judge(d, c->opi, op, "write", rc, c->ci))
+    bool refusable = vdc_vd_unaligned(io) && rc != VERR_VD_ASYNC_IO_IN_PROGRESS; /* VD never asks it */
+    if (!refusable && judge(d, c->opi, op, "write", rc, c->ci))
         return VDC_VD_NEXT; /* refused as the trace expects: nothing was written */
     /* What the failed call may have stored stays acceptable. */
     c->nomem = RT_FAILURE(vdc_model_maybe(d->r->model, io->off, p, io->asked));

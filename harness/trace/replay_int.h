@@ -34,6 +34,7 @@ typedef struct rp_handle {
     bool        open;
     unsigned    last_call; /* 1-based call of the last create/open */
     int         last_rc;   /* and its status */
+    bool        limited;   /* its last create was refused for a declared capacity limit */
 } rp_handle;
 
 typedef struct rp_var {
@@ -71,6 +72,11 @@ typedef struct rp {
      * write there (replay_io.c): hits there are not compared */
     struct { const char *file; uint64_t off, end; } unknown[RP_MAX_UNKNOWN];
     unsigned               nunknown;
+    /* files whose create was refused for a declared capacity limit: the
+     * records that need them are skipped (replay.c, limited_record) */
+    const char            *limited[VDC_TRACE_MAX_FILES];
+    unsigned               nlimited;
+    unsigned               nlimited_skips;
     /* host state snapshot before a backend call */
     uint64_t               misuse_before;
     size_t                 log_before;
@@ -87,6 +93,10 @@ int  rp_buf(rp *p, size_t cb);
 /* Around every backend call: snapshot, then check for host misuse. */
 void rp_before_call(rp *p);
 int  rp_after_call(rp *p, const char *what);
+/* A create at the current record answered rc: remembers or forgets a
+ * refusal for a declared capacity limit (VERR_VD_INVALID_SIZE) of h and
+ * its file. */
+void rp_note_limit(rp *p, rp_handle *h, int rc);
 /* A record that needs a handle open at run time. */
 int  rp_need_open(rp *p, rp_handle **out);
 

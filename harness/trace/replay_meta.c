@@ -159,6 +159,7 @@ int rp_do_create(rp *p)
                           "declares (spec/contract.md CREATE-1), so this trace's clauses are skipped for it",
                        (unsigned long long)r->size);
     }
+    rp_note_limit(p, h, rc);
     return opened(p, h, rc, bd, "pfnCreate");
 }
 
