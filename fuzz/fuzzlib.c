@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../harness/host/vd.h"
+
 /* The memory fs of the last env finished, emptied by vdc_fs_mem_clear (no
  * files, clock restarted: as new): the next env takes it rather than
  * building one, so the pages the last input freed serve the next. */
@@ -102,59 +104,47 @@ bool fuzz_is_io_error(int rc)
     }
 }
 
+/* Aborts with the clause the driver found broken in io (fuzz.h). */
+static void fuzz_judge(const fuzz_env *env, const vdc_vd_io *io)
+{
+    const char *what = io->write ? "write" : "read";
+    const char *kind = io->write ? "" : vdc_vd_is_hit(io) ? " hit" : " miss";
+    unsigned long long off = io->off;
+    size_t n = io->count == VDC_VD_SENTINEL ? 0 : io->count;
+
+    switch (io->rule) {
+    case VDC_VD_RULE_NONE:
+        return;
+    case VDC_VD_RULE_ASYNC:
+        fuzz_fail(env, io->clause, "%s(%llu, %zu) went asynchronous on a synchronous context", what, off, io->asked);
+    case VDC_VD_RULE_MISS_MOVED:
+        fuzz_fail(env, io->clause, "%s(%llu, %zu) miss moved %zu bytes", what, off, io->asked, io->moved);
+    case VDC_VD_RULE_MOVED:
+        fuzz_fail(env, io->clause, "%s(%llu, %zu)%s reports %zu bytes but %s %zu", what, off, io->asked, kind, n,
+                  io->write ? "took" : "moved", io->moved);
+    default:
+        fuzz_fail(env, io->clause, "%s(%llu, %zu)%s reports %zu bytes%s", what, off, io->asked, kind, n,
+                  io->write ? " processed" : "");
+    }
+}
+
 fuzz_io fuzz_read(const fuzz_env *env, void *bd, uint64_t off, void *buf, size_t cb)
 {
-    struct VDIOCTX ctx;
-    RTSGSEG seg;
-    fuzz_io io = { 0, 0 };
-    size_t moved;
+    vdc_vd vd = { env->be, bd, NULL, NULL, NULL, NULL };
+    vdc_vd_io r = vdc_vd_read(&vd, off, buf, cb);
+    fuzz_io io = { r.rc, r.count == VDC_VD_SENTINEL ? 0 : r.count };
 
-    vdc_ioctx_init_buf(&ctx, &seg, buf, cb);
-    io.rc = env->be->pfnRead(bd, off, cb, &ctx, &io.n);
-    moved = ctx.total - ctx.left;
-    if (io.rc == VERR_VD_ASYNC_IO_IN_PROGRESS)
-        fuzz_fail(env, "READ-4", "read(%llu, %zu) went asynchronous on a synchronous context",
-                  (unsigned long long)off, cb);
-    if (io.rc == VINF_SUCCESS) {
-        if (io.n == 0 || io.n > cb)
-            fuzz_fail(env, "READ-1", "read(%llu, %zu) hit reports %zu bytes", (unsigned long long)off,
-                      cb, io.n);
-        if (moved != io.n)
-            fuzz_fail(env, "READ-1", "read(%llu, %zu) hit reports %zu bytes but moved %zu",
-                      (unsigned long long)off, cb, io.n, moved);
-    } else if (io.rc == VERR_VD_BLOCK_FREE) {
-        if (io.n == 0 || io.n > cb)
-            fuzz_fail(env, "READ-2", "read(%llu, %zu) miss reports %zu bytes", (unsigned long long)off,
-                      cb, io.n);
-        if (moved != 0)
-            fuzz_fail(env, "READ-2", "read(%llu, %zu) miss moved %zu bytes", (unsigned long long)off,
-                      cb, moved);
-    }
+    fuzz_judge(env, &r);
     return io;
 }
 
 fuzz_io fuzz_write(const fuzz_env *env, void *bd, uint64_t off, const void *buf, size_t cb)
 {
-    struct VDIOCTX ctx;
-    RTSGSEG seg;
-    fuzz_io io = { 0, 0 };
-    size_t moved;
+    vdc_vd vd = { env->be, bd, NULL, NULL, NULL, NULL };
+    vdc_vd_io r = vdc_vd_write(&vd, off, buf, cb);
+    fuzz_io io = { r.rc, r.count == VDC_VD_SENTINEL ? 0 : r.count };
 
-    /* The context only reads from buf; the cast is what RTSGSEG demands. */
-    vdc_ioctx_init_buf(&ctx, &seg, (void *)(uintptr_t)buf, cb);
-    io.rc = env->be->pfnWrite(bd, off, cb, &ctx, &io.n);
-    moved = ctx.total - ctx.left;
-    if (io.rc == VERR_VD_ASYNC_IO_IN_PROGRESS)
-        fuzz_fail(env, "WRITE-1", "write(%llu, %zu) went asynchronous on a synchronous context",
-                  (unsigned long long)off, cb);
-    if (io.rc == VINF_SUCCESS) {
-        if (io.n == 0 || io.n > cb)
-            fuzz_fail(env, "WRITE-1", "write(%llu, %zu) reports %zu bytes processed",
-                      (unsigned long long)off, cb, io.n);
-        if (moved != io.n)
-            fuzz_fail(env, "WRITE-1", "write(%llu, %zu) reports %zu bytes but took %zu",
-                      (unsigned long long)off, cb, io.n, moved);
-    }
+    fuzz_judge(env, &r);
     return io;
 }
 

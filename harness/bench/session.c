@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bench_int.h"
+#include "../host/vd.h"
 
 static int fail(vdc_bench_img *img, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(vdc_bench_img *img, int rc, const char *fmt, ...)
@@ -116,74 +117,61 @@ int vdc_bench_img_flush(vdc_bench_img *img)
     return RT_FAILURE(rc) ? fail(img, rc, "pfnFlush") : VINF_SUCCESS;
 }
 
+/* The instance as the driver sees it. */
+static vdc_vd vd_of(const vdc_bench_img *img)
+{
+    vdc_vd vd = { img->be, img->bd, img->host, NULL, NULL, NULL };
+    return vd;
+}
+
+/* How a loop of the driver ended, as this file's status and message. */
+static int loop_status(vdc_bench_img *img, const vdc_vd_loop *l)
+{
+    const vdc_vd_io *io = &l->last;
+    const char *fn = io->write ? "pfnWrite" : "pfnRead";
+    if (l->end == VDC_VD_END_FAILED)
+        return fail(img, l->rc, "%s at %llu+%zu", fn, (unsigned long long)io->off, io->asked);
+    if (l->end == VDC_VD_END_BROKE)
+        return fail(img, VERR_INTERNAL_ERROR, "%s at %llu+%zu reported %zu bytes%s", fn, (unsigned long long)io->off,
+                    io->asked, io->count == VDC_VD_SENTINEL ? 0 : io->count, io->write ? " processed" : "");
+    return VINF_SUCCESS;
+}
+
 int vdc_bench_img_write(vdc_bench_img *img, uint64_t off, const void *buf, size_t cb)
 {
     if (img->bd == NULL)
         return fail(img, VERR_INVALID_STATE, "pfnWrite on a closed image");
-    const uint8_t *p = buf;
-    while (cb > 0) {
-        /* A fresh context per call over what is left, as VD's cache-write
-         * loop presents the rest of the buffer. */
-        struct VDIOCTX ctx;
-        RTSGSEG seg = { (void *)p, cb };
-        vdc_host_ioctx_init(img->host, &ctx, &seg, 1);
-        size_t done = 0;
-        int rc = img->be->pfnWrite(img->bd, off, cb, &ctx, &done);
-        if (RT_FAILURE(rc))
-            return fail(img, rc, "pfnWrite at %llu+%zu", (unsigned long long)off, cb);
-        if (done == 0 || done > cb)
-            return fail(img, VERR_INTERNAL_ERROR, "pfnWrite at %llu+%zu reported %zu bytes processed",
-                        (unsigned long long)off, cb, done);
-        off += done;
-        p += done;
-        cb -= done;
-    }
-    return VINF_SUCCESS;
+    vdc_vd vd = vd_of(img);
+    vdc_vd_loop_opts o = { .poison = -1 };
+    vdc_vd_loop l = vdc_vd_write_loop(&vd, &o, off, buf, cb);
+    return loop_status(img, &l);
 }
 
 int vdc_bench_img_read(vdc_bench_img *img, uint64_t off, void *buf, size_t cb, uint64_t *hit_bytes)
 {
     if (img->bd == NULL)
         return fail(img, VERR_INVALID_STATE, "pfnRead on a closed image");
-    uint8_t *p = buf;
-    *hit_bytes = 0;
-    while (cb > 0) {
-        struct VDIOCTX ctx;
-        RTSGSEG seg = { p, cb };
-        vdc_host_ioctx_init(img->host, &ctx, &seg, 1);
-        size_t done = 0;
-        int rc = img->be->pfnRead(img->bd, off, cb, &ctx, &done);
-        if (rc != VINF_SUCCESS && rc != VERR_VD_BLOCK_FREE)
-            return fail(img, rc, "pfnRead at %llu+%zu", (unsigned long long)off, cb);
-        if (done == 0 || done > cb)
-            return fail(img, VERR_INTERNAL_ERROR, "pfnRead at %llu+%zu reported %zu bytes", (unsigned long long)off,
-                        cb, done);
-        if (rc == VINF_SUCCESS)
-            *hit_bytes += done;
-        off += done;
-        p += done;
-        cb -= done;
-    }
-    return VINF_SUCCESS;
+    vdc_vd vd = vd_of(img);
+    vdc_vd_loop_opts o = { .poison = -1 };
+    vdc_vd_loop l = vdc_vd_read_loop(&vd, &o, off, buf, cb);
+    *hit_bytes = l.hit;
+    return loop_status(img, &l);
 }
 
 int vdc_bench_img_lookup(vdc_bench_img *img, uint64_t off, void *buf, size_t cb, bool *hit)
 {
     if (img->bd == NULL)
         return fail(img, VERR_INVALID_STATE, "pfnRead on a closed image");
-    struct VDIOCTX ctx;
-    RTSGSEG seg = { buf, cb };
-    vdc_host_ioctx_init(img->host, &ctx, &seg, 1);
-    size_t done = 0;
-    int rc = img->be->pfnRead(img->bd, off, cb, &ctx, &done);
-    if (rc != VINF_SUCCESS && rc != VERR_VD_BLOCK_FREE)
-        return fail(img, rc, "pfnRead at %llu+%zu", (unsigned long long)off, cb);
-    if (done == 0 || done > cb)
+    vdc_vd vd = vd_of(img);
+    vdc_vd_io io = vdc_vd_read(&vd, off, buf, cb);
+    if (!vdc_vd_counted(&io))
+        return fail(img, io.rc, "pfnRead at %llu+%zu", (unsigned long long)off, cb);
+    if (!vdc_vd_usable(&io))
         return fail(img, VERR_INTERNAL_ERROR, "pfnRead at %llu+%zu reported %zu bytes", (unsigned long long)off, cb,
-                    done);
-    if (rc == VERR_VD_BLOCK_FREE && ctx.left != cb)
+                    io.count == VDC_VD_SENTINEL ? 0 : io.count);
+    if (io.rule == VDC_VD_RULE_MISS_MOVED)
         return fail(img, VERR_INTERNAL_ERROR, "pfnRead at %llu+%zu: a miss that moved %zu bytes",
-                    (unsigned long long)off, cb, cb - ctx.left);
-    *hit = rc == VINF_SUCCESS;
+                    (unsigned long long)off, cb, io.moved);
+    *hit = vdc_vd_is_hit(&io);
     return VINF_SUCCESS;
 }

@@ -6,7 +6,10 @@
  * trace or covered by a tool of the exemption table, 1 some clause is not,
  * 2 usage error, an unreadable contract or path, or a trace that does not
  * parse.  Traces naming a clause the contract lacks are reported as
- * warnings (a typo, or a clause that was renamed).
+ * warnings (a typo, or a clause that was renamed).  Also exit 1: a record
+ * naming only SHOULD clauses whose status list demands more than the MUST
+ * clauses (harness/trace/levels.h), or a clause whose level in the
+ * contract differs from levels.c's table.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include "../collect.h"
 #include "../datadir.h"
 #include "../host/status.h"
+#include "../trace/levels.h"
 #include "../trace/trace.h"
 #include "commands_conf.h"
 #include "coverage.h"
@@ -36,7 +40,10 @@ static void usage(FILE *f)
             "read (default: " DEFAULT_CORPUS " of vdcc's data directory, see vdcc conform\n"
             "--help).  A few clauses no trace can test are covered by a named tool\n"
             "instead; they are listed with the reason.\n"
-            "Exit status: 0 every clause covered, 1 some clause is not, 2 usage error\n"
+            "A record naming only SHOULD clauses may not demand more than the MUST\n"
+            "clauses do (its status list accepts any or failure; reads: hit|miss).\n"
+            "Exit status: 0 every clause covered, 1 some clause is not or a record or\n"
+            "clause level is wrong, 2 usage error\n"
             "or a trace that does not parse.\n"
             "\n"
             "Options:\n"
@@ -84,6 +91,7 @@ static char *read_file(const char *path, size_t *len)
     *len = n;
     return buf;
 }
+
 
 static const char *base_name(const char *p)
 {
@@ -153,7 +161,18 @@ int vdc_cmd_coverage(const char *prog, int argc, char **argv)
         goto out_free_paths;
     }
 
-    unsigned bad = 0, unknown = 0;
+    unsigned bad = 0, unknown = 0, hard = 0, levels = 0;
+    for (unsigned i = 0; i < cl.n; i++)
+        if (cl.v[i].must == vdc_clause_should(cl.v[i].name)) {
+            printf("error: %s is a %s in %s, harness/trace/levels.c says otherwise\n", cl.v[i].name,
+                   cl.v[i].must ? "MUST" : "SHOULD", contract);
+            levels++;
+        }
+    for (const char *const *sc = vdc_should_clauses(); *sc != NULL; sc++)
+        if (vdc_clause_find(&cl, *sc) == NULL) {
+            printf("error: harness/trace/levels.c names %s, which %s does not define\n", *sc, contract);
+            levels++;
+        }
     for (unsigned i = 0; i < p.n; i++) {
         vdc_trace *t = NULL;
         rc = vdc_trace_load(p.v[i], &t, err, sizeof err);
@@ -168,6 +187,17 @@ int vdc_cmd_coverage(const char *prog, int argc, char **argv)
                 printf("warning: %s names %s, which %s does not define\n", p.v[i], c, contract);
                 unknown++;
             }
+        }
+        for (unsigned k = 0; k < vdc_trace_ncalls(t); k++) {
+            const vdc_record *r = vdc_trace_record(t, k);
+            char why[320];
+            if (!vdc_record_hard_should(r, why, sizeof why))
+                continue;
+            /* gen-*.trace are `vdcc gen`'s output: its generator is where
+             * they are fixed, so they are reported, not refused. */
+            bool generated = strncmp(base_name(p.v[i]), "gen-", 4) == 0;
+            printf("%s: %s:%u: %s\n", generated ? "warning" : "error", p.v[i], r->line, why);
+            hard += generated ? 0 : 1;
         }
         vdc_trace_free(t);
     }
@@ -203,8 +233,11 @@ int vdc_cmd_coverage(const char *prog, int argc, char **argv)
     printf("coverage: %u clauses in %s, %u named by traces (%u traces read), %u covered by a tool, "
            "%u not covered%s\n",
            cl.n, contract, by_trace, p.n - bad, by_tool, uncovered, unknown ? "; unknown clause names: see warnings" : "");
+    if (hard > 0 || levels > 0)
+        printf("coverage: %u SHOULD-only record(s) with a hard expectation, %u clause level(s) that disagree "
+               "(see errors)\n", hard, levels);
     vdc_clauses_free(&cl);
-    ex = bad > 0 ? VDCC_EXIT_USAGE : uncovered > 0 ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
+    ex = bad > 0 ? VDCC_EXIT_USAGE : uncovered > 0 || hard > 0 || levels > 0 ? VDCC_EXIT_FAIL : VDCC_EXIT_OK;
 
 out_free_paths:
     vdc_trace_list_free(&p);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../host/host.h"
+#include "../host/vd.h"
 #include "../core/isolate.h"
 #include "imap.h"
 
@@ -53,8 +54,8 @@ typedef struct ob {
     ob_var                vars[VDC_TRACE_MAX_VARS];
     unsigned              nvars;
     uint64_t              fresh;
-    uint8_t              *buf, *wbuf;
-    size_t                cbbuf, cbwbuf;
+    uint8_t              *buf;
+    size_t                cbbuf;
     uint64_t              misuse_before;
     bool                  oom;
 } ob;
@@ -243,117 +244,118 @@ static void shadow_write(ob *p, ob_file *f, uint64_t off, uint64_t cb, const vdc
         p->oom = true;
 }
 
+/* A successful write's answer: the bytes it took are the last data written;
+ * what it declined (vd.h) is forgotten, so a hit there is a lie. */
+static void shadow_taken(ob *p, ob_file *f, const vdc_vd_io *io, const vdc_data *d)
+{
+    size_t kept = io->declined ? io->moved : io->count;
+    shadow_write(p, f, io->off, kept, d);
+    vdc_cell empty = { .kind = VDC_CELL_EMPTY };
+    if (io->declined && f != NULL && io->count > kept
+        && vdc_imap_set(&f->data, io->off + kept, io->off + io->count, &empty) != VINF_SUCCESS)
+        p->oom = true;
+}
+
 /* ---- the data path ------------------------------------------------------- */
 
-/* Validates a count (read, miss or write): returns true when usable. */
-static bool count_ok(vdc_obs *o, size_t cb, size_t asked)
+/* The driver's verdict on an answer, as flags (none for failures). */
+static void proto_flags(const vdc_vd_io *io, vdc_obs *o)
 {
-    if (cb == OB_SENTINEL) {
-        o->proto |= VDC_OBS_P_UNSET;
-        return false;
-    }
-    if (cb == 0) {
-        o->proto |= VDC_OBS_P_ZERO;
-        return false;
-    }
-    if (cb > asked) {
-        o->proto |= VDC_OBS_P_OVERRUN;
-        return false;
-    }
+    static const uint8_t bit[] = {
+        [VDC_VD_RULE_UNSET] = VDC_OBS_P_UNSET,   [VDC_VD_RULE_ZERO] = VDC_OBS_P_ZERO,
+        [VDC_VD_RULE_OVERRUN] = VDC_OBS_P_OVERRUN, [VDC_VD_RULE_MOVED] = VDC_OBS_P_CURSOR,
+        [VDC_VD_RULE_MISS_MOVED] = VDC_OBS_P_CURSOR,
+    };
+    if (vdc_vd_counted(io) && (size_t)io->rule < sizeof bit / sizeof bit[0])
+        o->proto |= bit[io->rule];
+}
+
+/* The state of one data-path record, for the driver's hooks. */
+typedef struct ob_call {
+    ob               *p;
+    ob_file          *f;
+    const vdc_record *r;
+    vdc_obs          *o;
+} ob_call;
+
+static void vd_before(void *user, bool write, uint64_t off, size_t cb)
+{
+    (void)write;
+    (void)off;
+    (void)cb;
+    before(((ob_call *)user)->p);
+}
+
+static bool vd_after(void *user, bool write)
+{
+    ob_call *c = user;
+    (void)write;
+    after(c->p, c->o);
     return true;
 }
 
-static int one_read(ob *p, ob_handle *h, uint64_t pos, uint8_t *buf, size_t left, vdc_obs *o, size_t *got)
+static vdc_vd vd_of(ob_call *c, ob_handle *h)
 {
-    RTSGSEG seg = { buf, left };
-    struct VDIOCTX ctx;
-    vdc_host_ioctx_init(p->host, &ctx, &seg, 1);
-    size_t cb = OB_SENTINEL;
-    before(p);
-    int rc = p->be->pfnRead(h->bd, pos, left, &ctx, &cb);
-    after(p, o);
-    size_t moved = ctx.total - ctx.left;
-    *got = 0;
-    if (rc >= 0 || rc == VERR_VD_BLOCK_FREE) {
-        if (!count_ok(o, cb, left))
-            return rc;
-        if ((rc >= 0 && moved != cb) || (rc < 0 && moved != 0))
-            o->proto |= VDC_OBS_P_CURSOR;
-        *got = cb;
-    }
-    return rc;
+    vdc_vd vd = { c->p->be, h->bd, c->p->host, c, vd_before, vd_after };
+    return vd;
 }
 
-static int one_write(ob *p, ob_handle *h, uint64_t pos, uint8_t *buf, size_t left, vdc_obs *o, size_t *done)
+/* Every answer of a loop: flags, the shadow of what was written, hits
+ * checked against it. */
+static vdc_vd_next loop_answer(void *user, const vdc_vd_io *io, uint8_t *data)
 {
-    RTSGSEG seg = { buf, left };
-    struct VDIOCTX ctx;
-    vdc_host_ioctx_init(p->host, &ctx, &seg, 1);
-    size_t cb = OB_SENTINEL;
-    before(p);
-    int rc = p->be->pfnWrite(h->bd, pos, left, &ctx, &cb);
-    after(p, o);
-    size_t moved = ctx.total - ctx.left;
-    *done = 0;
-    if (rc >= 0) {
-        if (!count_ok(o, cb, left))
-            return rc;
-        if (moved != cb)
-            o->proto |= VDC_OBS_P_CURSOR;
-        *done = cb;
+    ob_call *c = user;
+    proto_flags(io, c->o);
+    if (!vdc_vd_usable(io))
+        return VDC_VD_NEXT;
+    if (io->write) {
+        shadow_taken(c->p, c->f, io, &c->r->data);
+    } else if (vdc_vd_is_hit(io)) {
+        c->o->hit += io->count;
+        check_hit(c->f, io->off, data, io->count, c->o);
+    } else {
+        c->o->miss += io->count;
     }
-    return rc;
+    return VDC_VD_NEXT;
 }
 
-/* VD's cache-write loop over data d at [off, off+len) (section 7.7); bytes
- * taken from buf.  Returns the ending status; *written the total. */
-static int vd_write_loop(ob *p, ob_handle *h, ob_file *f, uint64_t off, uint8_t *buf, uint64_t len,
-                         const vdc_data *d, vdc_obs *o, uint64_t *written)
+static const uint8_t *loop_fill(void *user, uint64_t off, uint8_t *window, size_t cb)
 {
-    int rc = VINF_SUCCESS;
-    uint64_t pos = off, left = len;
-    *written = 0;
-    while (left > 0) {
-        size_t done;
-        rc = one_write(p, h, pos, buf + (pos - off), (size_t)left, o, &done);
-        if (rc < 0 || done == 0)
-            break;
-        shadow_write(p, f, pos, done, d);
-        pos += done;
-        left -= done;
-        *written += done;
-    }
-    return rc;
+    vdc_data_fill(&((ob_call *)user)->r->data, off, window, cb);
+    return window;
 }
 
-static void do_read(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o)
+/* One pfnRead (hit bytes checked against the shadow) or one pfnWrite
+ * (the shadow updated by what it reported). */
+static void do_one(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o, bool write)
 {
     uint8_t *buf = grow(p, &p->buf, &p->cbbuf, (size_t)r->len);
     if (buf == NULL)
         return;
-    memset(buf, OB_POISON, (size_t)r->len);
-    o->digest = FNV_INIT;
-    size_t got;
-    o->rc = one_read(p, h, r->off, buf, (size_t)r->len, o, &got);
+    ob_call c = { p, file_of(p, h->file), r, o };
+    vdc_vd vd = vd_of(&c, h);
+    vdc_vd_io io;
+    if (write) {
+        vdc_data_fill(&r->data, r->off, buf, (size_t)r->len);
+        io = vdc_vd_write(&vd, r->off, buf, (size_t)r->len);
+    } else {
+        memset(buf, OB_POISON, (size_t)r->len);
+        o->digest = FNV_INIT;
+        io = vdc_vd_read(&vd, r->off, buf, (size_t)r->len);
+    }
+    proto_flags(&io, o);
+    size_t got = vdc_vd_usable(&io) ? io.count : 0;
+    o->rc = io.rc;
     o->count = got;
-    if (o->rc >= 0) {
+    if (write) {
+        if (got > 0)
+            shadow_taken(p, c.f, &io, &r->data);
+    } else if (o->rc >= 0) {
         o->hit = got;
-        check_hit(file_of(p, h->file), r->off, buf, got, o);
+        check_hit(c.f, r->off, buf, got, o);
     } else if (o->rc == VERR_VD_BLOCK_FREE) {
         o->miss = got;
     }
-}
-
-static void do_write(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o)
-{
-    uint8_t *buf = grow(p, &p->buf, &p->cbbuf, (size_t)r->len);
-    if (buf == NULL)
-        return;
-    vdc_data_fill(&r->data, r->off, buf, (size_t)r->len);
-    size_t done;
-    o->rc = one_write(p, h, r->off, buf, (size_t)r->len, o, &done);
-    o->count = done;
-    shadow_write(p, file_of(p, h->file), r->off, done, &r->data);
 }
 
 static void do_vdread(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o)
@@ -361,41 +363,15 @@ static void do_vdread(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o)
     uint8_t *buf = grow(p, &p->buf, &p->cbbuf, (size_t)r->len);
     if (buf == NULL)
         return;
-    memset(buf, OB_POISON, (size_t)r->len);
-    ob_file *f = file_of(p, h->file);
-    uint64_t pos = r->off, left = r->len;
-    bool ended = false;
-    int rc = VINF_SUCCESS;
     o->digest = FNV_INIT;
-    while (left > 0) {
-        size_t got;
-        rc = one_read(p, h, pos, buf + (pos - r->off), (size_t)left, o, &got);
-        if (rc >= 0 && got > 0) {
-            o->hit += got;
-            check_hit(f, pos, buf + (pos - r->off), got, o);
-        } else if (rc == VERR_VD_BLOCK_FREE && got > 0) {
-            o->miss += got;
-            if (r->fill) {
-                uint8_t *w = grow(p, &p->wbuf, &p->cbwbuf, got);
-                if (w == NULL)
-                    return;
-                vdc_data_fill(&r->data, pos, w, got);
-                uint64_t written;
-                int wrc = vd_write_loop(p, h, f, pos, w, got, &r->data, o, &written);
-                if (wrc < 0) {
-                    rc = wrc;
-                    ended = true;
-                    break;
-                }
-            }
-        } else {
-            ended = true; /* a failure, or a count VD could not advance by */
-            break;
-        }
-        pos += got;
-        left -= got;
-    }
-    o->rc = ended ? rc : o->miss > 0 ? VERR_VD_BLOCK_FREE : VINF_SUCCESS;
+    ob_call c = { p, file_of(p, h->file), r, o };
+    vdc_vd vd = vd_of(&c, h);
+    vdc_vd_loop_opts lo = { .poison = OB_POISON, .fill = r->fill, .user = &c, .answer = loop_answer,
+                            .fill_data = loop_fill };
+    vdc_vd_loop l = vdc_vd_read_loop(&vd, &lo, r->off, buf, r->len);
+    if (l.end == VDC_VD_END_NOMEM)
+        p->oom = true;
+    o->rc = l.rc;
     o->count = o->hit;
 }
 
@@ -405,9 +381,12 @@ static void do_vdwrite(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o)
     if (buf == NULL)
         return;
     vdc_data_fill(&r->data, r->off, buf, (size_t)r->len);
-    uint64_t written;
-    o->rc = vd_write_loop(p, h, file_of(p, h->file), r->off, buf, r->len, &r->data, o, &written);
-    o->count = written;
+    ob_call c = { p, file_of(p, h->file), r, o };
+    vdc_vd vd = vd_of(&c, h);
+    vdc_vd_loop_opts lo = { .poison = -1, .user = &c, .answer = loop_answer };
+    vdc_vd_loop l = vdc_vd_write_loop(&vd, &lo, r->off, buf, r->len);
+    o->rc = l.last.rc; /* the status that ended it (the last call's) */
+    o->count = l.done;
 }
 
 static void do_discard(ob *p, const vdc_record *r, ob_handle *h, vdc_obs *o)
@@ -706,8 +685,8 @@ static void run_record(ob *p, const vdc_record *r, vdc_obs *o)
     case VDC_OP_CREATE:
     case VDC_OP_OPEN: do_create_open(p, r, h, o); break;
     case VDC_OP_CLOSE: do_close(p, r, h, o); break;
-    case VDC_OP_READ: do_read(p, r, h, o); break;
-    case VDC_OP_WRITE: do_write(p, r, h, o); break;
+    case VDC_OP_READ: do_one(p, r, h, o, false); break;
+    case VDC_OP_WRITE: do_one(p, r, h, o, true); break;
     case VDC_OP_VDREAD: do_vdread(p, r, h, o); break;
     case VDC_OP_VDWRITE: do_vdwrite(p, r, h, o); break;
     case VDC_OP_DISCARD: do_discard(p, r, h, o); break;
@@ -759,7 +738,6 @@ out_free_ob:
     for (unsigned i = 0; i < p->nf; i++)
         vdc_imap_free(&p->f[i].data);
     free(p->buf);
-    free(p->wbuf);
     free(p);
     return rc;
 }

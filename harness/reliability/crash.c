@@ -18,6 +18,7 @@
 #include "../host/host.h"
 #include "../host/ioctx.h"
 #include "../host/status.h"
+#include "../host/vd.h"
 #include "fs_fault.h"
 #include "../core/isolate.h"
 #include "model.h"
@@ -163,28 +164,27 @@ static void read_ranges(cchk *c, void *bd, vdc_host *host, const vdc_model_alt *
     }
 }
 
+/* The post-recovery write loop stops at the first protocol break. */
+static vdc_vd_next post_answer(void *user, const vdc_vd_io *io, uint8_t *data)
+{
+    (void)user;
+    (void)data;
+    return io->rule != VDC_VD_RULE_NONE ? VDC_VD_ABORT : VDC_VD_NEXT;
+}
+
 /* The post-recovery block: written, then read back as written or missed. */
 static void post_write(cchk *c, void *bd, vdc_host *host)
 {
-    size_t pos = 0;
-    while (pos < POST_BLOCK) {
-        struct VDIOCTX ctx;
-        RTSGSEG seg = { c->post + pos, POST_BLOCK - pos };
-        size_t n = 0;
-        vdc_host_ioctx_init(host, &ctx, &seg, 1);
-        int rc = c->o->be->pfnWrite(bd, c->post_off + pos, POST_BLOCK - pos, &ctx, &n);
-        if (RT_FAILURE(rc)) {
-            sviol(c, "WRITE-4: after recovery, write(%llu, %zu) returned %d (%s)",
-                  (unsigned long long)(c->post_off + pos), POST_BLOCK - pos, rc, sname(rc));
-            return;
-        }
-        if (n == 0 || n > POST_BLOCK - pos || ctx.total - ctx.left != n) {
-            sviol(c, "WRITE-1: after recovery, write(%llu, %zu) reports %zu bytes",
-                  (unsigned long long)(c->post_off + pos), POST_BLOCK - pos, n);
-            return;
-        }
-        pos += n;
-    }
+    vdc_vd vd = { c->o->be, bd, host, NULL, NULL, NULL };
+    vdc_vd_loop_opts o = { .poison = -1, .answer = post_answer };
+    vdc_vd_loop l = vdc_vd_write_loop(&vd, &o, c->post_off, c->post, POST_BLOCK);
+    const vdc_vd_io *io = &l.last;
+    if (l.end == VDC_VD_END_FAILED)
+        sviol(c, "WRITE-4: after recovery, write(%llu, %zu) returned %d (%s)", (unsigned long long)io->off, io->asked,
+              io->rc, sname(io->rc));
+    else if (l.end != VDC_VD_END_DONE)
+        sviol(c, "WRITE-1: after recovery, write(%llu, %zu) reports %zu bytes and took %zu", (unsigned long long)io->off,
+              io->asked, io->count == VDC_VD_SENTINEL ? 0 : io->count, io->moved);
 }
 
 static void read_post(cchk *c, void *bd, vdc_host *host, const char *when)

@@ -17,6 +17,7 @@
 #include "../host/host.h"
 #include "../host/ioctx.h"
 #include "../host/status.h"
+#include "../host/vd.h"
 #include "vci_enc.h"
 
 #define READ_SPAN  ((uint64_t)1 << 20)
@@ -111,59 +112,68 @@ static bool acceptable(const hc *x, uint64_t off, uint8_t b, const char **why)
     return false;
 }
 
+/* The state of one read range or write block, for the driver's hooks. */
+typedef struct hc_call {
+    hc         *x;
+    const char *when;
+} hc_call;
+
+static void hc_before(void *user, bool write, uint64_t off, size_t cb)
+{
+    (void)write;
+    (void)off;
+    (void)cb;
+    beat(((hc_call *)user)->x);
+}
+
+static vdc_vd_next read_answer(void *user, const vdc_vd_io *io, uint8_t *buf)
+{
+    hc *x = ((hc_call *)user)->x;
+    const char *when = ((hc_call *)user)->when;
+    unsigned long long pos = io->off;
+    size_t n = io->count == VDC_VD_SENTINEL ? 0 : io->count;
+    if (!vdc_vd_counted(io)) {
+        /* A failure is clean behaviour on a damaged image, not on one
+         * the spec calls valid or unclean. */
+        if (io->rule == VDC_VD_RULE_ASYNC || must_work(x))
+            fail(x, "%s%s: read at %llu returned %d (%s)", io->rule == VDC_VD_RULE_ASYNC ? "READ-4: " : "", when, pos,
+                 io->rc, sn(io->rc));
+        return VDC_VD_SKIP;
+    }
+    bool hit = vdc_vd_is_hit(io);
+    if (io->rule != VDC_VD_RULE_NONE) {
+        fail(x, "%s: %s: %s at %llu reports %zu of %zu bytes and moved %zu", io->clause, when, hit ? "hit" : "miss",
+             pos, n, io->asked, io->moved);
+        return VDC_VD_ABORT;
+    }
+    if (!hit) {
+        x->r->misses++;
+        return VDC_VD_NEXT;
+    }
+    x->r->hits++;
+    for (size_t i = 0; i < n; i++) {
+        const char *why = NULL;
+        if (!acceptable(x, io->off + i, buf[i], &why)) {
+            fail(x, "READ-1: %s: a hit at virtual byte %llu served 0x%02x; the only bytes allowed there are %s", when,
+                 (unsigned long long)(io->off + i), buf[i], why);
+            break;
+        }
+    }
+    return VDC_VD_NEXT;
+}
+
 /* VD's read loop over [off, off + len), judging every hit. */
 static void read_range(hc *x, void *bd, uint64_t off, uint64_t len, const char *when)
 {
-    uint64_t done = 0, calls = 0, max_calls = 2 + 2 * (len / 512);
-    while (done < len) {
-        uint64_t pos = off + done;
-        size_t cb = len - done < XFER_MAX ? (size_t)(len - done) : XFER_MAX;
-        struct VDIOCTX io;
-        RTSGSEG seg = { x->buf, cb };
-        size_t n = 0;
-        if (++calls > max_calls) {
-            fail(x, "READ-5: %s: reading [%llu, +%llu) took more than %llu calls", when, (unsigned long long)off,
-                 (unsigned long long)len, (unsigned long long)max_calls);
-            return;
-        }
-        memset(x->buf, 0x5C, cb);
-        vdc_host_ioctx_init(x->host, &io, &seg, 1);
-        beat(x);
-        int rc = x->be->pfnRead(bd, pos, cb, &io, &n);
-        size_t moved = io.total - io.left;
-        if (rc == VINF_SUCCESS) {
-            if (n == 0 || n > cb || moved != n) {
-                fail(x, "READ-1: %s: hit at %llu reports %zu of %zu bytes and moved %zu", when,
-                     (unsigned long long)pos, n, cb, moved);
-                return;
-            }
-            x->r->hits++;
-            for (size_t i = 0; i < n; i++) {
-                const char *why = NULL;
-                if (!acceptable(x, pos + i, x->buf[i], &why)) {
-                    fail(x, "READ-1: %s: a hit at virtual byte %llu served 0x%02x; the only bytes allowed there are %s",
-                         when, (unsigned long long)(pos + i), x->buf[i], why);
-                    break;
-                }
-            }
-            done += n;
-        } else if (rc == VERR_VD_BLOCK_FREE) {
-            if (n == 0 || n > cb || moved != 0) {
-                fail(x, "READ-2: %s: miss at %llu reports %zu of %zu bytes and moved %zu", when,
-                     (unsigned long long)pos, n, cb, moved);
-                return;
-            }
-            x->r->misses++;
-            done += n;
-        } else {
-            /* A failure is clean behaviour on a damaged image, not on one
-             * the spec calls valid or unclean. */
-            if (RT_SUCCESS(rc) || rc == VERR_VD_ASYNC_IO_IN_PROGRESS || must_work(x))
-                fail(x, "%s%s: read at %llu returned %d (%s)", rc == VERR_VD_ASYNC_IO_IN_PROGRESS ? "READ-4: " : "",
-                     when, (unsigned long long)pos, rc, sn(rc));
-            done += cb;
-        }
-    }
+    uint64_t max_calls = 2 + 2 * (len / 512);
+    hc_call c = { x, when };
+    vdc_vd vd = { x->be, bd, x->host, &c, hc_before, NULL };
+    vdc_vd_loop_opts o = { .max_xfer = XFER_MAX, .max_calls = max_calls, .poison = 0x5C, .user = &c,
+                           .answer = read_answer };
+    vdc_vd_loop l = vdc_vd_read_loop(&vd, &o, off, x->buf, len);
+    if (l.end == VDC_VD_END_LIMIT)
+        fail(x, "READ-5: %s: reading [%llu, +%llu) took more than %llu calls", when, (unsigned long long)off,
+             (unsigned long long)len, (unsigned long long)max_calls);
 }
 
 static void reads(hc *x, void *bd, const char *when)
@@ -233,38 +243,36 @@ static void storages(hc *x, const char *when)
         fail(x, "HOST-3: %u storage handle(s) open after %s", n, when);
 }
 
+static vdc_vd_next write_answer(void *user, const vdc_vd_io *io, uint8_t *data)
+{
+    hc *x = ((hc_call *)user)->x;
+    (void)data;
+    if (RT_FAILURE(io->rc)) {
+        if (must_work(x))
+            fail(x, "WRITE-4: write at %llu returned %d (%s)", (unsigned long long)io->off, io->rc, sn(io->rc));
+        return VDC_VD_NEXT; /* what it stored is unknown: either bytes may be read back */
+    }
+    if (io->rule != VDC_VD_RULE_NONE) {
+        fail(x, "WRITE-1: write at %llu reports %zu of %zu bytes and took %zu", (unsigned long long)io->off,
+             io->count == VDC_VD_SENTINEL ? 0 : io->count, io->asked, io->moved);
+        return VDC_VD_ABORT;
+    }
+    return VDC_VD_NEXT;
+}
+
 /* VD's write loop over [off, off + len) with the session's pattern. */
 static void write_block(hc *x, void *bd, uint64_t off, uint64_t len)
 {
-    uint64_t pos = 0;
-    bool ok = true;
     for (uint64_t i = 0; i < len; i++)
         x->buf[i] = wbyte(off + i);
-    while (pos < len) {
-        struct VDIOCTX io;
-        RTSGSEG seg = { x->buf + pos, (size_t)(len - pos) };
-        size_t n = 0;
-        vdc_host_ioctx_init(x->host, &io, &seg, 1);
-        beat(x);
-        int rc = x->be->pfnWrite(bd, off + pos, (size_t)(len - pos), &io, &n);
-        if (RT_FAILURE(rc)) {
-            if (must_work(x))
-                fail(x, "WRITE-4: write at %llu returned %d (%s)", (unsigned long long)(off + pos), rc, sn(rc));
-            ok = false; /* what it stored is unknown: either bytes may be read back */
-            break;
-        }
-        if (n == 0 || n > len - pos || io.total - io.left != n) {
-            fail(x, "WRITE-1: write at %llu reports %zu of %llu bytes and took %zu", (unsigned long long)(off + pos),
-                 n, (unsigned long long)(len - pos), io.total - io.left);
-            ok = false;
-            break;
-        }
-        pos += n;
-    }
+    hc_call c = { x, "write" };
+    vdc_vd vd = { x->be, bd, x->host, &c, hc_before, NULL };
+    vdc_vd_loop_opts o = { .poison = -1, .user = &c, .answer = write_answer };
+    vdc_vd_loop l = vdc_vd_write_loop(&vd, &o, off, x->buf, len);
     if (x->nw < MAX_WRITES) {
         x->w[x->nw].off = off;
         x->w[x->nw].len = len;
-        x->w[x->nw++].ok = ok;
+        x->w[x->nw++].ok = l.end == VDC_VD_END_DONE;
     }
 }
 

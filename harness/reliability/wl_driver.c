@@ -18,6 +18,7 @@
 #include "../host/host.h"
 #include "../host/ioctx.h"
 #include "../host/status.h"
+#include "../host/vd.h"
 #include "fs_crash.h"
 
 #define CHUNK_READ ((uint64_t)VDC_RC_SCRATCH) /* one VD read request at most */
@@ -41,91 +42,97 @@ static void violation(uint64_t *count, char *msg, size_t cb, const char *fmt, ..
     }
 }
 
+/* The state of one read check, for the driver's answer hook. */
+typedef struct rc_ctx {
+    const vdc_model     *m;
+    const vdc_model_alt *inflight;
+    unsigned             flags;
+    uint64_t            *violations;
+    char                *msg;
+    size_t               cb_msg;
+    vdc_rc_stats        *st;
+} rc_ctx;
+
+/* A count as the messages show it: an unset one reads as 0. */
+static size_t shown(size_t count)
+{
+    return count == VDC_VD_SENTINEL ? 0 : count;
+}
+
+static vdc_vd_next rc_answer(void *user, const vdc_vd_io *io, uint8_t *buf)
+{
+    rc_ctx *c = user;
+    unsigned long long pos = io->off, cb = io->asked;
+    if (!vdc_vd_counted(io)) {
+        if (vdc_vd_unaligned(io) && io->rule != VDC_VD_RULE_ASYNC)
+            return VDC_VD_SKIP; /* what VD never asks may be refused */
+        if (!(c->flags & VDC_RC_TOLERATE) || io->rule == VDC_VD_RULE_ASYNC) {
+            violation(c->violations, c->msg, c->cb_msg, "%sread(%llu, %llu) returned %d (%s)",
+                      io->rule == VDC_VD_RULE_ASYNC ? "READ-4: " : "", pos, cb, io->rc, sname(io->rc));
+            return VDC_VD_ABORT;
+        }
+        if (c->st != NULL)
+            c->st->errors++;
+        return VDC_VD_SKIP; /* tolerated: skip the request, read on */
+    }
+    bool hit = vdc_vd_is_hit(io);
+    if (io->rule != VDC_VD_RULE_NONE) {
+        violation(c->violations, c->msg, c->cb_msg, "%s: read(%llu, %llu) %s reports %zu bytes and moved %zu",
+                  io->clause, pos, cb, hit ? "hit" : "miss", shown(io->count), io->moved);
+        return VDC_VD_ABORT;
+    }
+    if (!hit) {
+        if (c->st != NULL)
+            c->st->misses++;
+        return VDC_VD_NEXT;
+    }
+    uint64_t bad;
+    uint8_t want;
+    bool has;
+    if (c->st != NULL)
+        c->st->hits++;
+    if (c->st != NULL && c->st->on_hit != NULL)
+        c->st->on_hit(c->st->hit_user, io->off, io->count);
+    if (!vdc_model_check_hit(c->m, io->off, buf, io->count, c->inflight, (c->flags & VDC_RC_AFTER_CRASH) != 0, &bad,
+                             &want, &has)) {
+        if (has)
+            violation(c->violations, c->msg, c->cb_msg,
+                      "READ-1/CRASH-1: read(%llu, %llu) hit served byte 0x%02x at %llu; the last data written there is 0x%02x",
+                      pos, cb, buf[bad], (unsigned long long)(io->off + bad), want);
+        else
+            violation(c->violations, c->msg, c->cb_msg,
+                      "READ-3/CRASH-1: read(%llu, %llu) hit served byte 0x%02x at %llu, which was never written (or was discarded)",
+                      pos, cb, buf[bad], (unsigned long long)(io->off + bad));
+    }
+    return VDC_VD_NEXT;
+}
+
 int vdc_wl_read_check(const VDCACHEBACKEND *be, void *bd, vdc_host *host, uint64_t off,
                       uint64_t len, const vdc_model *m, const vdc_model_alt *inflight, unsigned flags,
                       uint64_t max_calls, uint64_t *violations, char *msg, size_t cb_msg,
                       vdc_rc_stats *st)
 {
     uint8_t *buf;
-    uint64_t pos = off, end = off + len, calls = 0;
-    int rc = VINF_SUCCESS;
 
-    if (max_calls == 0)
-        max_calls = 2 + 2 * (len / 512);
+    if (max_calls == 0) /* two pieces per sector touched, and two more (an unaligned range touches an extra one) */
+        max_calls = 2 + 2 * ((off % 512 + len + 511) / 512);
     buf = st != NULL && st->scratch != NULL ? st->scratch
         : malloc((size_t)(len < CHUNK_READ ? (len != 0 ? len : 1) : CHUNK_READ));
     if (buf == NULL)
         return VERR_NO_MEMORY;
-    while (pos < end) {
-        uint64_t cb = end - pos < CHUNK_READ ? end - pos : CHUNK_READ;
-        struct VDIOCTX ctx;
-        RTSGSEG seg;
-        size_t n = 0;
-        if (++calls > max_calls) {
-            violation(violations, msg, cb_msg,
-                      "READ-5: the read loop over [%llu, %llu) needed more than %llu calls (stuck at %llu)",
-                      (unsigned long long)off, (unsigned long long)end, (unsigned long long)max_calls,
-                      (unsigned long long)pos);
-            break;
-        }
-        seg.pvSeg = buf;
-        seg.cbSeg = (size_t)cb;
-        vdc_host_ioctx_init(host, &ctx, &seg, 1);
-        rc = be->pfnRead(bd, pos, (size_t)cb, &ctx, &n);
-        size_t moved = ctx.total - ctx.left;
-        if (rc == VINF_SUCCESS) {
-            uint64_t bad;
-            uint8_t want;
-            bool has;
-            if (n == 0 || n > cb || moved != n) {
-                violation(violations, msg, cb_msg,
-                          "READ-1: read(%llu, %llu) hit reports %zu bytes and moved %zu",
-                          (unsigned long long)pos, (unsigned long long)cb, n, moved);
-                break;
-            }
-            if (st != NULL)
-                st->hits++;
-            if (st != NULL && st->on_hit != NULL)
-                st->on_hit(st->hit_user, pos, n);
-            if (!vdc_model_check_hit(m, pos, buf, n, inflight, (flags & VDC_RC_AFTER_CRASH) != 0, &bad, &want,
-                                     &has)) {
-                if (has)
-                    violation(violations, msg, cb_msg,
-                              "READ-1/CRASH-1: read(%llu, %llu) hit served byte 0x%02x at %llu; the last data written there is 0x%02x",
-                              (unsigned long long)pos, (unsigned long long)cb, buf[bad],
-                              (unsigned long long)(pos + bad), want);
-                else
-                    violation(violations, msg, cb_msg,
-                              "READ-3/CRASH-1: read(%llu, %llu) hit served byte 0x%02x at %llu, which was never written (or was discarded)",
-                              (unsigned long long)pos, (unsigned long long)cb, buf[bad],
-                              (unsigned long long)(pos + bad));
-            }
-            pos += n;
-        } else if (rc == VERR_VD_BLOCK_FREE) {
-            if (n == 0 || n > cb || moved != 0) {
-                violation(violations, msg, cb_msg,
-                          "READ-2: read(%llu, %llu) miss reports %zu bytes and moved %zu",
-                          (unsigned long long)pos, (unsigned long long)cb, n, moved);
-                break;
-            }
-            if (st != NULL)
-                st->misses++;
-            pos += n;
-        } else {
-            if (!(flags & VDC_RC_TOLERATE) || rc == VERR_VD_ASYNC_IO_IN_PROGRESS || RT_SUCCESS(rc)) {
-                violation(violations, msg, cb_msg, "%sread(%llu, %llu) returned %d (%s)",
-                          rc == VERR_VD_ASYNC_IO_IN_PROGRESS ? "READ-4: " : "",
-                          (unsigned long long)pos, (unsigned long long)cb, rc, sname(rc));
-                break;
-            }
-            if (st != NULL)
-                st->errors++;
-            pos += cb; /* tolerated: skip the request, read on */
-        }
-    }
+    rc_ctx c = { m, inflight, flags, violations, msg, cb_msg, st };
+    vdc_vd vd = { be, bd, host, NULL, NULL, NULL };
+    vdc_vd_loop_opts o = { .max_xfer = (size_t)CHUNK_READ, .max_calls = max_calls, .poison = -1, .user = &c,
+                           .answer = rc_answer };
+    vdc_vd_loop l = vdc_vd_read_loop(&vd, &o, off, buf, len);
+    if (l.end == VDC_VD_END_LIMIT)
+        violation(violations, msg, cb_msg,
+                  "READ-5: the read loop over [%llu, %llu) needed more than %llu calls (stuck at %llu)",
+                  (unsigned long long)off, (unsigned long long)(off + len), (unsigned long long)max_calls,
+                  (unsigned long long)(off + l.done));
     if (st == NULL || buf != st->scratch)
         free(buf);
-    return rc;
+    return l.last.rc;
 }
 
 #define SPAN_READ_ALL ((uint64_t)4 << 20)
@@ -397,54 +404,71 @@ static int fill_buf(drv *d, const vdc_wop *op)
     return VINF_SUCCESS;
 }
 
+/* The state of one write op, for the driver's hooks. */
+typedef struct wr_ctx {
+    drv            *d;
+    uint32_t        opi;
+    const vdc_wop  *op;
+    size_t          ci;    /* the call record of the call in flight */
+    bool            nomem;
+} wr_ctx;
+
+static void wr_before(void *user, bool write, uint64_t off, size_t cb)
+{
+    wr_ctx *c = user;
+    (void)write;
+    c->ci = call_begin(c->d, VDC_WOP_WRITE, c->opi, off, cb);
+}
+
+static vdc_vd_next wr_answer(void *user, const vdc_vd_io *io, uint8_t *p)
+{
+    wr_ctx *c = user;
+    drv *d = c->d;
+    const vdc_wop *op = c->op;
+    int rc = io->rc;
+    call_end(d, c->ci, rc, RT_SUCCESS(rc) ? shown(io->count) : 0);
+    if (c->ci != SIZE_MAX)
+        d->r->calls[c->ci].data_at = keep_data(d, p, io->asked);
+    if (RT_SUCCESS(rc)) {
+        if (io->off == op->off)
+            judge(d, c->opi, op, "write", rc, c->ci);
+        if (io->rule != VDC_VD_RULE_NONE) {
+            viol(d, "%s: op %u: write(%llu, %llu) reports %zu bytes processed and took %zu", io->clause, c->opi + 1,
+                 (unsigned long long)io->off, (unsigned long long)io->asked, shown(io->count), io->moved);
+            return VDC_VD_ABORT;
+        }
+        /* What it declined (vd.h) reads as a miss from now on. */
+        size_t kept = io->declined ? io->moved : io->count;
+        c->nomem = RT_FAILURE(vdc_model_write(d->r->model, io->off, p, kept));
+        if (kept < io->count)
+            vdc_model_discard(d->r->model, io->off + kept, io->count - kept);
+        return c->nomem ? VDC_VD_ABORT : VDC_VD_NEXT;
+    }
+    if (op->expect.n == 0 && d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY)
+        return VDC_VD_NEXT;
+    bool refusable = vdc_vd_unaligned(io) && rc != VERR_VD_ASYNC_IO_IN_PROGRESS; /* VD never asks it */
+    if (!refusable && judge(d, c->opi, op, "write", rc, c->ci))
+        return VDC_VD_NEXT; /* refused as the trace expects: nothing was written */
+    /* What the failed call may have stored stays acceptable. */
+    c->nomem = RT_FAILURE(vdc_model_maybe(d->r->model, io->off, p, io->asked));
+    return c->nomem ? VDC_VD_ABORT : VDC_VD_NEXT;
+}
+
 static int do_write(drv *d, uint32_t opi, const vdc_wop *op)
 {
     int rc = fill_buf(d, op);
     if (RT_FAILURE(rc))
         return rc;
-    uint64_t pos = op->off, end = op->off + op->len, calls = 0;
     uint64_t max_calls = d->o->max_calls_per_op != 0 ? d->o->max_calls_per_op : 16 + 2 * (op->len / 512);
-    while (pos < end) {
-        const uint8_t *p = d->buf + (pos - op->off);
-        struct VDIOCTX ctx;
-        RTSGSEG seg;
-        size_t n = 0;
-        if (++calls > max_calls) {
-            viol(d, "WRITE-1: op %u: the write loop over [%llu, %llu) needed more than %llu calls",
-                 opi + 1, (unsigned long long)op->off, (unsigned long long)end, (unsigned long long)max_calls);
-            break;
-        }
-        size_t ci = call_begin(d, VDC_WOP_WRITE, opi, pos, end - pos);
-        seg.pvSeg = (void *)(uintptr_t)p;
-        seg.cbSeg = (size_t)(end - pos);
-        vdc_host_ioctx_init(d->host, &ctx, &seg, 1);
-        rc = d->o->be->pfnWrite(d->bd, pos, (size_t)(end - pos), &ctx, &n);
-        size_t moved = ctx.total - ctx.left;
-        call_end(d, ci, rc, RT_SUCCESS(rc) ? n : 0);
-        if (ci != SIZE_MAX)
-            d->r->calls[ci].data_at = keep_data(d, p, end - pos);
-        if (RT_SUCCESS(rc) && pos == op->off)
-            judge(d, opi, op, "write", rc, ci);
-        if (rc == VINF_SUCCESS) {
-            if (n == 0 || n > end - pos || moved != n) {
-                viol(d, "WRITE-1: op %u: write(%llu, %llu) reports %zu bytes processed and took %zu",
-                     opi + 1, (unsigned long long)pos, (unsigned long long)(end - pos), n, moved);
-                break;
-            }
-            if (RT_FAILURE(vdc_model_write(d->r->model, pos, p, n)))
-                return VERR_NO_MEMORY;
-            pos += n;
-            continue;
-        }
-        if (op->expect.n == 0 && d->open_ro && rc == VERR_VD_IMAGE_READ_ONLY)
-            break;
-        if (judge(d, opi, op, "write", rc, ci))
-            break; /* refused as the trace expects: nothing was written */
-        /* What the failed call may have stored stays acceptable. */
-        if (RT_FAILURE(vdc_model_maybe(d->r->model, pos, p, end - pos)))
-            return VERR_NO_MEMORY;
-        break;
-    }
+    wr_ctx c = { d, opi, op, SIZE_MAX, false };
+    vdc_vd vd = { d->o->be, d->bd, d->host, &c, wr_before, NULL };
+    vdc_vd_loop_opts o = { .max_calls = max_calls, .poison = -1, .user = &c, .answer = wr_answer };
+    vdc_vd_loop l = vdc_vd_write_loop(&vd, &o, op->off, d->buf, op->len);
+    if (c.nomem)
+        return VERR_NO_MEMORY;
+    if (l.end == VDC_VD_END_LIMIT)
+        viol(d, "WRITE-1: op %u: the write loop over [%llu, %llu) needed more than %llu calls", opi + 1,
+             (unsigned long long)op->off, (unsigned long long)(op->off + op->len), (unsigned long long)max_calls);
     return VINF_SUCCESS;
 }
 

@@ -241,8 +241,10 @@ typedef struct vdc_rc_stats {
  * at most 64 KiB, judging every hit against m (with inflight as extra
  * acceptable data, may be NULL).  Adds to *violations and writes the first
  * explanation into msg (when it is empty).  max_calls bounds the loop (0:
- * 2 + 2 * len / 512); passing it is a violation (READ-5).  A failure status
- * is a violation, unless VDC_RC_TOLERATE.  Returns the last status.
+ * 2 + 2 per 512-byte sector the range touches); passing it is a violation
+ * (READ-5).  A failure status is a violation, unless VDC_RC_TOLERATE or the
+ * request is unaligned (VD never sends one: the backend may refuse it, and
+ * the loop skips it).  Returns the last status.
  */
 int vdc_wl_read_check(const VDCACHEBACKEND *be, void *bd, vdc_host *host, uint64_t off,
                       uint64_t len, const vdc_model *m, const vdc_model_alt *inflight, unsigned flags,

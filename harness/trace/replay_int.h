@@ -25,6 +25,7 @@ enum { RP_GO = 0, RP_STOP = 1 };
 /* Sentinel for output counts: a value no valid answer can have. */
 #define RP_SENTINEL ((size_t)0xC0DEDEADBEEF5A5AULL)
 #define RP_POISON   0xA5
+#define RP_MAX_UNKNOWN 64u
 
 typedef struct rp_handle {
     const char *name;      /* interned in the trace */
@@ -33,6 +34,7 @@ typedef struct rp_handle {
     bool        open;
     unsigned    last_call; /* 1-based call of the last create/open */
     int         last_rc;   /* and its status */
+    bool        limited;   /* its last create was refused for a declared capacity limit */
 } rp_handle;
 
 typedef struct rp_var {
@@ -66,6 +68,15 @@ typedef struct rp {
     /* notes for a passing verdict */
     char                   notes[512];
     size_t                 nnotes;
+    /* ranges whose data is unknown since a backend refused an unaligned
+     * write there (replay_io.c): hits there are not compared */
+    struct { const char *file; uint64_t off, end; } unknown[RP_MAX_UNKNOWN];
+    unsigned               nunknown;
+    /* files whose create was refused for a declared capacity limit: the
+     * records that need them are skipped (replay.c, limited_record) */
+    const char            *limited[VDC_TRACE_MAX_FILES];
+    unsigned               nlimited;
+    unsigned               nlimited_skips;
     /* host state snapshot before a backend call */
     uint64_t               misuse_before;
     size_t                 log_before;
@@ -82,6 +93,10 @@ int  rp_buf(rp *p, size_t cb);
 /* Around every backend call: snapshot, then check for host misuse. */
 void rp_before_call(rp *p);
 int  rp_after_call(rp *p, const char *what);
+/* A create at the current record answered rc: remembers or forgets a
+ * refusal for a declared capacity limit (VERR_VD_INVALID_SIZE) of h and
+ * its file. */
+void rp_note_limit(rp *p, rp_handle *h, int rc);
 /* A record that needs a handle open at run time. */
 int  rp_need_open(rp *p, rp_handle **out);
 
@@ -94,6 +109,10 @@ int  rp_oom(rp *p);
  * index diff; what says which read ("piece 3 of the loop"). */
 int  rp_fail_data(rp *p, const vdc_data *d, uint64_t off, const uint8_t *got, size_t cb, size_t diff,
                   const char *what);
+/* A missed expectation: a failure, or a quality warning (RP_GO: replay
+ * goes on) when the record names only SHOULD clauses (harness/trace/
+ * levels.h; spec/contract.md "Levels and verdicts"). */
+int  rp_expect(rp *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A SHOULD miss: warning (or failure in strict mode). */
 int  rp_should(rp *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rp_note(rp *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -159,6 +159,7 @@ int rp_do_create(rp *p)
                           "declares (spec/contract.md CREATE-1), so this trace's clauses are skipped for it",
                        (unsigned long long)r->size);
     }
+    rp_note_limit(p, h, rc);
     return opened(p, h, rc, bd, "pfnCreate");
 }
 
@@ -243,10 +244,10 @@ int rp_do_getter(rp *p)
         return RP_STOP;
     if (!rp_num_match(&r->value, v)) {
         if (r->op == VDC_OP_GET_IMAGE_FLAGS || r->op == VDC_OP_GET_OPEN_FLAGS)
-            return rp_fail(p, "expected: %s returns 0x%llx\nactual:   0x%llx", fn, (unsigned long long)r->value.v,
-                           (unsigned long long)v);
-        return rp_fail(p, "expected: %s returns %s\nactual:   %llu", fn, rp_num_text(&r->value, a, sizeof a),
-                       (unsigned long long)v);
+            return rp_expect(p, "expected: %s returns 0x%llx\nactual:   0x%llx", fn, (unsigned long long)r->value.v,
+                             (unsigned long long)v);
+        return rp_expect(p, "expected: %s returns %s\nactual:   %llu", fn, rp_num_text(&r->value, a, sizeof a),
+                         (unsigned long long)v);
     }
     return RP_GO;
 }
@@ -297,7 +298,7 @@ int rp_do_comment(rp *p)
     if (nul == NULL)
         return rp_fail(p, "pfnGetComment returned %d but left no NUL terminator within its %zu-byte buffer", rc, cb);
     if (r->out_str.given && strcmp((const char *)p->buf, r->out_str.s) != 0)
-        return rp_fail(p, "expected comment: \"%.200s\"\nactual:   \"%.200s\"", r->out_str.s, (const char *)p->buf);
+        return rp_expect(p, "expected comment: \"%.200s\"\nactual:   \"%.200s\"", r->out_str.s, (const char *)p->buf);
     return RP_GO;
 }
 
@@ -359,8 +360,8 @@ int rp_do_uuid(rp *p)
     if (memcmp(want->au8, u.au8, 16) != 0) {
         vdc_uuid_format(want, a);
         vdc_uuid_format(&u, b);
-        return rp_fail(p, "expected UUID %s%s%s\nactual:        %s", a, r->out_uuid.kind == VDC_UUID_VAR ? " ($" : "",
-                       r->out_uuid.kind == VDC_UUID_VAR ? r->out_uuid.var : "", b);
+        return rp_expect(p, "expected UUID %s%s%s\nactual:        %s", a, r->out_uuid.kind == VDC_UUID_VAR ? " ($" : "",
+                         r->out_uuid.kind == VDC_UUID_VAR ? r->out_uuid.var : "", b);
     }
     return RP_GO;
 }
@@ -376,7 +377,7 @@ int rp_do_dump(rp *p)
     if (rp_after_call(p, "pfnDump") == RP_STOP)
         return RP_STOP;
     if (!p->rec->printed_any && vdc_host_get_stats(p->host)->messages == before)
-        return rp_fail(p, "pfnDump printed nothing through the ERROR interface's pfnMessage (printed=yes)");
+        return rp_expect(p, "pfnDump printed nothing through the ERROR interface's pfnMessage (printed=yes)");
     return RP_GO;
 }
 
@@ -397,10 +398,10 @@ int rp_do_compose(rp *p)
         verdict = RP_STOP;
     else if (RT_SUCCESS(rc) && r->out_str.given) {
         if (r->out_str.null && s != NULL)
-            verdict = rp_fail(p, "expected string: null\nactual:   \"%.200s\"", s);
+            verdict = rp_expect(p, "expected string: null\nactual:   \"%.200s\"", s);
         else if (!r->out_str.null && (s == NULL || strcmp(s, r->out_str.s) != 0))
-            verdict = rp_fail(p, "expected string: \"%.200s\"\nactual:   %s%.200s%s", r->out_str.s, s ? "\"" : "",
-                              s ? s : "null", s ? "\"" : "");
+            verdict = rp_expect(p, "expected string: \"%.200s\"\nactual:   %s%.200s%s", r->out_str.s, s ? "\"" : "",
+                                s ? s : "null", s ? "\"" : "");
     }
     free(s); /* RTStrFree is free() in vdcc's world */
     return verdict;
@@ -457,8 +458,8 @@ int rp_do_host(rp *p)
         if (r->value.cmp != VDC_CMP_NONE && size == UINT64_MAX)
             return rp_error(p, "cannot read the size of %s (another handle denies reading)", r->file);
         if (!rp_num_match(&r->value, size))
-            return rp_fail(p, "expected: %s has a size %s\nactual:   %llu bytes", r->file,
-                           rp_num_text(&r->value, a, sizeof a), (unsigned long long)size);
+            return rp_expect(p, "expected: %s has a size %s\nactual:   %llu bytes", r->file,
+                             rp_num_text(&r->value, a, sizeof a), (unsigned long long)size);
         return RP_GO;
     case VDC_OP_GONE:
         if (file_exists(p, r->file, &exists, &size) == RP_STOP)

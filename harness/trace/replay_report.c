@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../host/status.h"
+#include "levels.h"
 
 const char *rp_st(int rc, char *buf, size_t cb)
 {
@@ -158,6 +159,18 @@ void rp_note(rp *p, const char *fmt, ...)
     if (n > 0)
         p->nnotes += (size_t)n < sizeof p->notes - p->nnotes ? (size_t)n : sizeof p->notes - p->nnotes - 1;
     p->notes[p->nnotes] = '\0';
+}
+
+int rp_expect(rp *p, const char *fmt, ...)
+{
+    char body[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    if (vdc_record_should_only(p->rec))
+        return rp_should(p, "%s (every clause of the record is a SHOULD)", body);
+    return rp_fail(p, "%s", body);
 }
 
 int rp_should(rp *p, const char *fmt, ...)

@@ -10,7 +10,8 @@
 # a few records that still fail on the planted backend and pass on correct
 # ones, and refuses a passing trace; diff names the call of a lie, finds no
 # contract difference between ref and toy; coverage of corpus/conformance
-# is complete and an uncovered clause fails.  tools/mutate.sh --quick runs
+# is complete and an uncovered clause fails; coverage refuses a record that
+# names only SHOULD clauses yet demands success.  tools/mutate.sh --quick runs
 # only when VDCC_MUTATE=1 (it builds a copy of the tree).  Prints "N passed,
 # N failed" last; exits non-zero when anything failed.  Run from the
 # repository root.
@@ -158,6 +159,30 @@ cp spec/contract.md "$T/contract.md"
 printf '\n- **ZZZ-1 MUST.** A clause no trace names.\n' >>"$T/contract.md"
 run "$C" coverage --contract "$T/contract.md" --missing corpus/conformance
 expect "an uncovered clause fails coverage" 1 "^ZZZ-1 +MUST +0  NOT COVERED" "1 not covered"
+# A record naming only SHOULD clauses may not demand what only a SHOULD asks
+# (spec/contract.md "Levels and verdicts"); the same wish in should= passes.
+for form in hard soft; do
+    status='OK'
+    [ "$form" = soft ] && status='any should=OK'
+    printf 'vdcc-trace 1\nname should-%s\nrequires CREATE_DYNAMIC\ncreate c0 file=c0.cache size=1M -> OK clause=CREATE-1\nvdwrite c0 off=1 len=7 data=zero -> %s clause=WRITE-6\nclose c0 -> OK\n' \
+        "$form" "$status" >"$T/should-$form.trace"
+done
+run "$C" coverage "$T/should-hard.trace"
+expect "coverage refuses a SHOULD-only record with a hard status list" 1 \
+    "^error: .*should-hard.trace:5: its clauses \(WRITE-6\) are SHOULD only" \
+    "^coverage: 1 SHOULD-only record\(s\) with a hard expectation"
+run "$C" coverage "$T/should-soft.trace"
+if [ "$rc" -eq 1 ] && ! grep -q 'SHOULD-only record' <<<"$out"; then
+    ok "coverage takes a SHOULD-only record whose wish is in should="
+else
+    bad "coverage takes a SHOULD-only record whose wish is in should= (exit $rc)"
+fi
+run "$C" coverage corpus/conformance
+if grep -q '^error: ' <<<"$out"; then
+    bad "no hand-written trace of corpus/conformance has a hard SHOULD-only record"
+else
+    ok "no hand-written trace of corpus/conformance has a hard SHOULD-only record"
+fi
 
 # --- mutation testing (opt-in: builds a copy of the tree) ---------------------
 if [ "${VDCC_MUTATE:-0}" = 1 ]; then

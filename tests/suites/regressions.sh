@@ -4,8 +4,9 @@
 # `vdcc crashtest` run that once found a violation (comment lines start
 # with #); the backend is ref unless the arguments name one (--backend).
 # Then the trace regressions corpus/regressions/replay/*.trace, each replayed
-# with the arguments of its .args file (the same rules): it must not fail
-# (PASS, or SKIP where the trace says so).  Fuzz-input regressions are
+# with the arguments of its .args file (the same rules; @BUILD@ stands for
+# the variant's directory, for plugin backends): it must not fail (PASS, or
+# SKIP where the trace says so).  Fuzz-input regressions are
 # replayed by fuzz_replay.sh.
 set -u
 vdcc=${VDCC_BUILD:-build/asan}/vdcc
@@ -25,6 +26,7 @@ for t in corpus/regressions/replay/*.trace; do
     [ -f "$t" ] || continue
     args=""
     [ -f "${t%.trace}.args" ] && args=$(grep -v '^#' "${t%.trace}.args" | tr '\n' ' ')
+    args=${args//@BUILD@/${VDCC_BUILD:-build/asan}} # plugins built with this variant
     case " $args " in *" --backend "*) ;; *) args="--backend ref $args" ;; esac
     # shellcheck disable=SC2086
     if out=$("$vdcc" replay $args "$t" 2>&1) && ! grep -q '^FAIL ' <<<"$out"; then

@@ -25,7 +25,11 @@
 
 enum tb_mode {
     TB_GOOD = 0, TB_WRONG, TB_FORGET, TB_ZERO_READ, TB_ZERO_WRITE, TB_OVERRUN, TB_MISS_ZERO, TB_MISUSE,
-    TB_LEAK, TB_NODELETE, TB_MISS_MOVES, TB_SHORT_MOVE
+    TB_LEAK, TB_NODELETE, TB_MISS_MOVES, TB_SHORT_MOVE,
+    TB_DECLINE,       /* a write of more than a block keeps its first block, reports the rest processed */
+    TB_DECLINE_STALE, /* the same, but the declined blocks keep serving what they held: a lie */
+    TB_DECLINE_SHORT, /* reports half of a multi-block write processed and takes one block: WRITE-1 */
+    TB_SECTOR         /* refuses unaligned reads and writes with VERR_INVALID_PARAMETER */
 };
 static enum tb_mode g_mode;
 
@@ -214,6 +218,8 @@ static int tb_read(void *bd, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *pcb)
     uint64_t pos = off;
     bool v = tb_valid(b, off / TB_BS) && g_mode != TB_FORGET;
 
+    if (g_mode == TB_SECTOR && (off % 512 != 0 || cb % 512 != 0))
+        return VERR_INVALID_PARAMETER;
     switch (g_mode) {
     case TB_ZERO_READ: *pcb = 0; return VINF_SUCCESS;
     case TB_OVERRUN: *pcb = cb + 1; return VERR_VD_BLOCK_FREE;
@@ -268,6 +274,11 @@ static int tb_write(void *bd, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *pcb
         *pcb = 0;
         return VINF_SUCCESS;
     }
+    if (g_mode == TB_SECTOR && (off % 512 != 0 || cb % 512 != 0))
+        return VERR_INVALID_PARAMETER;
+    bool declines = (g_mode == TB_DECLINE || g_mode == TB_DECLINE_STALE || g_mode == TB_DECLINE_SHORT) && cb > TB_BS;
+    if (declines)
+        limit = TB_BS - (size_t)(off % TB_BS); /* keeps (at most) the first block */
     while (done < limit) {
         uint64_t pos = off + done, blk = pos / TB_BS;
         size_t take = TB_BS - (size_t)(pos % TB_BS);
@@ -284,6 +295,13 @@ static int tb_write(void *bd, uint64_t off, size_t cb, PVDIOCTX ctx, size_t *pcb
         done += take;
     }
     *pcb = done;
+    if (declines && g_mode == TB_DECLINE_SHORT)
+        *pcb = cb / 2; /* neither what it took nor the whole: misplaces data */
+    else if (declines) {
+        *pcb = cb; /* the rest declined: forgotten (or, STALE, left as it was) */
+        for (uint64_t blk = (off + done) / TB_BS; g_mode == TB_DECLINE && blk * TB_BS < off + cb; blk++)
+            tb_set_valid(b, blk, false);
+    }
     return VINF_SUCCESS;
 }
 
@@ -753,6 +771,79 @@ static void test_expectation_mismatches(void)
     CHECK_EQ(run(CREATE "dump c0 -> printed=yes\n", TB_GOOD, NULL, NULL, false, &r), VDC_PASS);
 }
 
+/* spec/contract.md WRITE-1: a write that reports the whole request while
+ * taking less declines the rest; only a shorter count with other bytes
+ * taken misplaces data.  A declined range must miss afterwards. */
+static void test_declined_writes(void)
+{
+    static const char tr[] = CREATE
+        "write c0 off=8K len=4K data=pattern:1 -> OK\n"
+        "write c0 off=4K len=16K data=pattern:2 -> OK count=16K\n"
+        "read c0 off=4K len=4K -> hit|miss data=pattern:2\n"
+        "vdread c0 off=8K len=4K -> hit|miss data=pattern:2\n"
+        "vdwrite c0 off=64K len=64K data=pattern:3\n"
+        "vdread c0 off=64K len=64K -> hit|miss data=pattern:3\n"
+        "vdread c0 off=256K len=64K fill -> hit|miss data=pattern:4\n"
+        "vdread c0 off=256K len=64K -> hit|miss data=pattern:4\n";
+    vdc_replay_result r;
+    CHECK_EQ(run(tr, TB_GOOD, NULL, NULL, false, &r), VDC_PASS);
+    CHECK_EQ(run(tr, TB_DECLINE, NULL, NULL, false, &r), VDC_PASS);
+    CHECK_EQ(run(tr, TB_DECLINE_STALE, NULL, NULL, false, &r), VDC_FAIL);
+    CHECK(has(&r, "data differs at virtual offset 0x2000"));
+    CHECK_EQ(run(tr, TB_DECLINE_SHORT, NULL, NULL, false, &r), VDC_FAIL);
+    CHECK(has(&r, "reported 8192 bytes but moved 4096 through the I/O context"));
+}
+
+/* spec/contract.md "What VD never asks": refusing an unaligned request is a
+ * quality warning, the record is skipped, and the reads after a refused
+ * write do not compare its range; served bytes are still judged. */
+static void test_refused_unaligned(void)
+{
+    static const char tr[] = CREATE
+        "vdwrite c0 off=0 len=8K data=pattern:1\n"
+        "vdwrite c0 off=100 len=1000 data=pattern:2 -> OK\n"
+        "write c0 off=2000 len=7 data=pattern:3 -> OK count=7\n"
+        "vdread c0 off=0 len=8K -> hit|miss data=pattern:1@0+100,pattern:2@100+1000,pattern:1@1100+900,"
+        "pattern:3@2000+7,pattern:1@2007+6185\n"
+        "read c0 off=10 len=5 -> hit|miss data=pattern:1\n"
+        "vdread c0 off=4K len=4K -> hit|miss data=pattern:1\n";
+    static const char lie[] = CREATE
+        "vdwrite c0 off=0 len=8K data=pattern:1\n"
+        "vdwrite c0 off=100 len=1000 data=pattern:2 -> OK\n"
+        "vdread c0 off=4K len=4K -> hit|miss data=pattern:7\n";
+    vdc_replay_result r;
+    CHECK_EQ(run(tr, TB_SECTOR, NULL, NULL, false, &r), VDC_PASS);
+    CHECK_EQ(r.warnings, 3);
+    CHECK(has(&r, "refused an unaligned request (offset 100, 1000 bytes) with VERR_INVALID_PARAMETER"));
+    /* an aligned hit outside the refused range is still compared */
+    CHECK_EQ(run(lie, TB_SECTOR, NULL, NULL, false, &r), VDC_FAIL);
+    CHECK(has(&r, "data differs at virtual offset 0x1000"));
+    /* a backend that takes byte granularity is judged on every byte */
+    CHECK_EQ(run(tr, TB_GOOD, NULL, NULL, false, &r), VDC_PASS);
+    CHECK_EQ(r.warnings, 0);
+}
+
+/* spec/contract.md "Levels and verdicts": a record that names only SHOULD
+ * clauses has no hard expectation; a MUST clause keeps it hard. */
+static void test_should_only_records(void)
+{
+    vdc_replay_result r;
+    CHECK_EQ(run(CREATE "get-size c0 -> value=8M clause=INFO-1\nget-version c0 -> value=9 clause=INFO-1\n", TB_GOOD,
+                 NULL, NULL, false, &r), VDC_PASS);
+    CHECK_EQ(r.warnings, 2);
+    CHECK(has(&r, "expected: pfnGetSize returns = 8388608"));
+    CHECK(has(&r, "every clause of the record is a SHOULD"));
+    CHECK_EQ(run(CREATE "flush c0 -> VERR_DISK_FULL clause=FLUSH-2,FLUSH-1\n", TB_GOOD, NULL, NULL, false, &r),
+             VDC_FAIL);
+    CHECK_EQ(run(CREATE "flush c0 -> VERR_DISK_FULL clause=FLUSH-2\n", TB_GOOD, NULL, NULL, false, &r), VDC_PASS);
+    CHECK_EQ(r.warnings, 1);
+    CHECK_EQ(run(CREATE "get-size c0 -> value=8M clause=INFO-1\n", TB_GOOD, NULL, NULL, true, &r), VDC_FAIL);
+    /* protocol checks stay failures on a SHOULD-only record */
+    CHECK_EQ(run(CREATE "write c0 off=0 len=4K data=zero -> OK clause=WRITE-6\n", TB_ZERO_WRITE, NULL, NULL, false,
+                 &r), VDC_FAIL);
+    CHECK(has(&r, "VD would loop forever"));
+}
+
 static void test_failed_open_then_use_is_error(void)
 {
     static const char tr[] = "vdcc-trace 1\nfile f len=16\nopen c0 file=f -> OK|failure\nflush c0\n";
@@ -792,4 +883,5 @@ CHECK_MAIN(CHECK_CASE(test_basic_passes), CHECK_CASE(test_basic_passes_on_disk),
            CHECK_CASE(test_data_or_miss_both_ways), CHECK_CASE(test_vdread_fill), CHECK_CASE(test_delete_and_leaks),
            CHECK_CASE(test_misuse_fails), CHECK_CASE(test_left_open_is_noted), CHECK_CASE(test_skip_and_null_callbacks),
            CHECK_CASE(test_strict_mode), CHECK_CASE(test_expectation_mismatches),
-           CHECK_CASE(test_failed_open_then_use_is_error), CHECK_CASE(test_progress_word))
+           CHECK_CASE(test_failed_open_then_use_is_error), CHECK_CASE(test_progress_word),
+           CHECK_CASE(test_declined_writes), CHECK_CASE(test_refused_unaligned), CHECK_CASE(test_should_only_records))
