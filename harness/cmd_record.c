@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "host/status.h"
-#include "record.h"
+#include "record/record.h"
 #include "scratch.h"
 #include "trace/replay.h"
 #include "trace/trace.h"

@@ -1,5 +1,5 @@
 /*
- * harness/record.h - a VDCACHEBACKEND that records another one.
+ * harness/record/record.h - a VDCACHEBACKEND that records another one.
  *
  * vdc_recorder_wrap returns a vtable that forwards every call to a real
  * backend and writes the call, its arguments and what it observed (status,
@@ -41,8 +41,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../spec/vdcache.h"
-#include "trace/trace.h"
+#include "spec/vdcache.h"
+#include "harness/trace/trace.h"
 
 #define VDC_RECORD_MAX_WRAP 8
 

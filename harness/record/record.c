@@ -1,5 +1,5 @@
 /*
- * harness/record.c - the recording wrapper backend.  Contract: record.h;
+ * harness/record/record.c - the recording wrapper backend.  Contract: record.h;
  * format: spec/trace-format.md (records in section 4, canonical form in 11).
  *
  * Statuses: vdc_recorder_start / _wrap / _finish return VINF_SUCCESS,
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "record_desc.h"
-#include "trace/trace_write.h"
+#include "harness/trace/trace_write.h"
 
 #define DESC_MAX_SEGS    64u    /* segments one recorded data description may use */
 #define HEX_BUDGET       512u   /* hex bytes one recorded record may carry */

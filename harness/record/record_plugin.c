@@ -1,5 +1,5 @@
 /*
- * harness/record_plugin.c - VDPluginVdccRecord.so, a VirtualBox plugin that
+ * harness/record/record_plugin.c - VDPluginVdccRecord.so, a VirtualBox plugin that
  * records another plugin's cache backends (record.h, plugin form).
  *
  * VDPluginLoad reads two environment variables:
@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "harness/backend.h"
 #include "record.h"
 
 /* One recording per loaded plugin: VD loads a plugin once. */
