@@ -30,7 +30,6 @@
  * (INT, TERM, HUP, PIPE) stopped the run (children killed, directories
  * removed).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,11 +44,11 @@
 #include "reliability/conform_hooks.h"
 #include "report.h"
 #include "runner.h"
+#include "tracelist.h"
 
 #define DEFAULT_CORPUS     "corpus/conformance"
 #define DEFAULT_TIMEOUT_MS 10000u
 #define DEFAULT_MEM_MB     2048u
-#define MAX_TRACES         1000000u
 /* Hostile images judged per child (runner.h: each keeps its own verdict;
  * a fork costs ~0.2 s under MSan, a case ~3 ms). */
 #define HOSTILE_BATCH      32u
@@ -105,89 +104,6 @@ static void usage(FILE *f)
                                   "                   shadow memory needs more address space than any limit)"
                                 : "",
             vdc_backend_help);
-}
-
-/* ---- trace collection ---------------------------------------------------- */
-
-typedef struct list {
-    char   **v;
-    unsigned n, cap;
-} list;
-
-static bool list_add(list *l, const char *s, size_t len)
-{
-    if (l->n == MAX_TRACES)
-        return false;
-    if (l->n == l->cap) {
-        unsigned cap = l->cap ? l->cap * 2 : 64;
-        char **v = realloc(l->v, (size_t)cap * sizeof *v);
-        if (v == NULL)
-            return false;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n] = strndup(s, len);
-    if (l->v[l->n] == NULL)
-        return false;
-    l->n++;
-    return true;
-}
-
-static void list_free(list *l)
-{
-    for (unsigned i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool has_suffix(const char *s, const char *suf)
-{
-    size_t ls = strlen(s), lf = strlen(suf);
-    return ls > lf && strcmp(s + ls - lf, suf) == 0;
-}
-
-/* Adds path, or the sorted *.trace files of a directory. */
-static bool collect(list *l, const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        vdc_error("conform", "%s: %s", path, strerror(errno));
-        return false;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        if (list_add(l, path, strlen(path)))
-            return true;
-        vdc_error("conform", "too many traces or out of memory");
-        return false;
-    }
-    DIR *d = opendir(path);
-    if (d == NULL) {
-        vdc_error("conform", "%s: %s", path, strerror(errno));
-        return false;
-    }
-    unsigned first = l->n;
-    bool ok = true;
-    size_t plen = strlen(path);
-    while (plen > 1 && path[plen - 1] == '/')
-        plen--;
-    for (struct dirent *e; ok && (e = readdir(d)) != NULL;) {
-        if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".trace"))
-            continue;
-        char full[4096];
-        int n = snprintf(full, sizeof full, "%.*s/%s", (int)plen, path, e->d_name);
-        ok = n > 0 && (size_t)n < sizeof full && list_add(l, full, (size_t)n);
-        if (!ok)
-            vdc_error("conform", "%s: path too long, too many traces or out of memory", path);
-    }
-    closedir(d);
-    if (ok && l->n > first)
-        qsort(l->v + first, l->n - first, sizeof *l->v, cmp_str);
-    return ok;
 }
 
 /* ---- --hostile LIST ------------------------------------------------------ */
@@ -440,7 +356,7 @@ static int write_junit(const run_ctx *c, const conform_args *a)
     return ex;
 }
 
-static int conform_run(const char *prog, const conform_args *a, list *traces)
+static int conform_run(const char *prog, const conform_args *a, vdc_trace_list *traces)
 {
     vdc_backend b;
     vdc_hostile_set hs = { 0 };
@@ -556,7 +472,7 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
         { O_HELP, "help", 'h', false },           { 0 },
     };
     conform_args a = { .spec = "ref", .timeout_ms = DEFAULT_TIMEOUT_MS, .jobs = 1, .mem_mb = DEFAULT_MEM_MB };
-    list traces = { 0 };
+    vdc_trace_list traces = { 0 };
     unsigned npaths = 0;
     int ex = VDCC_EXIT_USAGE;
     const char *val;
@@ -602,9 +518,9 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
     a.hostile_on = a.hostile_given || (npaths == 0 && !a.no_hostile);
     vdc_opt_init(&st, "conform", argc, argv);
     for (int id; (id = vdc_opt_next(&st, opts, &val)) != VDC_OPT_END;)
-        if (id == VDC_OPT_OPERAND && !collect(&traces, val))
+        if (id == VDC_OPT_OPERAND && !vdc_trace_list_collect(&traces, val, "conform"))
             goto out_free;
-    if (npaths == 0 && !a.hostile_given && !collect(&traces, DEFAULT_CORPUS))
+    if (npaths == 0 && !a.hostile_given && !vdc_trace_list_collect(&traces, DEFAULT_CORPUS, "conform"))
         goto out_free;
     if (traces.n == 0 && !a.hostile_given) {
         vdc_error("conform", "no traces found (directories are scanned for *.trace)");
@@ -612,6 +528,6 @@ int vdc_cmd_conform(const char *prog, int argc, char **argv)
     }
     ex = conform_run(prog, &a, &traces);
 out_free:
-    list_free(&traces);
+    vdc_trace_list_free(&traces);
     return ex;
 }

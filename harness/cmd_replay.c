@@ -17,17 +17,20 @@
 #include "scratch.h"
 #include "trace/replay.h"
 #include "trace/trace.h"
+#include "tracelist.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: vdcc replay [--backend SPEC] [--name NAME] [--strict] [--scratch DIR]\n"
-               "                   [--context N] TRACE...\n"
+               "                   [--context N] TRACE|DIR...\n"
                "\n"
                "Replays each TRACE against the backend in this process (no isolation:\n"
                "use 'vdcc conform' for backends that may crash or hang) and explains the\n"
                "first divergence of each: the call, expected versus actual, the calls that\n"
                "led to it and the host's log.  The backend is linted first and refused\n"
-               "when lint finds errors.  Exits 0 when every trace passed or was skipped,\n"
+               "when lint finds errors.  A DIR stands for the *.trace files in it, in the\n"
+               "order of their names (a directory of recordings replays oldest first).\n"
+               "Exits 0 when every trace passed or was skipped,\n"
                "1 when one failed or could not be run, 2 on usage errors.\n"
                "\n"
                "Options:\n"
@@ -134,13 +137,10 @@ int vdc_cmd_replay(const char *prog, int argc, char **argv)
         { 0 },
     };
     replay_args a = { .spec = "ref" };
+    vdc_trace_list paths = { 0 };
+    unsigned operands = 0;
     const char *val;
     int ex = VDCC_EXIT_USAGE;
-    a.traces = calloc(argc > 0 ? (size_t)argc : 1, sizeof *a.traces);
-    if (a.traces == NULL) {
-        vdc_error("replay", "out of memory");
-        return VDCC_EXIT_USAGE;
-    }
     vdc_optstate st;
     vdc_opt_init(&st, "replay", argc, argv);
     for (int id; (id = vdc_opt_next(&st, opts, &val)) != VDC_OPT_END;) {
@@ -154,12 +154,18 @@ int vdc_cmd_replay(const char *prog, int argc, char **argv)
                 goto out_free;
             break;
         case O_HELP: usage(stdout); ex = VDCC_EXIT_OK; goto out_free;
-        case VDC_OPT_OPERAND: a.traces[a.ntraces++] = val; break;
+        case VDC_OPT_OPERAND:
+            operands++;
+            if (!vdc_trace_list_collect(&paths, val, "replay")) /* a directory: its *.trace files, by name */
+                goto out_free;
+            break;
         default: goto out_free;
         }
     }
+    a.traces = (const char **)paths.v;
+    a.ntraces = paths.n;
     if (a.ntraces == 0) {
-        vdc_usage_error("replay", "no TRACE given");
+        vdc_usage_error("replay", operands > 0 ? "no *.trace file in the directories given" : "no TRACE given");
         goto out_free;
     }
     if (a.scratch != NULL && mkdir(a.scratch, 0777) != 0 && errno != EEXIST) {
@@ -168,6 +174,6 @@ int vdc_cmd_replay(const char *prog, int argc, char **argv)
     }
     ex = replay_all(&a);
 out_free:
-    free(a.traces);
+    vdc_trace_list_free(&paths);
     return ex;
 }

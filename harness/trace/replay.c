@@ -299,6 +299,7 @@ static int run_record(rp *p)
     case VDC_OP_COMPOSE_LOCATION: case VDC_OP_COMPOSE_NAME: return rp_do_compose(p);
     case VDC_OP_FILE: case VDC_OP_EXISTS: case VDC_OP_GONE: case VDC_OP_CONFIG: case VDC_OP_INTERFACES:
         return rp_do_host(p);
+    case VDC_OP_IMAGE: return rp_do_image(p);
     default:
         return rp_error(p, "unknown record kind %d", (int)op);
     }

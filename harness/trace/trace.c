@@ -142,6 +142,7 @@ vdc_trace *vdc_trace_alloc(void)
         vdc_trace_free(t);
         return NULL;
     }
+    t->version = VDC_TRACE_VERSION_MAX; /* a parsed trace gets its first line's */
     return t;
 }
 
@@ -214,7 +215,7 @@ static int set_err(char *err, size_t cb_err, const char *fmt, ...)
 }
 
 /* Line 1: "vdcc-trace 1", optionally followed by blanks and a comment. */
-static int parse_version(const char *line, size_t len, const char *name, char *err, size_t cb_err)
+static int parse_version(vdc_trace *t, const char *line, size_t len, const char *name, char *err, size_t cb_err)
 {
     vdc_tok toks[4];
     const char *why = NULL;
@@ -226,9 +227,10 @@ static int parse_version(const char *line, size_t len, const char *name, char *e
     if (n != 2 || toks[0].n != 10 || memcmp(toks[0].p, "vdcc-trace", 10) != 0 || !digits)
         return set_err(err, cb_err, "%s:1: expected \"vdcc-trace %d\" on the first line", name,
                        VDC_TRACE_VERSION);
-    if (toks[1].n != 1 || toks[1].p[0] != '0' + VDC_TRACE_VERSION)
-        return set_err(err, cb_err, "%s:1: unsupported trace version %.*s (this vdcc reads version %d)", name,
-                       (int)toks[1].n, toks[1].p, VDC_TRACE_VERSION);
+    if (toks[1].n != 1 || toks[1].p[0] < '1' || toks[1].p[0] > '0' + VDC_TRACE_VERSION_MAX)
+        return set_err(err, cb_err, "%s:1: unsupported trace version %.*s (this vdcc reads versions 1 to %d)",
+                       name, (int)toks[1].n, toks[1].p, VDC_TRACE_VERSION_MAX);
+    t->version = (unsigned)(toks[1].p[0] - '0');
     return VINF_SUCCESS;
 }
 
@@ -254,6 +256,7 @@ int vdc_trace_parse(const char *buf, size_t len, const char *name, vdc_trace **o
         rc = VERR_NO_MEMORY;
         goto out_free_trace;
     }
+    t->source = t->name;
     if (len == 0) {
         rc = set_err(err, cb_err, "%s:1: empty trace: expected \"vdcc-trace %d\" on the first line", name,
                      VDC_TRACE_VERSION);
@@ -272,7 +275,7 @@ int vdc_trace_parse(const char *buf, size_t len, const char *name, vdc_trace **o
             goto out_free_trace;
         }
         if (lineno == 1)
-            rc = parse_version(buf + pos, llen, name, err, cb_err);
+            rc = parse_version(t, buf + pos, llen, name, err, cb_err);
         else
             rc = vdc_trace_parse_line(t, buf + pos, llen, lineno, name, err, cb_err);
         if (rc != VINF_SUCCESS)
@@ -359,6 +362,16 @@ const char *vdc_trace_name(const vdc_trace *t)
     return t != NULL && t->name != NULL ? t->name : "";
 }
 
+const char *vdc_trace_source(const vdc_trace *t)
+{
+    return t != NULL && t->source != NULL ? t->source : "";
+}
+
+unsigned vdc_trace_version(const vdc_trace *t)
+{
+    return t != NULL ? t->version : 0;
+}
+
 const char *vdc_trace_format(const vdc_trace *t)
 {
     return t != NULL ? t->format : NULL;
@@ -408,6 +421,7 @@ vdc_trace *vdc_trace_new(const char *name)
         vdc_trace_free(t);
         return NULL;
     }
+    t->source = t->name;
     return t;
 }
 
@@ -538,7 +552,8 @@ static bool record_eq(const vdc_record *a, const vdc_record *b)
         || a->pct_start != b->pct_start || a->pct_span != b->pct_span || a->del != b->del
         || a->fill != b->fill || a->buf != b->buf)
         return false;
-    if (!vstr_eq(&a->str, &b->str) || !str_eq(a->key, b->key) || !uuid_eq(&a->uuid, &b->uuid)
+    if (!vstr_eq(&a->str, &b->str) || !str_eq(a->key, b->key) || !str_eq(a->sidecar, b->sidecar)
+        || !uuid_eq(&a->uuid, &b->uuid)
         || !data_eq(&a->data, &b->data))
         return false;
     if (!alts_eq(&a->expect, &b->expect) || !alts_eq(&a->should, &b->should))

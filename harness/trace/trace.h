@@ -44,6 +44,13 @@ unsigned    vdc_trace_ncalls(const vdc_trace *t);
 /* The trace's name: its `name` header line if present, else the name given
  * to vdc_trace_parse / the path given to vdc_trace_load. */
 const char *vdc_trace_name(const vdc_trace *t);
+/* The name given to vdc_trace_parse / the path given to vdc_trace_load,
+ * whatever the `name` line says: `image` records find their sidecars in
+ * its directory (spec/trace-format.md section 4.6). */
+const char *vdc_trace_source(const vdc_trace *t);
+/* The version of the trace's first line (1 or 2; 2 when built in memory
+ * with an `image` record). */
+unsigned    vdc_trace_version(const vdc_trace *t);
 uint64_t    vdc_trace_required_caps(const vdc_trace *t);   /* VD_CAP_* the trace needs; runner skips when missing */
 /* The backend name of the `format` line (the trace judges what that
  * format's own spec promises; the runner skips backends of another name,
@@ -63,7 +70,8 @@ unsigned    vdc_trace_record_line(const vdc_trace *t, unsigned i);
 /* ------------------------------------------------------------------------ */
 /* Additions: limits                                                         */
 /* ------------------------------------------------------------------------ */
-#define VDC_TRACE_VERSION        1
+#define VDC_TRACE_VERSION        1               /* what the writers write (2 with `image`) */
+#define VDC_TRACE_VERSION_MAX    2               /* the newest version this reader reads */
 #define VDC_TRACE_MAX_LINE       16384u          /* bytes per line, newline excluded */
 #define VDC_TRACE_MAX_RECORDS    1000000u
 #define VDC_TRACE_MAX_FILE       (256u << 20)    /* bytes vdc_trace_load accepts */
@@ -102,6 +110,7 @@ typedef enum vdc_op {
     VDC_OP_GONE,     /* assert a file does not exist */
     VDC_OP_CONFIG,   /* set a key of the host's CONFIG interface */
     VDC_OP_INTERFACES, /* choose which optional interfaces the host passes */
+    VDC_OP_IMAGE,    /* version 2: create a file from a sidecar (sidecar.h) */
     VDC_OP_COUNT_
 } vdc_op;
 
@@ -214,6 +223,7 @@ typedef struct vdc_record {
     uint64_t      buf;           /* get-comment: cbComment */
     vdc_str       str;           /* create/set-comment: comment; config: value */
     const char   *key;           /* config: key */
+    const char   *sidecar;       /* image: the sidecar, a FILE name beside the trace */
     vdc_uuid_ref  uuid;          /* create/set-uuid/set-mod-uuid argument */
     vdc_data      data;          /* write/vdwrite/file: source; read/vdread: expected bytes of hits */
     /* expectations */

@@ -60,6 +60,8 @@ typedef struct vdc_handle_state {
 struct vdc_trace {
     vdc_arena         arena;
     const char       *name;
+    const char       *source;  /* the name/path it was parsed from */
+    unsigned          version; /* of the version line (VDC_TRACE_VERSION when built) */
     const char       *format;  /* `format` line: the backend name it is for, or NULL */
     uint64_t          caps;
     vdc_record       *recs;
@@ -100,7 +102,8 @@ enum {
     VDC_A_FILE = 1u << 0, VDC_A_OFF = 1u << 1, VDC_A_LEN = 1u << 2, VDC_A_SIZE = 1u << 3,
     VDC_A_IMAGE = 1u << 4, VDC_A_FLAGS = 1u << 5, VDC_A_COMMENT = 1u << 6, VDC_A_UUID = 1u << 7,
     VDC_A_START = 1u << 8, VDC_A_SPAN = 1u << 9, VDC_A_BUF = 1u << 10, VDC_A_DATA = 1u << 11,
-    VDC_A_VALUE = 1u << 12, VDC_A_DELETE = 1u << 13, VDC_A_FILL = 1u << 14
+    VDC_A_VALUE = 1u << 12, VDC_A_DELETE = 1u << 13, VDC_A_FILL = 1u << 14,
+    VDC_A_SIDECAR = 1u << 15
 };
 enum {
     VDC_O_COUNT = 1u << 0, VDC_O_DATA = 1u << 1, VDC_O_VALUE = 1u << 2, VDC_O_PRE = 1u << 3,

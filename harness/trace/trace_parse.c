@@ -103,7 +103,7 @@ static const keydef arg_keys[] = {
     { "file", VDC_A_FILE }, { "off", VDC_A_OFF }, { "len", VDC_A_LEN }, { "size", VDC_A_SIZE },
     { "image", VDC_A_IMAGE }, { "flags", VDC_A_FLAGS }, { "comment", VDC_A_COMMENT }, { "uuid", VDC_A_UUID },
     { "start", VDC_A_START }, { "span", VDC_A_SPAN }, { "buf", VDC_A_BUF }, { "data", VDC_A_DATA },
-    { "value", VDC_A_VALUE }, { NULL, 0 },
+    { "value", VDC_A_VALUE }, { "sidecar", VDC_A_SIDECAR }, { NULL, 0 },
 };
 
 static const keydef out_keys[] = {
@@ -594,6 +594,14 @@ static int parse_arg(pctx *c, const kv *k, unsigned bit, vdc_record *r, pending 
         if ((rc = need_eq(c, k)) != VINF_SUCCESS)
             return rc;
         return parse_str(c, k, false, &r->str);
+    case VDC_A_SIDECAR:
+        /* A FILE name: no '/', never "." or "..", so it stays beside the trace. */
+        if (c->t->version < 2)
+            return PERR(c, "image records need \"vdcc-trace 2\" on the first line");
+        if (!vdc_lex_is_file(k->val, k->nval))
+            return PERR(c, "bad sidecar name \"" TOKFMT "\"", TOKARG(k->val, k->nval));
+        r->sidecar = vdc_arena_strndup(&c->t->arena, k->val, k->nval);
+        return r->sidecar != NULL ? VINF_SUCCESS : VERR_NO_MEMORY;
     default:
         return PERR(c, "internal: unhandled argument");
     }
