@@ -72,7 +72,7 @@ static int replay_all(const replay_args *a)
         const char *path = a->traces[i];
         char err[1024], dir[4096];
         vdc_trace *t = NULL;
-        int rc = vdc_trace_load(path, &t, err, sizeof err);
+        int rc = vdc_trace_open(path, &t, err, sizeof err); /* streamed: read as it runs */
         if (rc < 0) {
             printf("ERROR %s: %s\n", path, err[0] ? err : vdc_status_name(rc));
             failed++;

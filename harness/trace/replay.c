@@ -404,9 +404,20 @@ int vdc_replay(const vdc_trace *t, const vdc_replay_opts *o, vdc_replay_result *
         && (p->be->pszBackendName == NULL || strcasecmp(p->be->pszBackendName, format) != 0))
         rp_skip(p, "the trace is for %s backends (its format line); this backend is '%s'", format,
                 p->be->pszBackendName != NULL ? p->be->pszBackendName : "");
-    for (unsigned i = 0; i < vdc_trace_ncalls(t) && !p->stopped; i++) {
+    /* Records come one at a time: a streamed trace is read as it runs. */
+    for (unsigned i = 0; !p->stopped; i++) {
+        char perr[512];
+        const vdc_record *rec = NULL;
+        int nrc = vdc_trace_next(t, i, &rec, perr, sizeof perr);
+        if (nrc == VINF_EOF)
+            break;
         p->cur = i;
-        p->rec = vdc_trace_record(t, i);
+        if (nrc != VINF_SUCCESS) {
+            p->rec = NULL;
+            rp_error(p, "%s", perr[0] != '\0' ? perr : "the trace cannot be read further");
+            break;
+        }
+        p->rec = rec;
         p->warned = false;
         if (o->progress != NULL)
             *o->progress = i + 1;

@@ -24,7 +24,7 @@
 
 struct vdc_arena_chunk {
     vdc_arena_chunk *next;
-    size_t           pad; /* keeps data 16-byte aligned */
+    size_t           cap; /* bytes of data; also keeps data 16-byte aligned */
     unsigned char    data[];
 };
 
@@ -41,6 +41,7 @@ void *vdc_arena_alloc(vdc_arena *a, size_t cb)
         if (c == NULL)
             return NULL;
         c->next = a->head;
+        c->cap = cap;
         a->head = c;
         a->used = 0;
         a->cap = cap;
@@ -59,6 +60,24 @@ char *vdc_arena_strndup(vdc_arena *a, const char *s, size_t n)
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
+}
+
+void vdc_arena_reset(vdc_arena *a)
+{
+    vdc_arena_chunk *keep = NULL;
+    for (vdc_arena_chunk *c = a->head; c != NULL;) {
+        vdc_arena_chunk *next = c->next;
+        if (keep == NULL && c->cap == ARENA_CHUNK)
+            keep = c; /* one standard chunk serves the next record */
+        else
+            free(c);
+        c = next;
+    }
+    a->head = keep;
+    if (keep != NULL)
+        keep->next = NULL;
+    a->used = 0;
+    a->cap = keep != NULL ? keep->cap : 0;
 }
 
 void vdc_arena_free(vdc_arena *a)
@@ -143,6 +162,7 @@ vdc_trace *vdc_trace_alloc(void)
         return NULL;
     }
     t->version = VDC_TRACE_VERSION_MAX; /* a parsed trace gets its first line's */
+    t->ra = &t->arena;
     return t;
 }
 
@@ -157,6 +177,7 @@ void vdc_trace_free(vdc_trace *t)
     free(t->recs);
     free(t->texts);
     free(t->clauses);
+    vdc_stream_free(t);
     vdc_arena_free(&t->arena);
     free(t);
 }
@@ -181,6 +202,8 @@ int vdc_trace_add_clause(vdc_trace *t, const char *s, size_t n, const char **out
 
 int vdc_trace_push(vdc_trace *t, const vdc_record *r, const char *text)
 {
+    if (t->src != NULL)
+        return vdc_stream_push(t, r, text);
     if (t->nrecs >= VDC_TRACE_MAX_RECORDS)
         return VERR_TOO_MUCH_DATA;
     if (t->nrecs == t->caprecs) {
@@ -215,7 +238,7 @@ static int set_err(char *err, size_t cb_err, const char *fmt, ...)
 }
 
 /* Line 1: "vdcc-trace 1", optionally followed by blanks and a comment. */
-static int parse_version(vdc_trace *t, const char *line, size_t len, const char *name, char *err, size_t cb_err)
+int vdc_trace_parse_version(vdc_trace *t, const char *line, size_t len, const char *name, char *err, size_t cb_err)
 {
     vdc_tok toks[4];
     const char *why = NULL;
@@ -275,7 +298,7 @@ int vdc_trace_parse(const char *buf, size_t len, const char *name, vdc_trace **o
             goto out_free_trace;
         }
         if (lineno == 1)
-            rc = parse_version(t, buf + pos, llen, name, err, cb_err);
+            rc = vdc_trace_parse_version(t, buf + pos, llen, name, err, cb_err);
         else
             rc = vdc_trace_parse_line(t, buf + pos, llen, lineno, name, err, cb_err);
         if (rc != VINF_SUCCESS)
@@ -394,16 +417,22 @@ const char *vdc_trace_clause(const vdc_trace *t, unsigned i)
 
 const char *vdc_trace_record_text(const vdc_trace *t, unsigned i)
 {
+    if (t != NULL && t->src != NULL)
+        return vdc_stream_text(t, i);
     return t != NULL && i < t->nrecs ? t->texts[i] : "";
 }
 
 unsigned vdc_trace_record_line(const vdc_trace *t, unsigned i)
 {
+    if (t != NULL && t->src != NULL)
+        return vdc_stream_line(t, i);
     return t != NULL && i < t->nrecs ? t->recs[i].line : 0;
 }
 
 const vdc_record *vdc_trace_record(const vdc_trace *t, unsigned i)
 {
+    if (t != NULL && t->src != NULL) /* streamed: only the current record */
+        return t->nrecs > 0 && i == t->nrecs - 1 ? &t->recs[0] : NULL;
     return t != NULL && i < t->nrecs ? &t->recs[i] : NULL;
 }
 

@@ -36,6 +36,23 @@ int  vdc_trace_parse(const char *buf, size_t len, const char *name, vdc_trace **
 /* Read a file and parse it (file errors: VERR_FILE_NOT_FOUND / VERR_FILE_IO_ERROR / VERR_TOO_MUCH_DATA with err filled).
  * Also returns every status of vdc_trace_parse.  The trace's name is the path. */
 int  vdc_trace_load(const char *path, vdc_trace **out, char *err, size_t cb_err);
+/* Streamed traces (spec/trace-format.md section 8.1): the version line and
+ * header are read at once (the first record too, when there is one), every
+ * record only when vdc_trace_next asks for it, in memory bounded by the
+ * longest line, with no limit on the file's size or the number of records.
+ * vdc_trace_open reads a file (the name and source are its path);
+ * vdc_trace_open_reader calls read(user, buf, cb) for bytes (it returns
+ * how many, 0 at the end, (size_t)-1 on an error).  A streamed trace keeps
+ * only its current record: vdc_trace_record answers for it alone,
+ * vdc_trace_record_text / _line for the last 64, vdc_trace_ncalls counts
+ * the records read so far; vdc_replay runs it, the writer and
+ * vdc_trace_equal do not take it.  Returns as vdc_trace_load, except that
+ * errors in records are reported by vdc_trace_next. */
+typedef size_t vdc_trace_read_fn(void *user, void *buf, size_t cb);
+int  vdc_trace_open(const char *path, vdc_trace **out, char *err, size_t cb_err);
+int  vdc_trace_open_reader(const char *name, vdc_trace_read_fn *read, void *user, vdc_trace **out, char *err,
+                           size_t cb_err);
+bool vdc_trace_is_streamed(const vdc_trace *t);
 /* Frees t and everything it owns; NULL is accepted. */
 void vdc_trace_free(vdc_trace *t);
 /* Number of records (calls and host-side records alike); each is one "call"
@@ -247,6 +264,12 @@ typedef struct vdc_record {
 
 /* Record i (0-based), or NULL when out of range. */
 const vdc_record *vdc_trace_record(const vdc_trace *t, unsigned i);
+/* Record i (0-based), in order: VINF_SUCCESS and *rec (valid until the next
+ * call for a streamed trace, until vdc_trace_free otherwise), VINF_EOF after
+ * the last, or for a streamed trace a parse error (err = "name:line:
+ * message"), VERR_FILE_IO_ERROR, VERR_TOO_MUCH_DATA, VERR_NO_MEMORY or
+ * VERR_INVALID_STATE (i is not the next record). */
+int  vdc_trace_next(const vdc_trace *t, unsigned i, const vdc_record **rec, char *err, size_t cb_err);
 
 /*
  * Builds a trace in memory (gen, shrink): vdc_trace_new makes an empty trace
