@@ -223,11 +223,11 @@ static int segment(emitter *e, const src *s, const vci_map *v, vdc_record_images
         uint64_t want = (nb + 7) / 8;
         have_bits = rd(s, first, bits, (size_t)want) >= 0; /* unreadable: keep the blocks */
     }
-    if (rd(s, off0, buf, n) < 0)
-        return VERR_FILE_IO_ERROR;
+    /* Classes from the map alone; only blocks that may be kept byte for
+     * byte are read (a big cache's free and generated space costs nothing). */
+    unsigned first = nb, last = 0;
     for (unsigned i = 0; i < nb; i++) {
         uint64_t b = b0 + i;
-        size_t len = i + 1 < nb ? BLK : n - (size_t)i * BLK;
         bool meta = v == NULL || b >= v->cblocks || b < 2 || (b >= v->bm && b < v->bm + v->m) || is_node(v, b);
         bool alloc = !have_bits || b >= v->cblocks || ((bits[i / 8] >> (i % 8)) & 1);
         if (!alloc && !meta)
@@ -235,7 +235,21 @@ static int segment(emitter *e, const src *s, const vci_map *v, vdc_record_images
         else if (!meta && mode == VDC_RECORD_IMAGES_META)
             cls[i] = C_GEN;
         else
-            cls[i] = zero_block(buf + (size_t)i * BLK, len) ? C_SKIP : C_BYTES;
+            cls[i] = C_BYTES;
+        if (cls[i] == C_BYTES) {
+            first = first < i ? first : i;
+            last = i;
+        }
+    }
+    if (first < nb) {
+        uint64_t from = (uint64_t)first * BLK, to = (uint64_t)(last + 1) * BLK < n ? (uint64_t)(last + 1) * BLK : n;
+        if (rd(s, off0 + from, buf + from, (size_t)(to - from)) < 0)
+            return VERR_FILE_IO_ERROR;
+        for (unsigned i = first; i <= last; i++) {
+            size_t len = i + 1 < nb ? BLK : n - (size_t)i * BLK;
+            if (cls[i] == C_BYTES && zero_block(buf + (size_t)i * BLK, len))
+                cls[i] = C_SKIP;
+        }
     }
     for (unsigned i = 0; i < nb;) {
         unsigned j = i;
