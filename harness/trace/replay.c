@@ -4,7 +4,8 @@
  * Contract: replay.h (vdc_replay, vdc_outcome_name); the semantics are
  * spec/trace-format.md section 7.  This file sets up the storage and the
  * host (7.1), checks required capabilities (7.9), runs the records in order
- * publishing progress (7.2), keeps handles and UUID variables (7.4), checks
+ * publishing progress (7.2; a streamed trace is read record by record as it
+ * runs, 8.1, and a record it cannot read ends the replay with ERROR), keeps handles and UUID variables (7.4), checks
  * host misuse around every backend call (6.4), and closes what the trace
  * left open before the final checks (7.9).  vdc_replay returns
  * VINF_SUCCESS, VERR_INVALID_PARAMETER, VERR_NO_MEMORY or
