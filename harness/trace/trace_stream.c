@@ -159,8 +159,8 @@ static int advance(vdc_trace *t, char *err, size_t cb_err)
     vdc_trace_src *s = t->src;
     unsigned before = t->nrecs;
     while (t->nrecs == before) {
-        const char *line;
-        size_t len;
+        const char *line = NULL;
+        size_t len = 0;
         int rc = next_line(t, &line, &len, err, cb_err);
         if (rc != VINF_SUCCESS)
             return rc;
