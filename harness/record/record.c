@@ -127,7 +127,7 @@ static bool ensure_out(vdc_recorder *rec)
 static void note(vdc_recorder *rec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(vdc_recorder *rec, const char *fmt, ...)
 {
-    char buf[512];
+    char buf[2200]; /* the provenance comment names two paths */
     va_list va;
     va_start(va, fmt);
     vsnprintf(buf, sizeof buf, fmt, va);
