@@ -79,6 +79,7 @@ typedef struct replay_shared {
     volatile uint32_t progress; /* the call being made (1-based) */
     volatile uint32_t done;     /* vdc_replay returned */
     int               rc;
+    unsigned          ncalls; /* the trace's records, as the child counted them */
     vdc_replay_result r;
 } replay_shared;
 
@@ -97,17 +98,39 @@ static int replay_child(void *p)
     vdc_replay_opts ro = *j->ro;
     ro.progress = &j->sh->progress;
     j->sh->rc = vdc_replay(j->t, &ro, &j->sh->r);
+    j->sh->ncalls = vdc_trace_ncalls(j->t); /* a streamed trace knows its length once run */
     j->sh->done = 1;
     return 0;
 }
 
 /*
- * Replays t in a child: *rc and *r as vdc_replay's when it returned.
+ * Prints call (1-based) of the trace at path, found by reading it afresh:
+ * the trace replays streamed in the child, so only the child ever held the
+ * record (the walk costs a parse of the records before it, after a crash).
+ */
+static void print_record_at(const char *path, unsigned call)
+{
+    char err[1024];
+    vdc_trace *t = NULL;
+    const vdc_record *rec;
+    if (call == 0 || vdc_trace_open(path, &t, err, sizeof err) < 0)
+        return;
+    for (unsigned i = 0; i < call; i++)
+        if (vdc_trace_next(t, i, &rec, err, sizeof err) != VINF_SUCCESS)
+            goto out_free;
+    printf("  record (line %u): %s\n", vdc_trace_record_line(t, call - 1), vdc_trace_record_text(t, call - 1));
+out_free:
+    vdc_trace_free(t);
+}
+
+/*
+ * Replays t in a child: *rc and *r as vdc_replay's when it returned, and
+ * *ncalls the records it ran through.
  * Returns false (after printing the CRASH or FAIL line) when the child
  * died before, or ended badly after (a sanitizer's report at exit).
  */
 static bool replay_isolated(const char *path, const vdc_trace *t, const vdc_replay_opts *ro, int *rc,
-                            vdc_replay_result *r)
+                            vdc_replay_result *r, unsigned *ncalls)
 {
     replay_shared *sh = vdc_iso_shared_new(sizeof *sh);
     if (sh == NULL) {
@@ -123,22 +146,21 @@ static bool replay_isolated(const char *path, const vdc_trace *t, const vdc_repl
         *rc = st;
         snprintf(r->message, sizeof r->message, "cannot start a child: %s", strerror(errno));
     } else if (!sh->done) {
-        unsigned call = sh->progress, n = vdc_trace_ncalls(t);
+        unsigned call = sh->progress;
         if (ir.end == VDC_ISO_SIGNAL) {
             const char *abbrev = sigabbrev_np(ir.code);
-            printf("CRASH %s: SIG%s during call %u of %u\n", path, abbrev != NULL ? abbrev : "?", call, n);
+            printf("CRASH %s: SIG%s during call %u\n", path, abbrev != NULL ? abbrev : "?", call);
         } else {
-            printf("FAIL %s: the process exited with status %d during call %u of %u (a sanitizer report or an "
-                   "exit in the backend)\n", path, ir.code, call, n);
+            printf("FAIL %s: the process exited with status %d during call %u (a sanitizer report or an "
+                   "exit in the backend)\n", path, ir.code, call);
         }
-        if (call >= 1 && call <= n)
-            printf("  record (line %u): %s\n", vdc_trace_record_line(t, call - 1),
-                   vdc_trace_record_text(t, call - 1));
+        print_record_at(path, call);
         printf("  (rerun with --in-process under a debugger for the backtrace)\n");
         ok = false;
     } else {
         *rc = sh->rc;
         *r = sh->r;
+        *ncalls = sh->ncalls;
         if (ir.end != VDC_ISO_OK) {
             printf("FAIL %s: the replay returned, then the process %s %d (a sanitizer report at exit?)\n", path,
                    ir.end == VDC_ISO_SIGNAL ? "died of signal" : "exited with status", ir.code);
@@ -151,13 +173,13 @@ static bool replay_isolated(const char *path, const vdc_trace *t, const vdc_repl
 
 /* Prints the verdict of one replay; returns the counter it adds to
  * (0 passed, 1 failed, 2 skipped). */
-static int print_outcome(const char *path, const vdc_trace *t, int rc, const vdc_replay_result *r)
+static int print_outcome(const char *path, unsigned ncalls, int rc, const vdc_replay_result *r)
 {
     if (rc < 0) {
         printf("ERROR %s: the replay could not run (%s): %s\n", path, vdc_status_name(rc), r->message);
         return 1;
     }
-    printf("%s %s (%u of %u calls", vdc_outcome_name(r->outcome), path, r->calls_run, vdc_trace_ncalls(t));
+    printf("%s %s (%u of %u calls", vdc_outcome_name(r->outcome), path, r->calls_run, ncalls);
     if (r->warnings)
         printf(", %u quality warning(s)", r->warnings);
     printf(")\n");
@@ -186,7 +208,7 @@ static int replay_all(const replay_args *a)
         const char *path = a->traces.v[i];
         char err[1024], dir[4096];
         vdc_trace *t = NULL;
-        int rc = vdc_trace_load(path, &t, err, sizeof err);
+        int rc = vdc_trace_open(path, &t, err, sizeof err); /* streamed: read as it runs */
         if (rc < 0) {
             printf("ERROR %s: %s\n", path, err[0] ? err : vdc_status_name(rc));
             count[1]++;
@@ -208,11 +230,12 @@ static int replay_all(const replay_args *a)
         vdc_replay_result r;
         memset(&r, 0, sizeof r);
         fflush(stdout);
+        unsigned ncalls = 0;
         if (a->in_process) {
             rc = vdc_replay(t, &ro, &r);
-            count[print_outcome(path, t, rc, &r)]++;
-        } else if (replay_isolated(path, t, &ro, &rc, &r)) {
-            count[print_outcome(path, t, rc, &r)]++;
+            count[print_outcome(path, vdc_trace_ncalls(t), rc, &r)]++;
+        } else if (replay_isolated(path, t, &ro, &rc, &r, &ncalls)) {
+            count[print_outcome(path, ncalls, rc, &r)]++;
         } else {
             count[1]++;
         }

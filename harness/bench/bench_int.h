@@ -65,7 +65,8 @@ typedef struct vdc_bench_result {
     double   as_expected;                     /* fraction of operations that hit (read
                                                  workloads) or missed (misses); -1: n/a */
     uint64_t bytes_per_rep, ops_per_rep;      /* 0 when not meaningful */
-    double   extra;                           /* replay: parse seconds; open_big: -1 */
+    double   extra;                           /* replay: seconds of the slowest repetition (parse
+                                                 included); open_big: -1 */
 } vdc_bench_result;
 
 /* A target: none, backend/raw ratio at least v, an absolute figure at least

@@ -49,8 +49,8 @@ static void usage(FILE *f)
                "                  suffix K/M/G (default 256, quick 16; 1..65536 MiB)\n"
                "  --extents N     extents of the big cache (default 1000000, quick 10000;\n"
                "                  1000..4000000); the small one has 1000\n"
-               "  --calls N       getter calls in the replay trace (default 999998,\n"
-               "                  quick 100000; 1..999998)\n"
+               "  --calls N       getter calls in the replay trace, streamed through the\n"
+               "                  parser (default 10000000, quick 100000; 1..4000000000)\n"
                "  --only IDS      run only these workloads (comma-separated): read_seq_64k,\n"
                "                  read_rand_4k, write_seq_64k, write_rand_4k, miss_lookup,\n"
                "                  open_small, open_big, replay\n"
@@ -234,7 +234,7 @@ static int run_all(const bench_args *a)
     };
     cfg.io_bytes = (a->size_given ? a->size_mib : a->quick ? 16 : 256) * VDC_BENCH_MIB;
     cfg.extents_big = (unsigned)(a->extents_given ? a->extents : a->quick ? 10000 : 1000000);
-    cfg.replay_calls = (unsigned)(a->calls_given ? a->calls : a->quick ? 100000 : 999998);
+    cfg.replay_calls = (unsigned)(a->calls_given ? a->calls : a->quick ? 100000 : 10000000);
     for (unsigned i = 0; i < a->nconfig; i++)
         cfg.config[cfg.nconfig++] = a->config[i];
 
@@ -354,7 +354,7 @@ int vdc_cmd_bench(const char *prog, int argc, char **argv)
             a.extents_given = true;
             break;
         case O_CALLS:
-            if (!vdc_parse_uint(CMD, "--calls", val, 1, 999998, &a.calls))
+            if (!vdc_parse_uint(CMD, "--calls", val, 1, 4000000000u, &a.calls))
                 return VDCC_EXIT_USAGE;
             a.calls_given = true;
             break;

@@ -1,17 +1,19 @@
 /*
  * harness/bench/work_replay.c - the speed of vdcc's own replay engine
- * (harness/trace/replay.h) on calls that move no data, and the baseline
- * child.  Contract: bench_int.h; spec/performance.md section 1.
+ * (harness/trace/replay.h) on calls that move no data, parsing included,
+ * and the baseline child.  Contract: bench_int.h; spec/performance.md
+ * section 1.
  *
- * The trace is generated as text in memory: the --config values as config
- * records, a create on the in-memory fs,
+ * The trace is generated as text while it is read (never held whole): the
+ * --config values as config records, a create on the in-memory fs,
  * cfg->replay_calls getters cycling through get-version, get-size and
  * get-open-flags (no expectations, so the replay checks only the protocol),
- * and a close.  It is parsed once, untimed (the parse time is reported as
- * res->extra); each repetition times vdc_replay alone.  Returns VINF_SUCCESS,
- * VERR_NO_MEMORY, any status of vdc_trace_parse or vdc_replay, or
- * VERR_INTERNAL_ERROR when the replay does not pass (res->error has its
- * message).
+ * and a close.  Each repetition streams it through the parser into
+ * vdc_replay (trace.h's vdc_trace_open_reader) and times the whole, so the
+ * figure includes parsing and the peak RSS is the streaming replay's.
+ * Returns VINF_SUCCESS, VERR_NO_MEMORY, any status of
+ * vdc_trace_open_reader or vdc_replay, or VERR_INTERNAL_ERROR when the
+ * replay does not pass (res->error has its message).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,72 +23,80 @@
 #include "../trace/trace.h"
 #include "bench_int.h"
 
-/* The config values become `config KEY value="VALUE"` records before the
- * create (cmd_bench.c checked they fit the trace syntax). */
-static char *make_trace(const vdc_bench_cfg *cfg, size_t *len)
+/* The generator: where the text stands (line k of the trace, and the bytes
+ * of that line not yet handed out). */
+typedef struct gen {
+    const vdc_bench_cfg *cfg;
+    uint64_t line;      /* next line to make */
+    char     cur[1200]; /* the line being handed out */
+    size_t   len, pos;
+} gen;
+
+/* Line k of the trace (with its newline) into g->cur; false after the last. */
+static bool make_line(gen *g)
 {
     static const char *const getters[] = { "get-version c0\n", "get-size c0\n", "get-open-flags c0\n" };
-    const char *head = "vdcc-trace 1\nname bench-replay\n";
-    const char *create = "create c0 file=c0.vci size=16M\n";
-    const char *tail = "close c0\n";
-    size_t cap = strlen(head) + strlen(create) + strlen(tail) + (size_t)cfg->replay_calls * 20 + 1;
-    for (unsigned i = 0; i < cfg->nconfig; i++)
-        cap += strlen(cfg->config[i]) + 32;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        return NULL;
-    size_t n = strlen(head);
-    memcpy(buf, head, n);
-    for (unsigned i = 0; i < cfg->nconfig; i++) {
-        const char *kv = cfg->config[i], *eq = strchr(kv, '=');
-        if (eq == NULL)
-            continue;
-        n += (size_t)snprintf(buf + n, cap - n, "config %.*s value=\"%s\"\n", (int)(eq - kv), kv, eq + 1);
+    const vdc_bench_cfg *cfg = g->cfg;
+    uint64_t k = g->line++, nc = cfg->nconfig, calls = cfg->replay_calls;
+    int n;
+    if (k == 0) {
+        n = snprintf(g->cur, sizeof g->cur, "vdcc-trace 1\nname bench-replay\n");
+    } else if (k <= nc) {
+        const char *kv = cfg->config[k - 1], *eq = strchr(kv, '=');
+        n = eq == NULL ? 0 : snprintf(g->cur, sizeof g->cur, "config %.*s value=\"%s\"\n", (int)(eq - kv), kv, eq + 1);
+    } else if (k == nc + 1) {
+        n = snprintf(g->cur, sizeof g->cur, "create c0 file=c0.vci size=16M\n");
+    } else if (k <= nc + 1 + calls) {
+        n = snprintf(g->cur, sizeof g->cur, "%s", getters[(k - nc - 2) % 3]);
+    } else if (k == nc + 2 + calls) {
+        n = snprintf(g->cur, sizeof g->cur, "close c0\n");
+    } else {
+        return false;
     }
-    memcpy(buf + n, create, strlen(create));
-    n += strlen(create);
-    unsigned calls = cfg->replay_calls;
-    for (unsigned i = 0; i < calls; i++) {
-        const char *g = getters[i % 3];
-        size_t gl = strlen(g);
-        memcpy(buf + n, g, gl);
-        n += gl;
+    g->len = n > 0 && (size_t)n < sizeof g->cur ? (size_t)n : 0;
+    g->pos = 0;
+    return true;
+}
+
+/* vdc_trace_read_fn: as many bytes of the text as fit. */
+static size_t gen_read(void *user, void *buf, size_t cb)
+{
+    gen *g = user;
+    size_t o = 0;
+    while (o < cb) {
+        if (g->pos == g->len && !make_line(g))
+            break;
+        size_t n = g->len - g->pos < cb - o ? g->len - g->pos : cb - o;
+        memcpy((char *)buf + o, g->cur + g->pos, n);
+        g->pos += n;
+        o += n;
     }
-    memcpy(buf + n, tail, strlen(tail) + 1);
-    *len = n + strlen(tail);
-    return buf;
+    return o;
 }
 
 int vdc_bench_replay(const vdc_bench_cfg *cfg, vdc_bench_result *res)
 {
     res->as_expected = -1;
-    size_t len = 0;
-    char *text = make_trace(cfg, &len);
-    if (text == NULL) {
-        snprintf(res->error, sizeof res->error, "out of memory for a trace of %u calls", cfg->replay_calls);
-        return VERR_NO_MEMORY;
-    }
-    vdc_trace *t = NULL;
-    double t0 = vdc_bench_now();
-    int rc = vdc_trace_parse(text, len, "bench-replay", &t, res->error, sizeof res->error);
-    res->extra = vdc_bench_now() - t0;
-    free(text);
-    if (rc != VINF_SUCCESS)
-        return rc;
-    unsigned ncalls = vdc_trace_ncalls(t);
-    res->ops_per_rep = ncalls;
+    res->extra = 0;
+    int rc = VINF_SUCCESS;
     vdc_replay_opts o = { .backend = cfg->be, .scratch_dir = NULL, .report = NULL };
     vdc_replay_result *r = malloc(sizeof *r);
     if (r == NULL) {
-        rc = VERR_NO_MEMORY;
         snprintf(res->error, sizeof res->error, "out of memory");
-        goto out_free_trace;
+        return VERR_NO_MEMORY;
     }
     for (unsigned i = 0; i < cfg->reps; i++) {
+        gen g = { .cfg = cfg };
+        vdc_trace *t = NULL;
         memset(r, 0, sizeof *r);
         double t1 = vdc_bench_now();
+        rc = vdc_trace_open_reader("bench-replay", gen_read, &g, &t, res->error, sizeof res->error);
+        if (rc != VINF_SUCCESS)
+            break;
         rc = vdc_replay(t, &o, r);
         double dt = vdc_bench_now() - t1;
+        res->ops_per_rep = vdc_trace_ncalls(t);
+        vdc_trace_free(t);
         if (rc != VINF_SUCCESS || r->outcome != VDC_PASS) {
             snprintf(res->error, sizeof res->error, "replay %s at call %u: %.400s", vdc_outcome_name(r->outcome),
                      r->fail_call, r->message);
@@ -95,11 +105,10 @@ int vdc_bench_replay(const vdc_bench_cfg *cfg, vdc_bench_result *res)
             break;
         }
         res->backend[i] = dt > 0 ? r->calls_run / dt : 0;
+        res->extra = dt > res->extra ? dt : res->extra; /* the slowest repetition, in seconds */
         res->n = i + 1;
     }
     free(r);
-out_free_trace:
-    vdc_trace_free(t);
     return rc;
 }
 

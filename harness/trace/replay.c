@@ -4,7 +4,8 @@
  * Contract: replay.h (vdc_replay, vdc_outcome_name); the semantics are
  * spec/trace-format.md section 7.  This file sets up the storage and the
  * host (7.1), checks required capabilities (7.9), runs the records in order
- * publishing progress (7.2), keeps handles and UUID variables (7.4), checks
+ * publishing progress (7.2; a streamed trace is read record by record as it
+ * runs, 8.1, and a record it cannot read ends the replay with ERROR), keeps handles and UUID variables (7.4), checks
  * host misuse around every backend call (6.4), and closes what the trace
  * left open before the final checks (7.9).  vdc_replay returns
  * VINF_SUCCESS, VERR_INVALID_PARAMETER, VERR_NO_MEMORY or
@@ -377,6 +378,7 @@ static int run_record(rp *p)
     case VDC_OP_COMPOSE_LOCATION: case VDC_OP_COMPOSE_NAME: return rp_do_compose(p);
     case VDC_OP_FILE: case VDC_OP_EXISTS: case VDC_OP_GONE: case VDC_OP_CONFIG: case VDC_OP_INTERFACES:
         return rp_do_host(p);
+    case VDC_OP_IMAGE: return rp_do_image(p);
     default:
         return rp_error(p, "unknown record kind %d", (int)op);
     }
@@ -484,9 +486,20 @@ int vdc_replay(const vdc_trace *t, const vdc_replay_opts *o, vdc_replay_result *
         && (p->be->pszBackendName == NULL || strcasecmp(p->be->pszBackendName, format) != 0))
         rp_skip(p, "the trace is for %s backends (its format line); this backend is '%s'", format,
                 p->be->pszBackendName != NULL ? p->be->pszBackendName : "");
-    for (unsigned i = 0; i < vdc_trace_ncalls(t) && !p->stopped; i++) {
+    /* Records come one at a time: a streamed trace is read as it runs. */
+    for (unsigned i = 0; !p->stopped; i++) {
+        char perr[512];
+        const vdc_record *rec = NULL;
+        int nrc = vdc_trace_next(t, i, &rec, perr, sizeof perr);
+        if (nrc == VINF_EOF)
+            break;
         p->cur = i;
-        p->rec = vdc_trace_record(t, i);
+        if (nrc != VINF_SUCCESS) {
+            p->rec = NULL;
+            rp_error(p, "%s", perr[0] != '\0' ? perr : "the trace cannot be read further");
+            break;
+        }
+        p->rec = rec;
         p->warned = false;
         if (o->progress != NULL)
             *o->progress = i + 1;

@@ -75,6 +75,10 @@ typedef struct vdc_replay_result {
  *    removes nothing afterwards: files stay for post-mortem inspection.
  *  - o->report: if non-NULL, a failing or erroring replay also prints
  *    r->message there, followed by the host log.
+ *  - t may be streamed (trace.h, vdc_trace_open): its records are read as
+ *    they run, and one that cannot be read (a parse error, a read error)
+ *    ends the replay with VDC_ERROR and the parser's message.  A streamed
+ *    trace is consumed: replay it once.
  *  - Handles the trace leaves open are closed (fDelete = false) at the end;
  *    that is noted in r->message (on a PASS) but is not a failure.  Storage
  *    handles the backend leaves open after every close, and any host misuse,

@@ -148,5 +148,6 @@ int rp_do_uuid(rp *p);
 int rp_do_dump(rp *p);
 int rp_do_compose(rp *p);
 int rp_do_host(rp *p);
+int rp_do_image(rp *p); /* replay_image.c */
 
 #endif /* VDCC_HARNESS_TRACE_REPLAY_INT_H */

@@ -24,7 +24,7 @@
 
 struct vdc_arena_chunk {
     vdc_arena_chunk *next;
-    size_t           pad; /* keeps data 16-byte aligned */
+    size_t           cap; /* bytes of data; also keeps data 16-byte aligned */
     unsigned char    data[];
 };
 
@@ -41,6 +41,7 @@ void *vdc_arena_alloc(vdc_arena *a, size_t cb)
         if (c == NULL)
             return NULL;
         c->next = a->head;
+        c->cap = cap;
         a->head = c;
         a->used = 0;
         a->cap = cap;
@@ -59,6 +60,24 @@ char *vdc_arena_strndup(vdc_arena *a, const char *s, size_t n)
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
+}
+
+void vdc_arena_reset(vdc_arena *a)
+{
+    vdc_arena_chunk *keep = NULL;
+    for (vdc_arena_chunk *c = a->head; c != NULL;) {
+        vdc_arena_chunk *next = c->next;
+        if (keep == NULL && c->cap == ARENA_CHUNK)
+            keep = c; /* one standard chunk serves the next record */
+        else
+            free(c);
+        c = next;
+    }
+    a->head = keep;
+    if (keep != NULL)
+        keep->next = NULL;
+    a->used = 0;
+    a->cap = keep != NULL ? keep->cap : 0;
 }
 
 void vdc_arena_free(vdc_arena *a)
@@ -142,6 +161,8 @@ vdc_trace *vdc_trace_alloc(void)
         vdc_trace_free(t);
         return NULL;
     }
+    t->version = VDC_TRACE_VERSION_MAX; /* a parsed trace gets its first line's */
+    t->ra = &t->arena;
     return t;
 }
 
@@ -156,6 +177,7 @@ void vdc_trace_free(vdc_trace *t)
     free(t->recs);
     free(t->texts);
     free(t->clauses);
+    vdc_stream_free(t);
     vdc_arena_free(&t->arena);
     free(t);
 }
@@ -180,6 +202,8 @@ int vdc_trace_add_clause(vdc_trace *t, const char *s, size_t n, const char **out
 
 int vdc_trace_push(vdc_trace *t, const vdc_record *r, const char *text)
 {
+    if (t->src != NULL)
+        return vdc_stream_push(t, r, text);
     if (t->nrecs >= VDC_TRACE_MAX_RECORDS)
         return VERR_TOO_MUCH_DATA;
     if (t->nrecs == t->caprecs) {
@@ -214,7 +238,7 @@ static int set_err(char *err, size_t cb_err, const char *fmt, ...)
 }
 
 /* Line 1: "vdcc-trace 1", optionally followed by blanks and a comment. */
-static int parse_version(const char *line, size_t len, const char *name, char *err, size_t cb_err)
+int vdc_trace_parse_version(vdc_trace *t, const char *line, size_t len, const char *name, char *err, size_t cb_err)
 {
     vdc_tok toks[4];
     const char *why = NULL;
@@ -226,9 +250,10 @@ static int parse_version(const char *line, size_t len, const char *name, char *e
     if (n != 2 || toks[0].n != 10 || memcmp(toks[0].p, "vdcc-trace", 10) != 0 || !digits)
         return set_err(err, cb_err, "%s:1: expected \"vdcc-trace %d\" on the first line", name,
                        VDC_TRACE_VERSION);
-    if (toks[1].n != 1 || toks[1].p[0] != '0' + VDC_TRACE_VERSION)
-        return set_err(err, cb_err, "%s:1: unsupported trace version %.*s (this vdcc reads version %d)", name,
-                       (int)toks[1].n, toks[1].p, VDC_TRACE_VERSION);
+    if (toks[1].n != 1 || toks[1].p[0] < '1' || toks[1].p[0] > '0' + VDC_TRACE_VERSION_MAX)
+        return set_err(err, cb_err, "%s:1: unsupported trace version %.*s (this vdcc reads versions 1 to %d)",
+                       name, (int)toks[1].n, toks[1].p, VDC_TRACE_VERSION_MAX);
+    t->version = (unsigned)(toks[1].p[0] - '0');
     return VINF_SUCCESS;
 }
 
@@ -254,6 +279,7 @@ int vdc_trace_parse(const char *buf, size_t len, const char *name, vdc_trace **o
         rc = VERR_NO_MEMORY;
         goto out_free_trace;
     }
+    t->source = t->name;
     if (len == 0) {
         rc = set_err(err, cb_err, "%s:1: empty trace: expected \"vdcc-trace %d\" on the first line", name,
                      VDC_TRACE_VERSION);
@@ -272,7 +298,7 @@ int vdc_trace_parse(const char *buf, size_t len, const char *name, vdc_trace **o
             goto out_free_trace;
         }
         if (lineno == 1)
-            rc = parse_version(buf + pos, llen, name, err, cb_err);
+            rc = vdc_trace_parse_version(t, buf + pos, llen, name, err, cb_err);
         else
             rc = vdc_trace_parse_line(t, buf + pos, llen, lineno, name, err, cb_err);
         if (rc != VINF_SUCCESS)
@@ -359,6 +385,16 @@ const char *vdc_trace_name(const vdc_trace *t)
     return t != NULL && t->name != NULL ? t->name : "";
 }
 
+const char *vdc_trace_source(const vdc_trace *t)
+{
+    return t != NULL && t->source != NULL ? t->source : "";
+}
+
+unsigned vdc_trace_version(const vdc_trace *t)
+{
+    return t != NULL ? t->version : 0;
+}
+
 const char *vdc_trace_format(const vdc_trace *t)
 {
     return t != NULL ? t->format : NULL;
@@ -381,16 +417,22 @@ const char *vdc_trace_clause(const vdc_trace *t, unsigned i)
 
 const char *vdc_trace_record_text(const vdc_trace *t, unsigned i)
 {
+    if (t != NULL && t->src != NULL)
+        return vdc_stream_text(t, i);
     return t != NULL && i < t->nrecs ? t->texts[i] : "";
 }
 
 unsigned vdc_trace_record_line(const vdc_trace *t, unsigned i)
 {
+    if (t != NULL && t->src != NULL)
+        return vdc_stream_line(t, i);
     return t != NULL && i < t->nrecs ? t->recs[i].line : 0;
 }
 
 const vdc_record *vdc_trace_record(const vdc_trace *t, unsigned i)
 {
+    if (t != NULL && t->src != NULL) /* streamed: only the current record */
+        return t->nrecs > 0 && i == t->nrecs - 1 ? &t->recs[0] : NULL;
     return t != NULL && i < t->nrecs ? &t->recs[i] : NULL;
 }
 
@@ -408,6 +450,7 @@ vdc_trace *vdc_trace_new(const char *name)
         vdc_trace_free(t);
         return NULL;
     }
+    t->source = t->name;
     return t;
 }
 
@@ -538,7 +581,8 @@ static bool record_eq(const vdc_record *a, const vdc_record *b)
         || a->pct_start != b->pct_start || a->pct_span != b->pct_span || a->del != b->del
         || a->fill != b->fill || a->buf != b->buf)
         return false;
-    if (!vstr_eq(&a->str, &b->str) || !str_eq(a->key, b->key) || !uuid_eq(&a->uuid, &b->uuid)
+    if (!vstr_eq(&a->str, &b->str) || !str_eq(a->key, b->key) || !str_eq(a->sidecar, b->sidecar)
+        || !uuid_eq(&a->uuid, &b->uuid)
         || !data_eq(&a->data, &b->data))
         return false;
     if (!alts_eq(&a->expect, &b->expect) || !alts_eq(&a->should, &b->should))

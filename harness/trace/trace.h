@@ -36,6 +36,23 @@ int  vdc_trace_parse(const char *buf, size_t len, const char *name, vdc_trace **
 /* Read a file and parse it (file errors: VERR_FILE_NOT_FOUND / VERR_FILE_IO_ERROR / VERR_TOO_MUCH_DATA with err filled).
  * Also returns every status of vdc_trace_parse.  The trace's name is the path. */
 int  vdc_trace_load(const char *path, vdc_trace **out, char *err, size_t cb_err);
+/* Streamed traces (spec/trace-format.md section 8.1): the version line and
+ * header are read at once (the first record too, when there is one), every
+ * record only when vdc_trace_next asks for it, in memory bounded by the
+ * longest line, with no limit on the file's size or the number of records.
+ * vdc_trace_open reads a file (the name and source are its path);
+ * vdc_trace_open_reader calls read(user, buf, cb) for bytes (it returns
+ * how many, 0 at the end, (size_t)-1 on an error).  A streamed trace keeps
+ * only its current record: vdc_trace_record answers for it alone,
+ * vdc_trace_record_text / _line for the last 64, vdc_trace_ncalls counts
+ * the records read so far; vdc_replay runs it, the writer and
+ * vdc_trace_equal do not take it.  Returns as vdc_trace_load, except that
+ * errors in records are reported by vdc_trace_next. */
+typedef size_t vdc_trace_read_fn(void *user, void *buf, size_t cb);
+int  vdc_trace_open(const char *path, vdc_trace **out, char *err, size_t cb_err);
+int  vdc_trace_open_reader(const char *name, vdc_trace_read_fn *read, void *user, vdc_trace **out, char *err,
+                           size_t cb_err);
+bool vdc_trace_is_streamed(const vdc_trace *t);
 /* Frees t and everything it owns; NULL is accepted. */
 void vdc_trace_free(vdc_trace *t);
 /* Number of records (calls and host-side records alike); each is one "call"
@@ -44,6 +61,13 @@ unsigned    vdc_trace_ncalls(const vdc_trace *t);
 /* The trace's name: its `name` header line if present, else the name given
  * to vdc_trace_parse / the path given to vdc_trace_load. */
 const char *vdc_trace_name(const vdc_trace *t);
+/* The name given to vdc_trace_parse / the path given to vdc_trace_load,
+ * whatever the `name` line says: `image` records find their sidecars in
+ * its directory (spec/trace-format.md section 4.6). */
+const char *vdc_trace_source(const vdc_trace *t);
+/* The version of the trace's first line (1 or 2; 2 when built in memory
+ * with an `image` record). */
+unsigned    vdc_trace_version(const vdc_trace *t);
 uint64_t    vdc_trace_required_caps(const vdc_trace *t);   /* VD_CAP_* the trace needs; runner skips when missing */
 /* The backend name of the `format` line (the trace judges what that
  * format's own spec promises; the runner skips backends of another name,
@@ -63,7 +87,8 @@ unsigned    vdc_trace_record_line(const vdc_trace *t, unsigned i);
 /* ------------------------------------------------------------------------ */
 /* Additions: limits                                                         */
 /* ------------------------------------------------------------------------ */
-#define VDC_TRACE_VERSION        1
+#define VDC_TRACE_VERSION        1               /* what the writers write (2 with `image`) */
+#define VDC_TRACE_VERSION_MAX    2               /* the newest version this reader reads */
 #define VDC_TRACE_MAX_LINE       16384u          /* bytes per line, newline excluded */
 #define VDC_TRACE_MAX_RECORDS    1000000u
 #define VDC_TRACE_MAX_FILE       (256u << 20)    /* bytes vdc_trace_load accepts */
@@ -102,6 +127,7 @@ typedef enum vdc_op {
     VDC_OP_GONE,     /* assert a file does not exist */
     VDC_OP_CONFIG,   /* set a key of the host's CONFIG interface */
     VDC_OP_INTERFACES, /* choose which optional interfaces the host passes */
+    VDC_OP_IMAGE,    /* version 2: create a file from a sidecar (sidecar.h) */
     VDC_OP_COUNT_
 } vdc_op;
 
@@ -218,6 +244,7 @@ typedef struct vdc_record {
     uint64_t      buf;           /* get-comment: cbComment */
     vdc_str       str;           /* create/set-comment: comment; config: value */
     const char   *key;           /* config: key */
+    const char   *sidecar;       /* image: the sidecar, a FILE name beside the trace */
     vdc_uuid_ref  uuid;          /* create/set-uuid/set-mod-uuid argument */
     vdc_data      data;          /* write/vdwrite/file: source; read/vdread: expected bytes of hits */
     /* expectations */
@@ -241,6 +268,12 @@ typedef struct vdc_record {
 
 /* Record i (0-based), or NULL when out of range. */
 const vdc_record *vdc_trace_record(const vdc_trace *t, unsigned i);
+/* Record i (0-based), in order: VINF_SUCCESS and *rec (valid until the next
+ * call for a streamed trace, until vdc_trace_free otherwise), VINF_EOF after
+ * the last, or for a streamed trace a parse error (err = "name:line:
+ * message"), VERR_FILE_IO_ERROR, VERR_TOO_MUCH_DATA, VERR_NO_MEMORY or
+ * VERR_INVALID_STATE (i is not the next record). */
+int  vdc_trace_next(const vdc_trace *t, unsigned i, const vdc_record **rec, char *err, size_t cb_err);
 
 /*
  * Builds a trace in memory (gen, shrink): vdc_trace_new makes an empty trace

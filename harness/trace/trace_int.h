@@ -33,6 +33,8 @@ void *vdc_arena_alloc(vdc_arena *a, size_t cb);
 /* Copies s[0..n) plus a NUL; NULL when out of memory. */
 char *vdc_arena_strndup(vdc_arena *a, const char *s, size_t n);
 void  vdc_arena_free(vdc_arena *a);
+/* Forgets everything allocated, keeping one chunk for reuse. */
+void  vdc_arena_reset(vdc_arena *a);
 
 /* ---- interned name sets ------------------------------------------------ */
 typedef struct vdc_intern {
@@ -57,9 +59,15 @@ typedef struct vdc_handle_state {
     bool        open;
 } vdc_handle_state;
 
+typedef struct vdc_trace_src vdc_trace_src; /* trace_stream.c */
+
 struct vdc_trace {
-    vdc_arena         arena;
+    vdc_arena         arena;   /* names, header strings: live as long as the trace */
+    vdc_arena        *ra;      /* what one record keeps: &arena, or a streamed trace's per-record arena */
+    vdc_trace_src    *src;     /* streamed: where lines come from; NULL: every record is in recs */
     const char       *name;
+    const char       *source;  /* the name/path it was parsed from */
+    unsigned          version; /* of the version line (VDC_TRACE_VERSION when built) */
     const char       *format;  /* `format` line: the backend name it is for, or NULL */
     uint64_t          caps;
     vdc_record       *recs;
@@ -82,6 +90,17 @@ struct vdc_trace {
 int vdc_trace_parse_line(vdc_trace *t, const char *line, size_t len, unsigned lineno,
                          const char *errname, char *err, size_t cb_err);
 
+/* Streamed traces (trace_stream.c): the record a push makes current, the
+ * window of recent texts and lines, and the source's cleanup. */
+int  vdc_stream_push(vdc_trace *t, const vdc_record *r, const char *text);
+const char *vdc_stream_text(const vdc_trace *t, unsigned i);
+unsigned    vdc_stream_line(const vdc_trace *t, unsigned i);
+void vdc_stream_free(vdc_trace *t);
+
+/* Line 1 ("vdcc-trace N"): sets t->version.  VINF_SUCCESS or
+ * VERR_INVALID_PARAMETER (err = "name:1: ...").  trace.c. */
+int vdc_trace_parse_version(vdc_trace *t, const char *line, size_t len, const char *name, char *err, size_t cb_err);
+
 /* Creates the bookkeeping of an empty trace.  trace.c. */
 vdc_trace *vdc_trace_alloc(void);
 /* Adds a clause name (interned) to the trace's list.  VINF_SUCCESS,
@@ -100,7 +119,8 @@ enum {
     VDC_A_FILE = 1u << 0, VDC_A_OFF = 1u << 1, VDC_A_LEN = 1u << 2, VDC_A_SIZE = 1u << 3,
     VDC_A_IMAGE = 1u << 4, VDC_A_FLAGS = 1u << 5, VDC_A_COMMENT = 1u << 6, VDC_A_UUID = 1u << 7,
     VDC_A_START = 1u << 8, VDC_A_SPAN = 1u << 9, VDC_A_BUF = 1u << 10, VDC_A_DATA = 1u << 11,
-    VDC_A_VALUE = 1u << 12, VDC_A_DELETE = 1u << 13, VDC_A_FILL = 1u << 14
+    VDC_A_VALUE = 1u << 12, VDC_A_DELETE = 1u << 13, VDC_A_FILL = 1u << 14,
+    VDC_A_SIDECAR = 1u << 15
 };
 enum {
     VDC_O_COUNT = 1u << 0, VDC_O_DATA = 1u << 1, VDC_O_VALUE = 1u << 2, VDC_O_PRE = 1u << 3,

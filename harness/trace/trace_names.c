@@ -75,6 +75,8 @@ static const vdc_op_info op_table[VDC_OP_COUNT_] = {
                         VDC_FS_NONE, VDC_FS_NONE },
     [VDC_OP_INTERFACES] = { "interfaces", VDC_POS_KEY, 0, 0, 0, VDC_DEF_NONE, false, true, VDC_FS_NONE,
                             VDC_FS_NONE },
+    [VDC_OP_IMAGE] = { "image", VDC_POS_FILE, A(SIDECAR), A(SIDECAR), 0, VDC_DEF_NONE, false, true, VDC_FS_NONE,
+                       VDC_FS_NONE },
 };
 
 int vdc_interfaces_mode(const char *name, size_t n)

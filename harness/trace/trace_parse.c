@@ -103,7 +103,7 @@ static const keydef arg_keys[] = {
     { "file", VDC_A_FILE }, { "off", VDC_A_OFF }, { "len", VDC_A_LEN }, { "size", VDC_A_SIZE },
     { "image", VDC_A_IMAGE }, { "flags", VDC_A_FLAGS }, { "comment", VDC_A_COMMENT }, { "uuid", VDC_A_UUID },
     { "start", VDC_A_START }, { "span", VDC_A_SPAN }, { "buf", VDC_A_BUF }, { "data", VDC_A_DATA },
-    { "value", VDC_A_VALUE }, { NULL, 0 },
+    { "value", VDC_A_VALUE }, { "sidecar", VDC_A_SIDECAR }, { NULL, 0 },
 };
 
 static const keydef out_keys[] = {
@@ -150,7 +150,7 @@ static int parse_str(pctx *c, const kv *k, bool allow_null, vdc_str *out)
     out->given = true;
     out->null = is_null;
     out->s = NULL;
-    if (!is_null && (out->s = vdc_arena_strndup(&c->t->arena, buf, n)) == NULL)
+    if (!is_null && (out->s = vdc_arena_strndup(c->t->ra, buf, n)) == NULL)
         return VERR_NO_MEMORY;
     return VINF_SUCCESS;
 }
@@ -261,7 +261,7 @@ static int parse_alts(pctx *c, const char *s, size_t n, vdc_alt *out, unsigned *
 
 static int store_alts(pctx *c, const vdc_alt *v, unsigned n, vdc_alts *out)
 {
-    vdc_alt *p = vdc_arena_alloc(&c->t->arena, n * sizeof *p);
+    vdc_alt *p = vdc_arena_alloc(c->t->ra, n * sizeof *p);
     if (p == NULL)
         return VERR_NO_MEMORY;
     memcpy(p, v, n * sizeof *p);
@@ -307,7 +307,7 @@ static int parse_gen(pctx *c, const char *w, size_t n, bool allow_any, vdc_seg *
             return PERR(c, "hex data needs an even, non-zero number of digits");
         if (nh / 2 > VDC_TRACE_MAX_HEX)
             return PERR(c, "hex data longer than %u bytes", VDC_TRACE_MAX_HEX);
-        uint8_t *bytes = vdc_arena_alloc(&c->t->arena, nh / 2);
+        uint8_t *bytes = vdc_arena_alloc(c->t->ra, nh / 2);
         if (bytes == NULL)
             return VERR_NO_MEMORY;
         for (size_t i = 0; i < nh / 2; i++) {
@@ -341,7 +341,7 @@ static int parse_data(pctx *c, const char *s, size_t n, uint64_t off, uint64_t l
     for (size_t k = 0; k < n; k++)
         if (s[k] == ',' && ++nsegs > VDC_TRACE_MAX_SEGS)
             return PERR(c, "more than %u data segments", VDC_TRACE_MAX_SEGS);
-    segs = vdc_arena_alloc(&c->t->arena, nsegs * sizeof *segs);
+    segs = vdc_arena_alloc(c->t->ra, nsegs * sizeof *segs);
     if (segs == NULL)
         return VERR_NO_MEMORY;
     for (unsigned si = 0; si < nsegs; si++) {
@@ -416,7 +416,7 @@ static int parse_clauses(pctx *c, const kv *k, vdc_record *r)
         cnt++;
         i = j + 1;
     }
-    const char **p = vdc_arena_alloc(&c->t->arena, cnt * sizeof *p);
+    const char **p = vdc_arena_alloc(c->t->ra, cnt * sizeof *p);
     if (p == NULL)
         return VERR_NO_MEMORY;
     memcpy(p, tmp, cnt * sizeof *p);
@@ -452,7 +452,9 @@ static int parse_header(pctx *c, const vdc_tok *toks, int n)
                 return rc;
             if (s.s[0] == '\0')
                 return PERR(c, "empty trace name");
-            t->name = s.s;
+            t->name = vdc_arena_strndup(&t->arena, s.s, strlen(s.s)); /* s.s is the record arena's */
+            if (t->name == NULL)
+                return VERR_NO_MEMORY;
         } else {
             if (!vdc_lex_is_tracename(toks[1].p, toks[1].n))
                 return PERR(c, "bad trace name \"" TOKFMT "\"", TOKARG(toks[1].p, toks[1].n));
@@ -594,6 +596,14 @@ static int parse_arg(pctx *c, const kv *k, unsigned bit, vdc_record *r, pending 
         if ((rc = need_eq(c, k)) != VINF_SUCCESS)
             return rc;
         return parse_str(c, k, false, &r->str);
+    case VDC_A_SIDECAR:
+        /* A FILE name: no '/', never "." or "..", so it stays beside the trace. */
+        if (c->t->version < 2)
+            return PERR(c, "image records need \"vdcc-trace 2\" on the first line");
+        if (!vdc_lex_is_file(k->val, k->nval))
+            return PERR(c, "bad sidecar name \"" TOKFMT "\"", TOKARG(k->val, k->nval));
+        r->sidecar = vdc_arena_strndup(c->t->ra, k->val, k->nval);
+        return r->sidecar != NULL ? VINF_SUCCESS : VERR_NO_MEMORY;
     default:
         return PERR(c, "internal: unhandled argument");
     }
@@ -728,7 +738,7 @@ static int finish_record(pctx *c, vdc_record *r, pending *pd)
             != VINF_SUCCESS)
             return rc;
     } else if (r->op == VDC_OP_FILE && r->len > 0) {
-        vdc_seg *s = vdc_arena_alloc(&t->arena, sizeof *s);
+        vdc_seg *s = vdc_arena_alloc(t->ra, sizeof *s);
         if (s == NULL)
             return VERR_NO_MEMORY;
         s->kind = VDC_GEN_ZERO;
@@ -858,7 +868,7 @@ static int parse_record(pctx *c, const vdc_tok *toks, int n, vdc_op op)
                             TOKARG(p->p, p->n));
             if (!vdc_lex_is_key(p->p, p->n))
                 return PERR(c, "bad config key \"" TOKFMT "\"", TOKARG(p->p, p->n));
-            r.key = vdc_arena_strndup(&t->arena, p->p, p->n);
+            r.key = vdc_arena_strndup(t->ra, p->p, p->n);
             if (r.key == NULL)
                 return VERR_NO_MEMORY;
             break;
@@ -963,7 +973,7 @@ static int parse_record(pctx *c, const vdc_tok *toks, int n, vdc_op op)
         return PERR(c, "record too long in canonical form (more than %u bytes)", VDC_TRACE_MAX_LINE);
     if (rc != VINF_SUCCESS)
         return PERR(c, "internal: record cannot be formatted");
-    const char *stored = vdc_arena_strndup(&t->arena, text, strlen(text));
+    const char *stored = vdc_arena_strndup(t->ra, text, strlen(text));
     if (stored == NULL)
         return VERR_NO_MEMORY;
     rc = vdc_trace_push(t, &r, stored);

@@ -268,6 +268,8 @@ static bool record_ok(const vdc_record *r, const vdc_op_info *oi)
         return false;
     if ((oi->args & VDC_A_FILE) && r->file != NULL && !name_ok(vdc_lex_is_file, r->file))
         return false;
+    if ((oi->args & VDC_A_SIDECAR) && !name_ok(vdc_lex_is_file, r->sidecar))
+        return false;
     if (!data_ok(&r->data, r->op == VDC_OP_FILE ? 0 : r->off, r->len))
         return false;
     if (!alts_ok(&r->expect) || !alts_ok(&r->should) || !uuid_ok(&r->uuid) || !uuid_ok(&r->out_uuid))
@@ -357,6 +359,10 @@ int vdc_record_format(const vdc_record *r, char *buf, size_t cb)
     if ((a & VDC_A_VALUE) && r->str.given && !r->str.null) {
         sb_puts(&b, " value=");
         sb_string(&b, r->str.s);
+    }
+    if ((a & VDC_A_SIDECAR) && r->sidecar != NULL) {
+        sb_puts(&b, " sidecar=");
+        sb_puts(&b, r->sidecar);
     }
     if ((a & VDC_A_DELETE) && r->del)
         sb_puts(&b, " delete");
@@ -553,7 +559,7 @@ int vdc_tw_header(vdc_trace_writer *w, const vdc_trace_header *h)
         return tw_fail(w, VERR_INVALID_PARAMETER);
     w->header_done = true;
     b = (sb){ w->line, sizeof w->line, 0, false };
-    sb_printf(&b, "vdcc-trace %d", VDC_TRACE_VERSION);
+    sb_printf(&b, "vdcc-trace %u", h->version > VDC_TRACE_VERSION ? h->version : VDC_TRACE_VERSION);
     if ((rc = tw_emit(w, b.p, b.len)) != VINF_SUCCESS)
         return rc;
     if (h->comment != NULL && (rc = vdc_tw_comment(w, h->comment)) != VINF_SUCCESS)
@@ -661,6 +667,9 @@ int vdc_tw_trace(vdc_trace_writer *w, const vdc_trace *t)
     memset(&h, 0, sizeof h);
     h.name = t->name;
     h.caps = t->caps;
+    for (unsigned i = 0; i < t->nrecs; i++)
+        if (t->recs[i].op == VDC_OP_IMAGE)
+            h.version = 2; /* the first version with `image` */
     h.format = t->format;
     h.nclauses = t->nclauses;
     h.clauses = t->clauses;

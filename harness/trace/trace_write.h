@@ -33,6 +33,7 @@ typedef struct vdc_trace_header {
     const char  *name;          /* `name` line; NULL: none */
     uint64_t     caps;          /* `requires` line (VD_CAP_* names); 0: none */
     const char  *format;        /* `format` line (a backend name); NULL: none */
+    unsigned     version;       /* of the version line; 0: VDC_TRACE_VERSION */
     unsigned     nclauses;      /* `clauses` line; 0: none */
     const char *const *clauses;
     const char  *comment;       /* free text, written as "# " lines (split at '\n'); NULL: none */

@@ -527,6 +527,7 @@ run "$V" record --backend toy --script corpus/conformance/probe.trace
 expect "record without -o is a usage error" 2 'are required'
 for inner in "$B/tb_toy.so" "$B/VDPluginVciRef.so"; do
     [ -f "$inner" ] || continue
+    rm -f "$T"/plugin.* # a recording never appends to (or replaces) a trace
     run env VDCC_RECORD_PLUGIN="$inner" VDCC_RECORD_OUT="$T/plugin.trace" \
         "$V" replay --backend "$B/VDPluginVdccRecord.so" corpus/conformance/probe.trace corpus/conformance/two-images.trace
     expect "recording plugin around $(basename "$inner") is transparent" 0 '^2 passed, 0 failed$'

@@ -272,7 +272,12 @@ typedef struct bad_case {
 
 static const bad_case bad_cases[] = {
     { "", 1, "empty trace", 0 },
-    { "vdcc-trace 2\n", 1, "unsupported trace version 2", 0 },
+    { "vdcc-trace 3\n", 1, "unsupported trace version 3", 0 },
+    { "vdcc-trace 1\nimage a.vci sidecar=s.img\n", 2, "image records need \"vdcc-trace 2\"", 0 },
+    { "vdcc-trace 2\nimage a.vci sidecar=../s.img\n", 2, "bad sidecar name \"../s.img\"", 0 },
+    { "vdcc-trace 2\nimage a.vci sidecar=d/s.img\n", 2, "bad sidecar name", 0 },
+    { "vdcc-trace 2\nimage a.vci sidecar=..\n", 2, "bad sidecar name", 0 },
+    { "vdcc-trace 2\nimage a.vci\n", 2, "missing argument sidecar=", 0 },
     { "vdcc-trace 01\n", 1, "unsupported trace version 01", 0 },
     { "vdcc-trace 1 x\n", 1, "expected \"vdcc-trace 1\"", 0 },
     { "vdcc-trace\n", 1, "expected \"vdcc-trace 1\"", 0 },

@@ -1,5 +1,5 @@
 /*
- * harness/record.c - the recording wrapper backend.  Contract: record.h;
+ * harness/record/record.c - the recording wrapper backend.  Contract: record.h;
  * format: spec/trace-format.md (records in section 4, canonical form in 11).
  *
  * Statuses: vdc_recorder_start / _wrap / _finish return VINF_SUCCESS,
@@ -9,19 +9,25 @@
  * a NULL backend-data pointer and VERR_NO_MEMORY when the wrapper cannot
  * allocate its instance (the real backend is then not called).
  *
- * Layout: emission; the capturing IOINT; recording data calls; the wrapped
- * callbacks; the per-slot entry points; the API.  Data descriptions (the
- * per-file model, slicing, compact encoding) are record_desc.c.
+ * Layout: emission; the capturing IOINT; recording data calls; images that
+ * predate the recording; the wrapped callbacks; the per-slot entry points;
+ * the API.  Data descriptions (the per-file model, slicing, compact
+ * encoding) are record_desc.c; copying an image into a sidecar is
+ * record_image.c.
  */
 #include "record.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "harness/trace/trace_write.h"
 #include "record_desc.h"
-#include "trace/trace_write.h"
+#include "record_image.h"
 
 #define DESC_MAX_SEGS    64u    /* segments one recorded data description may use */
 #define HEX_BUDGET       512u   /* hex bytes one recorded record may carry */
@@ -34,10 +40,20 @@ typedef struct rec_file {
     char      name[VDC_TRACE_MAX_NAME + 1];
     vdc_model model; /* the data last written to this image, as the recording wrote it */
     bool      known; /* the trace so far makes this file (image or foreign file) */
+    bool      generated; /* its cached data replays as a pattern: hits there are `any` */
 } rec_file;
 
 struct vdc_recorder {
     FILE                    *out;
+    vdc_record_open_fn      *open_out; /* out NULL: opens it at the first record */
+    void                    *open_user;
+    bool                     own_out;  /* out came from open_out: closed by _free */
+    char                     out_path[4096]; /* "" unknown: images cannot be kept */
+    vdc_record_images        images;
+    unsigned                 nsidecars;
+    unsigned                 version;  /* of the version line */
+    char                     hdr_name[130], hdr_comment[2048];
+    uint64_t                 hdr_caps;
     int                      status;   /* first error */
     const vdc_trace         *script;
     const volatile uint32_t *progress;
@@ -87,10 +103,31 @@ static pthread_mutex_t g_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 /* ---- emission ------------------------------------------------------------ */
 
+static void write_header(vdc_recorder *rec);
+
+/* The trace is open (opening it and writing the header first, when it
+ * comes from open_out).  False: nothing can be written. */
+static bool ensure_out(vdc_recorder *rec)
+{
+    if (rec->out != NULL)
+        return rec->status >= 0;
+    if (rec->status < 0 || rec->open_out == NULL)
+        return false;
+    rec->out = rec->open_out(rec->open_user, rec->out_path, sizeof rec->out_path);
+    if (rec->out == NULL) {
+        rec->out_path[0] = '\0';
+        rec->status = VERR_WRITE_ERROR;
+        return false;
+    }
+    rec->own_out = true;
+    write_header(rec);
+    return rec->status >= 0;
+}
+
 static void note(vdc_recorder *rec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(vdc_recorder *rec, const char *fmt, ...)
 {
-    char buf[512];
+    char buf[2200]; /* the provenance comment names two paths */
     va_list va;
     va_start(va, fmt);
     vsnprintf(buf, sizeof buf, fmt, va);
@@ -99,7 +136,7 @@ static void note(vdc_recorder *rec, const char *fmt, ...)
         if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
             *c = '?';
     rec->notes++;
-    if (rec->status >= 0 && fprintf(rec->out, "# %s\n", buf) < 0)
+    if (ensure_out(rec) && fprintf(rec->out, "# %s\n", buf) < 0)
         rec->status = VERR_WRITE_ERROR;
 }
 
@@ -107,8 +144,8 @@ static void note(vdc_recorder *rec, const char *fmt, ...)
  * when it fails, so the caller may retry with less data). */
 static int emit(vdc_recorder *rec, const vdc_record *r)
 {
-    if (rec->status < 0)
-        return rec->status;
+    if (!ensure_out(rec))
+        return rec->status < 0 ? rec->status : VERR_WRITE_ERROR;
     int rc = vdc_record_format(r, rec->line, sizeof rec->line);
     if (rc < 0)
         return rc;
@@ -572,7 +609,8 @@ static void record_read(vdc_recorder *rec, rec_inst *in, uint64_t off, size_t cb
             ns = nm; /* plugin form: the model is what the recording wrote */
         } else if (model_ok) {
             ns = nm;
-        } else if (captured && got > 0 && (ns = vdc_encode_bytes(in->cap.buf, got, off, segs, DESC_MAX_SEGS, HEX_BUDGET)) > 0) {
+        } else if (captured && got > 0 && (f == NULL || !f->generated)
+                   && (ns = vdc_encode_bytes(in->cap.buf, got, off, segs, DESC_MAX_SEGS, HEX_BUDGET)) > 0) {
             if (nm > 0)
                 note(rec, "read off=%llu len=%zu: the backend served bytes that differ from the last data written "
                           "(first at +%zu); recorded as observed",
@@ -660,19 +698,21 @@ static void str_arg(vdc_recorder *rec, vdc_str *s, const char *p, const char *wh
     }
 }
 
-/* Plugin form: a file probed before the recording made it is copied into
- * the trace as a `file` record (its bytes compactly, else a pattern of the
- * same length), so the replay probes the same kind of file. */
-static void snapshot_file(vdc_recorder *rec, int fi, const char *path, PVDINTERFACE image)
+/* Plugin form, images NONE: a file probed before the recording made it is
+ * copied into the trace as a `file` record (its bytes compactly, else a
+ * pattern of the same length), so the replay probes the same kind of file.
+ * True when the record holds its bytes exactly. */
+static bool snapshot_file(vdc_recorder *rec, int fi, const char *path, PVDINTERFACE image)
 {
+    bool exact = false;
     PVDINTERFACEIOINT io = vdc_if_ioint(image);
     rec_file *f = &rec->files[fi];
     if (io == NULL || io->pfnOpen == NULL || io->pfnClose == NULL || io->pfnGetSize == NULL
         || io->pfnReadMeta == NULL)
-        return;
+        return false;
     PVDIOSTORAGE st = NULL;
     if (io->pfnOpen(io->Core.pvUser, path, RTFILE_O_READ | RTFILE_O_DENY_NONE | RTFILE_O_OPEN, &st) < 0)
-        return; /* missing: the probe will say so, and so will the replay */
+        return true; /* missing: the probe will say so, and so will the replay */
     uint64_t size = 0;
     uint8_t *buf = NULL;
     if (io->pfnGetSize(io->Core.pvUser, st, &size) < 0 || size > VDC_TRACE_MAX_XFER) {
@@ -704,14 +744,113 @@ static void snapshot_file(vdc_recorder *rec, int fi, const char *path, PVDINTERF
         note(rec, "probe of %s: its %llu bytes are replaced by pattern:%llu", f->name, (unsigned long long)size,
              (unsigned long long)segs[0].seed);
         emit_or_note(rec, &r);
-    } else if (size == 0) {
-        emit_or_note(rec, &r);
+    } else {
+        if (size == 0)
+            emit_or_note(rec, &r);
+        exact = true;
     }
     f->known = true;
 out_free:
     free(buf);
 out_close:
     io->pfnClose(io->Core.pvUser, st);
+    return exact;
+}
+
+/* The sidecar's name for the next image: the trace's base name (FILE
+ * alphabet, at most 48 bytes, without ".trace") plus ".imgN"; and its path
+ * beside the trace. */
+static bool sidecar_name(vdc_recorder *rec, char *name, size_t cbname, char *path, size_t cbpath)
+{
+    const char *slash = strrchr(rec->out_path, '/');
+    const char *base = slash != NULL ? slash + 1 : rec->out_path;
+    size_t bl = strlen(base), n = 0;
+    if (bl > 6 && strcmp(base + bl - 6, ".trace") == 0)
+        bl -= 6;
+    char b[49];
+    for (size_t i = 0; i < bl && n < sizeof b - 1; i++) {
+        char c = base[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+               || ((c == '.' || c == '-') && n > 0);
+        b[n++] = ok ? c : '_';
+    }
+    b[n] = '\0';
+    int k = snprintf(name, cbname, "%s.img%u", n > 0 ? b : "trace", ++rec->nsidecars);
+    int d = slash != NULL ? (int)(slash - rec->out_path) : 0;
+    int m = slash != NULL ? snprintf(path, cbpath, "%.*s/%s", d, rec->out_path, name) : snprintf(path, cbpath, "%s", name);
+    return k > 0 && (size_t)k < cbname && m > 0 && (size_t)m < cbpath;
+}
+
+/* Plugin form, images META or FULL: copies the file into a new sidecar and
+ * writes its `image` record.  False when that could not be done (noted,
+ * except for a file that does not exist: nothing to keep). */
+static bool keep_sidecar(vdc_recorder *rec, int fi, const char *path, PVDINTERFACE image, bool *missing)
+{
+    rec_file *f = &rec->files[fi];
+    char name[VDC_TRACE_MAX_NAME + 1], scpath[sizeof rec->out_path + 80];
+    *missing = false;
+    if (!ensure_out(rec) || rec->out_path[0] == '\0')
+        return false;
+    /* A sidecar is never overwritten: left over from an older recording, the name is skipped. */
+    int fd = -1;
+    for (unsigned tries = 0; fd < 0 && tries < 1000; tries++) {
+        if (!sidecar_name(rec, name, sizeof name, scpath, sizeof scpath))
+            break;
+        fd = open(scpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    FILE *out = fd >= 0 ? fdopen(fd, "w+") : NULL;
+    if (out == NULL) {
+        note(rec, "%s existed before the recording, but its sidecar %s cannot be created: %s", f->name, name,
+             strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    vdc_image_copy res;
+    int rc = vdc_record_image_copy(vdc_if_ioint(image), path, rec->images, rec->next_seed++, out, &res);
+    if (fclose(out) != 0 && rc >= 0)
+        rc = VERR_WRITE_ERROR;
+    if (rc < 0) {
+        unlink(scpath);
+        *missing = rc == VERR_FILE_NOT_FOUND;
+        if (!*missing)
+            note(rec, "%s existed before the recording, but it could not be copied into %s (status %d%s%s)",
+                 f->name, name, rc, res.why[0] ? ": " : "", res.why);
+        return false;
+    }
+    char gen[64] = "";
+    if (res.generated > 0)
+        snprintf(gen, sizeof gen, ", %llu as pattern:%llu", (unsigned long long)res.generated,
+                 (unsigned long long)(rec->next_seed - 1));
+    note(rec, "%s existed before the recording: %s keeps %s (%llu bytes: %llu kept%s%s%s)", f->name, name,
+         res.vci ? "its VCI image" : "the file", (unsigned long long)res.size, (unsigned long long)res.stored, gen,
+         res.why[0] ? "; kept whole: " : "", res.why);
+    vdc_record r;
+    memset(&r, 0, sizeof r);
+    r.op = VDC_OP_IMAGE;
+    r.file = f->name;
+    r.sidecar = name;
+    if (emit(rec, &r) < 0)
+        return false;
+    vdc_model_clear(&f->model);
+    f->generated = res.generated > 0;
+    f->known = true;
+    return true;
+}
+
+/* Plugin form: the first probe or open of a file the trace has not made. */
+static void keep_file(vdc_recorder *rec, int fi, const char *path, PVDINTERFACE image, bool probing)
+{
+    bool missing = false;
+    if (rec->images != VDC_RECORD_IMAGES_NONE && keep_sidecar(rec, fi, path, image, &missing))
+        return;
+    if (missing || (probing && snapshot_file(rec, fi, path, image)))
+        return;
+    note(rec, "%s existed before the recording and is not kept (VDCC_RECORD_IMAGES=%s): a replay of what "
+                  "follows will differ",
+             rec->files[fi].name, vdc_record_images_name(rec->images));
 }
 
 static int w_probe(wrap_slot *ws, const char *file, PVDINTERFACE disk, PVDINTERFACE image)
@@ -721,7 +860,7 @@ static int w_probe(wrap_slot *ws, const char *file, PVDINTERFACE disk, PVDINTERF
     script_sync(rec, false);
     int fi = file_index(rec, file);
     if (fi >= 0 && rec->script == NULL && !rec->files[fi].known)
-        snapshot_file(rec, fi, file, image);
+        keep_file(rec, fi, file, image, true);
     int rc = ws->real->pfnProbe(file, disk, image);
     if (fi >= 0) {
         vdc_record r;
@@ -745,6 +884,8 @@ static int w_open(wrap_slot *ws, const char *file, unsigned flags, PVDINTERFACE 
         rc = VERR_NO_MEMORY;
         goto out_unlock;
     }
+    if (in->file >= 0 && rec->script == NULL && !rec->files[in->file].known)
+        keep_file(rec, in->file, file, image, false);
     void *bd = NULL;
     rc = ws->real->pfnOpen(file, flags, disk, wrap_image_list(in, image), pp != NULL ? &bd : NULL);
     if (in->hname[0] != '\0' && in->file >= 0) {
@@ -753,9 +894,6 @@ static int w_open(wrap_slot *ws, const char *file, unsigned flags, PVDINTERFACE 
         base_record(rec, &r, &alt, VDC_OP_OPEN, in, rc);
         r.file = file_name(rec, in->file);
         r.open_flags = flags;
-        if (RT_SUCCESS(rc) && rec->script == NULL && !rec->files[in->file].known)
-            note(rec, "%s existed before the recording: a replay needs a copy of it in its scratch directory",
-                 r.file);
         emit_or_note(rec, &r);
         if (RT_SUCCESS(rc))
             rec->files[in->file].known = true;
@@ -1136,28 +1274,18 @@ static const slot_entries g_entries[VDC_RECORD_MAX_WRAP] = { E(0), E(1), E(2), E
 
 /* ---- API ------------------------------------------------------------------ */
 
-static void write_header(vdc_recorder *rec, const vdc_recorder_opts *o)
+static void write_header(vdc_recorder *rec)
 {
     static const char *const cap_names[] = { "UUID", "CREATE_FIXED", "CREATE_DYNAMIC", "CREATE_SPLIT_2G",
                                              "DIFF", "ASYNC", "FILE", "CONFIG", "TCPNET", "VFS", "DISCARD",
                                              "PREFERRED" };
-    int bad = fputs("vdcc-trace 1\n", rec->out) < 0;
-    if (o->name != NULL && *o->name != '\0') {
-        char name[129];
-        size_t n = 0;
-        for (const char *p = o->name; *p && n < sizeof name - 1; p++) {
-            char c = *p;
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                   || strchr("_.:/+-", c) != NULL;
-            name[n++] = ok ? c : '_';
-        }
-        name[n] = '\0';
-        bad |= fprintf(rec->out, "name %s\n", name) < 0;
-    }
-    if (o->caps != 0) {
+    int bad = fprintf(rec->out, "vdcc-trace %u\n", rec->version) < 0;
+    if (rec->hdr_name[0] != '\0')
+        bad |= fprintf(rec->out, "name %s\n", rec->hdr_name) < 0;
+    if (rec->hdr_caps != 0) {
         bad |= fputs("requires", rec->out) < 0;
         for (unsigned i = 0; i < 64; i++) {
-            if (!(o->caps & (UINT64_C(1) << i)))
+            if (!(rec->hdr_caps & (UINT64_C(1) << i)))
                 continue;
             if (i < sizeof cap_names / sizeof cap_names[0])
                 bad |= fprintf(rec->out, " %s", cap_names[i]) < 0;
@@ -1168,23 +1296,63 @@ static void write_header(vdc_recorder *rec, const vdc_recorder_opts *o)
     }
     if (bad)
         rec->status = VERR_WRITE_ERROR;
-    if (o->comment != NULL)
-        note(rec, "%s", o->comment);
+    if (rec->hdr_comment[0] != '\0')
+        note(rec, "%s", rec->hdr_comment);
     rec->notes = 0;
+}
+
+int vdc_record_images_parse(const char *s, vdc_record_images *out)
+{
+    for (int m = VDC_RECORD_IMAGES_NONE; m <= VDC_RECORD_IMAGES_FULL; m++)
+        if (s != NULL && strcmp(s, vdc_record_images_name((vdc_record_images)m)) == 0) {
+            *out = (vdc_record_images)m;
+            return VINF_SUCCESS;
+        }
+    return VERR_INVALID_PARAMETER;
+}
+
+const char *vdc_record_images_name(vdc_record_images m)
+{
+    switch (m) {
+    case VDC_RECORD_IMAGES_NONE: return "none";
+    case VDC_RECORD_IMAGES_META: return "meta";
+    case VDC_RECORD_IMAGES_FULL: return "full";
+    }
+    return "?";
 }
 
 int vdc_recorder_start(const vdc_recorder_opts *o, vdc_recorder **out)
 {
-    if (o == NULL || out == NULL || o->out == NULL || (o->script != NULL && o->progress == NULL))
+    if (o == NULL || out == NULL || (o->out == NULL && o->open_out == NULL)
+        || (o->script != NULL && o->progress == NULL))
         return VERR_INVALID_PARAMETER;
     vdc_recorder *rec = calloc(1, sizeof *rec);
     if (rec == NULL)
         return VERR_NO_MEMORY;
     rec->out = o->out;
+    rec->open_out = o->open_out;
+    rec->open_user = o->open_user;
+    rec->images = o->images;
+    if (o->out != NULL && o->out_path != NULL)
+        snprintf(rec->out_path, sizeof rec->out_path, "%s", o->out_path);
     rec->script = o->script;
     rec->progress = o->progress;
     rec->next_seed = SYNTH_SEED_BASE;
-    write_header(rec, o);
+    /* `image` records (plugin form only) need version 2 (trace-format 12). */
+    rec->version = o->script == NULL && o->images != VDC_RECORD_IMAGES_NONE ? 2 : 1;
+    rec->hdr_caps = o->caps;
+    if (o->comment != NULL)
+        snprintf(rec->hdr_comment, sizeof rec->hdr_comment, "%s", o->comment);
+    size_t n = 0;
+    for (const char *p = o->name != NULL ? o->name : ""; *p && n < 128; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+               || strchr("_.:/+-", c) != NULL;
+        rec->hdr_name[n++] = ok ? c : '_';
+    }
+    rec->hdr_name[n] = '\0';
+    if (rec->out != NULL)
+        write_header(rec);
     if (rec->status < 0) {
         int rc = rec->status;
         free(rec);
@@ -1247,7 +1415,7 @@ int vdc_recorder_finish(vdc_recorder *rec)
         return VERR_INVALID_PARAMETER;
     pthread_mutex_lock(&g_lock);
     script_sync(rec, true);
-    if (rec->status >= 0 && fflush(rec->out) != 0)
+    if (rec->out != NULL && rec->status >= 0 && fflush(rec->out) != 0)
         rec->status = VERR_WRITE_ERROR;
     int rc = rec->status;
     pthread_mutex_unlock(&g_lock);
@@ -1275,5 +1443,7 @@ void vdc_recorder_free(vdc_recorder *rec)
     for (unsigned i = 0; i < rec->nfiles; i++)
         vdc_model_clear(&rec->files[i].model);
     pthread_mutex_unlock(&g_lock);
+    if (rec->own_out && rec->out != NULL)
+        fclose(rec->out);
     free(rec);
 }

@@ -1,5 +1,5 @@
 /*
- * harness/record_desc.h - describing data for the recorder (record.h).
+ * harness/record/record_desc.h - describing data for the recorder (record.h).
  *
  * A trace line holds at most 16 KiB, so a recording describes bytes with the
  * trace's generators (trace.h: pattern, zero, fill, hex, any).  Three tools:
@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trace/trace.h"
+#include "harness/trace/trace.h"
 
 typedef struct vdc_model {
     vdc_seg *v;       /* sorted, disjoint; HEX bytes owned */

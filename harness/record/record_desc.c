@@ -1,5 +1,5 @@
 /*
- * harness/record_desc.c - data descriptions for the recorder: the per-file
+ * harness/record/record_desc.c - data descriptions for the recorder: the per-file
  * model of the data last written, slices of a trace's descriptions, and the
  * compact encoding of observed bytes.  Contract: record_desc.h.  No status
  * codes (counts and booleans); all memory is the model's own.

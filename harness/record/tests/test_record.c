@@ -1,5 +1,5 @@
 /*
- * harness/tests/test_record.c - the recording wrapper (harness/record.h):
+ * harness/record/tests/test_record.c - the recording wrapper (harness/record/record.h):
  * what it writes for each kind of call, in the in-process form (script) and
  * the plugin form (no script, data from the model), and that a recording
  * replays, strictly, against the backend it was made from.
@@ -7,12 +7,12 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "../../tests/check.h"
-#include "../backend.h"
-#include "../record.h"
-#include "../scratch.h"
-#include "../trace/replay.h"
-#include "backends/tb.h"
+#include "tests/check.h"
+#include "harness/backend.h"
+#include "harness/record/record.h"
+#include "harness/scratch.h"
+#include "harness/trace/replay.h"
+#include "harness/tests/backends/tb.h"
 
 static char so_dir[PATH_MAX];
 
