@@ -39,6 +39,8 @@ options:
   --out DIR             corpus/, findings/ and work/ go under DIR (default: build,
                         or build/backend-SYMBOL with --backend-lib)
   --no-build            use the binaries already built (no ninja, no compiler)
+  --dry-run             print the plan (engine target start seconds, a run a line)
+                        and exit
   --backend-lib ARCHIVE --symbol NAME
                         fuzz your own backend: the static library ARCHIVE defines
                         `const VDCACHEBACKEND NAME`; it should be compiled with
@@ -61,16 +63,18 @@ need_arg() { # option value
 }
 
 jobs=$(nproc 2>/dev/null || echo 1)
-targets_opt="" msan_share=20 afl_share="" out="" build=1 backend_lib="" symbol="" progress="" budget=""
+dry_run=0 targets_opt="" msan_share=20 afl_share="" out="" build=1 backend_lib="" symbol="" progress="" budget=""
 while [ $# -gt 0 ]; do
     case $1 in
     -h | --help) usage; exit 0 ;;
     -j | --jobs) need_arg "$1" "${2:-}"; jobs=$2; shift 2 ;;
+    -j*) jobs=${1#-j}; shift ;;
     --targets) need_arg "$1" "${2:-}"; targets_opt=$2; shift 2 ;;
     --msan-share) need_arg "$1" "${2:-}"; msan_share=$2; shift 2 ;;
     --afl-share) need_arg "$1" "${2:-}"; afl_share=$2; shift 2 ;;
     --out) need_arg "$1" "${2:-}"; out=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --dry-run) dry_run=1; build=0; shift ;;
     --backend-lib) need_arg "$1" "${2:-}"; backend_lib=$2; shift 2 ;;
     --symbol) need_arg "$1" "${2:-}"; symbol=$2; shift 2 ;;
     --progress) need_arg "$1" "${2:-}"; progress=$2; shift 2 ;;
@@ -188,10 +192,11 @@ if [ "$build" -eq 1 ]; then
     fi
 fi
 for t in $targets; do
+    [ "$dry_run" -eq 1 ] && break
     [ -x "$asan_dir/$t" ] || die "$asan_dir/$t is not built (run without --no-build)"
     [ "$msan_share" -eq 0 ] || [ -x "$msan_dir/$t" ] || die "$msan_dir/$t is not built (ninja fuzz-msan)"
 done
-if [ "$afl_share" -gt 0 ]; then
+if [ "$afl_share" -gt 0 ] && [ "$dry_run" -eq 0 ]; then
     for t in $afl_targets; do
         case " $targets " in *" $t "*) ;; *) continue ;; esac
         [ -x "$afl_dir/$t" ] && [ -x "$cmplog_dir/$t" ] || die "$afl_dir/$t or its CMPLOG twin is not built (ninja afl)"
@@ -204,7 +209,11 @@ fi
 # over targets and both starting points.  A slice under min_slice seconds
 # is not worth a process start (seed loading, AFL++'s calibration): such a
 # share runs one starting point per target instead, seeds and empty in turn.
-min_slice=5
+# Each run also costs about run_cost seconds outside its slice (process
+# start, loading the corpus, the final statistics): the plan is made once,
+# then again with that cost taken off the budget, so `2m` takes about two
+# minutes of fuzzing (more only where every slice is at its minimum).
+min_slice=5 run_cost=3
 opt() { # target key: the value of key in the target's .options
     sed -n "s/^$2 *= *//p" "fuzz/${1%_sa}.options"
 }
@@ -215,12 +224,11 @@ dict_of() { # target: the dictionary file, or nothing
     *) echo fuzz/vci.dict ;;
     esac
 }
-plan=()
 plan_engine() { # engine share-percent target...
     local engine=$1 share=$2 n k=0 slice t
     shift 2
     [ "$share" -gt 0 ] && [ $# -gt 0 ] || return 0
-    local cpu=$(( secs * jobs * share / 100 ))
+    local cpu=$(( avail * share / 100 ))
     n=$#
     slice=$(( cpu / (2 * n) ))
     if [ "$slice" -ge "$min_slice" ]; then
@@ -236,16 +244,27 @@ plan_engine() { # engine share-percent target...
         done
     fi
 }
-# shellcheck disable=SC2086
-plan_engine asan $((100 - msan_share - afl_share)) $targets
-# shellcheck disable=SC2086
-plan_engine msan "$msan_share" $targets
 afl_list=""
 for t in $afl_targets; do
     case " $targets " in *" $t "*) afl_list="$afl_list $t" ;; esac
 done
-# shellcheck disable=SC2086
-[ "$afl_share" -gt 0 ] && plan_engine afl "$afl_share" $afl_list
+make_plan() { # avail: CPU seconds to share out
+    avail=$1
+    plan=()
+    # shellcheck disable=SC2086
+    plan_engine asan $((100 - msan_share - afl_share)) $targets
+    # shellcheck disable=SC2086
+    plan_engine msan "$msan_share" $targets
+    # shellcheck disable=SC2086
+    [ "$afl_share" -eq 0 ] || plan_engine afl "$afl_share" $afl_list
+}
+make_plan $((secs * jobs))
+avail=$((secs * jobs - run_cost * ${#plan[@]}))
+make_plan $((avail > 0 ? avail : 0))
+if [ "$dry_run" -eq 1 ]; then
+    printf '%s\n' "${plan[@]}"
+    exit 0
+fi
 
 # Start fresh: the working directories and findings of the last campaign go
 # (findings to findings.prev), the kept corpus stays.

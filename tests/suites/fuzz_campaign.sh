@@ -10,6 +10,8 @@
 #   - the lying toy (TB_DEFECT_WRONGDATA: an odd block's hit serves the next
 #     slot's bytes) in a 6-second fuzz_model campaign exits 1 with a finding
 #     in findings/fuzz_model whose .repro command reproduces READ-1;
+#   - the plan of CI's 2m campaign (--dry-run) runs every target from its
+#     seeds and from nothing and fills about two minutes;
 #   - a budget without a unit is refused with exit status 2 and a message.
 # The campaign builds its own libFuzzer binaries, so the suite runs once,
 # for the ASan variant; other variants report 0 tests.
@@ -80,6 +82,25 @@ if [ -n "$f" ]; then
 else
     check "its .repro command reproduces the READ-1 violation" 1 "$tmp/lying.log"
 fi
+
+# The plan of CI's `2m` on two jobs: every target from its seeds and from
+# nothing under ASan, MSan and AFL++ (where installed) runs, about two
+# minutes of wall time (the slices plus 3 s of start-up a run, two jobs).
+afl=0
+command -v afl-fuzz >/dev/null 2>&1 && afl=1
+fuzz/campaign.sh --dry-run -j 2 2m >"$tmp/plan.log" 2>&1
+rc=$?
+bad=$(awk -v rc=$rc -v afl=$afl '
+    { n++; cpu += $4 + 3; runs[$1 " " $2 " " $3] = 1; eng[$1] = 1 }
+    END {
+        split("fuzz_probe fuzz_open fuzz_open_sa fuzz_ops fuzz_ops_sa fuzz_model fuzz_trace", t, " ")
+        for (i in t) for (s = 0; s < 2; s++)
+            if (!(("asan " t[i] " " (s ? "seeds" : "empty")) in runs)) print "no asan " t[i] (s ? " seeds" : " empty")
+        if (!("msan" in eng) || (afl && !("afl" in eng))) print "no msan or afl run"
+        if (rc != 0 || cpu / 2 < 100 || cpu / 2 > 130) print "exit " rc ", " cpu / 2 " s of wall time planned"
+    }' "$tmp/plan.log")
+[ -z "$bad" ]
+check "the 2m plan covers every target from seeds and from nothing in about 120 s${bad:+ ($bad)}" $? "$tmp/plan.log"
 
 fuzz/campaign.sh --no-build 10 >"$tmp/usage.log" 2>&1
 rc=$?
