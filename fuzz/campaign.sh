@@ -155,6 +155,11 @@ build_backend() {
     for src in harness/host/*.c fuzz/fuzzlib.c fuzz/script.c; do
         o=$obj/$(tr / _ <<<"${src%.c}").o
         objs+=("$o")
+        # The backend-independent objects are kept between campaigns while
+        # newer than their source and every header they could include.
+        if [ "$o" -nt "$src" ] && [ -z "$(find harness spec fuzz -name '*.h' -newer "$o" | head -n 1)" ]; then
+            continue
+        fi
         # shellcheck disable=SC2086
         clang $cflags -c "$src" -o "$o" >>"$log" 2>&1 &
         pids+=($!)
@@ -451,7 +456,7 @@ while [ $next -lt "$nruns" ] || [ ${#running[@]} -gt 0 ]; do
         say "run $((next + 1))/$nruns: $engine $t from $start, ${s}s"
         next=$((next + 1))
     done
-    sleep 1
+    sleep 0.25
     for pid in "${!running[@]}"; do
         if ! kill -0 "$pid" 2>/dev/null; then
             wait "$pid"

@@ -66,10 +66,12 @@ done
 grep -q 'progress\|runs done' "$tmp/ok.log"
 check "the campaign printed progress lines" $? "$tmp/ok.log"
 
-nice fuzz/campaign.sh --backend-lib "$tmp/liblying.a" --symbol vdcc_toy_backend --out "$tmp/lying" -j 1 \
+# The same --out: the host objects are reused, the corpus of the correct toy
+# is the lying one's start, and the last campaign's findings move aside.
+nice fuzz/campaign.sh --backend-lib "$tmp/liblying.a" --symbol vdcc_toy_backend --out "$tmp/ok" -j 1 \
     --targets fuzz_model 6s >"$tmp/lying.log" 2>&1
 rc=$?
-f=$(find "$tmp/lying/findings/fuzz_model" -name 'crash-*' ! -name '*.repro' 2>/dev/null | head -n 1)
+f=$(find "$tmp/ok/findings/fuzz_model" -name 'crash-*' ! -name '*.repro' 2>/dev/null | head -n 1)
 check "a campaign over the lying toy exits 1 with a crash in findings/fuzz_model" \
     "$([ $rc -eq 1 ] && [ -n "$f" ] && [ -f "$f.repro" ]; echo $?)" "$tmp/lying.log"
 if [ -n "$f" ]; then
