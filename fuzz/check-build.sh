@@ -7,7 +7,8 @@
 # build/oss-work/).  Then, like OSS-Fuzz's own check_build:
 #   - every libFuzzer target survives an empty input, `-runs=4 -seed=1337`,
 #     and a replay of its seed corpus (unzipped from <target>_seed_corpus.zip)
-#     with -rss_limit_mb=2560 -timeout=25;
+#     with -rss_limit_mb=2560 -timeout=25, then fuzzes for FUZZ_CHECK_SECONDS
+#     (default 5) from an empty corpus (an abort there fails the check);
 #   - every AFL++ target reaches "All set and ready to roll" within 35 s.
 # Prints one line per check and ends with "N passed, N failed"; exits 1 when
 # anything failed.  Takes a few minutes on two cores.
@@ -17,6 +18,7 @@ root=$PWD
 targets="fuzz_probe fuzz_open fuzz_open_sa fuzz_ops fuzz_ops_sa fuzz_model fuzz_trace"
 afl_targets="fuzz_probe fuzz_open fuzz_ops fuzz_model fuzz_trace"
 passed=0 failed=0
+fresh_secs=${FUZZ_CHECK_SECONDS:-5}
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p build/oss-src
@@ -56,7 +58,7 @@ build() {
 
 # libfuzzer_checks NAME
 libfuzzer_checks() {
-    local name=$1 out=$root/build/oss-out/$1 t log seeds
+    local name=$1 out=$root/build/oss-out/$1 t log seeds ml
     : >"$tmp/empty"
     for t in $targets; do
         log=$tmp/$name-$t.log
@@ -68,6 +70,16 @@ libfuzzer_checks() {
         result $? "$name/$t: empty input" "$log"
         "$out/$t" -rss_limit_mb=2560 -timeout=25 -runs=4 -seed=1337 >"$log" 2>&1
         result $? "$name/$t: -runs=4 -seed=1337" "$log"
+        # From nothing, as OSS-Fuzz starts a new project: the seeds never
+        # reach what mutations of nothing find first (issue 18).
+        rm -rf "$tmp/fresh" && mkdir -p "$tmp/fresh"
+        local extra=()
+        [ -f "$out/$t.dict" ] && extra+=("-dict=$out/$t.dict")
+        ml=$(sed -n 's/^max_len *= *//p' "$out/$t.options" 2>/dev/null)
+        [ -n "$ml" ] && extra+=("-max_len=$ml")
+        "$out/$t" -rss_limit_mb=2560 -timeout=25 -max_total_time="$fresh_secs" "${extra[@]}" \
+            -artifact_prefix="$tmp/fresh/" "$tmp/fresh" >"$log" 2>&1
+        result $? "$name/$t: ${fresh_secs}s from an empty corpus" "$log"
         seeds=$tmp/seeds-$name-$t
         rm -rf "$seeds"
         mkdir -p "$seeds"

@@ -578,7 +578,10 @@ int vdc_tw_header(vdc_trace_writer *w, const vdc_trace_header *h)
     }
     if (h->format != NULL) {
         b = (sb){ w->line, sizeof w->line, 0, false };
-        sb_printf(&b, "format %s", h->format);
+        sb_puts(&b, "format ");
+        sb_puts(&b, h->format); /* up to 128 bytes: not through sb_printf's buffer */
+        if (b.overflow)
+            return tw_fail(w, VERR_BUFFER_OVERFLOW);
         if ((rc = tw_emit(w, b.p, b.len)) != VINF_SUCCESS)
             return rc;
     }
@@ -597,6 +600,8 @@ int vdc_tw_header(vdc_trace_writer *w, const vdc_trace_header *h)
         }
         if (left != 0)
             sb_printf(&b, " 0x%llx", (unsigned long long)left);
+        if (b.overflow)
+            return tw_fail(w, VERR_BUFFER_OVERFLOW);
         if ((rc = tw_emit(w, b.p, b.len)) != VINF_SUCCESS)
             return rc;
     }
