@@ -104,23 +104,36 @@ static int replay_child(void *p)
 }
 
 /*
- * Prints call (1-based) of the trace at path, found by reading it afresh:
- * the trace replays streamed in the child, so only the child ever held the
- * record (the walk costs a parse of the records before it, after a crash).
+ * Prints how the child died during call (1-based) of the trace at path:
+ * "HEAD: WHY during call N of M", then the record.  The trace replays
+ * streamed in the child, so only the child ever held the record; it is
+ * found by reading the trace afresh (a parse of the whole trace, after a
+ * crash only).  M is left out when the trace cannot be read to its end.
  */
-static void print_record_at(const char *path, unsigned call)
+static void print_death(const char *head, const char *path, const char *why, unsigned call, const char *after)
 {
-    char err[1024];
+    char err[1024], text[1024] = "";
     vdc_trace *t = NULL;
     const vdc_record *rec;
-    if (call == 0 || vdc_trace_open(path, &t, err, sizeof err) < 0)
-        return;
-    for (unsigned i = 0; i < call; i++)
-        if (vdc_trace_next(t, i, &rec, err, sizeof err) != VINF_SUCCESS)
-            goto out_free;
-    printf("  record (line %u): %s\n", vdc_trace_record_line(t, call - 1), vdc_trace_record_text(t, call - 1));
-out_free:
-    vdc_trace_free(t);
+    unsigned line = 0, n = 0;
+    bool counted = false;
+    if (vdc_trace_open(path, &t, err, sizeof err) >= 0) {
+        int rc;
+        while ((rc = vdc_trace_next(t, n, &rec, err, sizeof err)) == VINF_SUCCESS) {
+            if (++n == call) {
+                line = vdc_trace_record_line(t, n - 1);
+                snprintf(text, sizeof text, "%s", vdc_trace_record_text(t, n - 1));
+            }
+        }
+        counted = rc == VINF_EOF;
+        vdc_trace_free(t);
+    }
+    if (counted)
+        printf("%s %s: %s during call %u of %u%s\n", head, path, why, call, n, after);
+    else
+        printf("%s %s: %s during call %u%s\n", head, path, why, call, after);
+    if (line != 0)
+        printf("  record (line %u): %s\n", line, text);
 }
 
 /*
@@ -149,12 +162,14 @@ static bool replay_isolated(const char *path, const vdc_trace *t, const vdc_repl
         unsigned call = sh->progress;
         if (ir.end == VDC_ISO_SIGNAL) {
             const char *abbrev = sigabbrev_np(ir.code);
-            printf("CRASH %s: SIG%s during call %u\n", path, abbrev != NULL ? abbrev : "?", call);
+            char why[32];
+            snprintf(why, sizeof why, "SIG%s", abbrev != NULL ? abbrev : "?");
+            print_death("CRASH", path, why, call, "");
         } else {
-            printf("FAIL %s: the process exited with status %d during call %u (a sanitizer report or an "
-                   "exit in the backend)\n", path, ir.code, call);
+            char why[64];
+            snprintf(why, sizeof why, "the process exited with status %d", ir.code);
+            print_death("FAIL", path, why, call, " (a sanitizer report or an exit in the backend)");
         }
-        print_record_at(path, call);
         printf("  (rerun with --in-process under a debugger for the backtrace)\n");
         ok = false;
     } else {
