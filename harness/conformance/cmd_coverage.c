@@ -193,11 +193,8 @@ int vdc_cmd_coverage(const char *prog, int argc, char **argv)
             char why[320];
             if (!vdc_record_hard_should(r, why, sizeof why))
                 continue;
-            /* gen-*.trace are `vdcc gen`'s output: its generator is where
-             * they are fixed, so they are reported, not refused. */
-            bool generated = strncmp(base_name(p.v[i]), "gen-", 4) == 0;
-            printf("%s: %s:%u: %s\n", generated ? "warning" : "error", p.v[i], r->line, why);
-            hard += generated ? 0 : 1;
+            printf("error: %s:%u: %s\n", p.v[i], r->line, why);
+            hard++;
         }
         vdc_trace_free(t);
     }

@@ -21,6 +21,9 @@ static const vdc_alt alt_hit_miss[] = { { VDC_ALT_HIT, 0, 0 }, { VDC_ALT_MISS, 0
 static const vdc_alt alt_miss[] = { { VDC_ALT_MISS, 0, 1 } };
 static const vdc_alt alt_ro[] = { { VDC_ALT_STATUS, VERR_VD_IMAGE_READ_ONLY, 0 } };
 static const vdc_alt alt_ok_ns[] = { { VDC_ALT_STATUS, VINF_SUCCESS, 0 }, { VDC_ALT_STATUS, VERR_NOT_SUPPORTED, 0 } };
+/* For records that rest on SHOULD clauses alone (UUID-3): the contract
+ * accepts any answer, and alt_ok_ns is what a good backend says (should=). */
+static const vdc_alt alt_any[] = { { VDC_ALT_ANY, 0, 0 } };
 static const vdc_alt alt_ro_ns[] = { { VDC_ALT_STATUS, VERR_VD_IMAGE_READ_ONLY, 0 },
                                      { VDC_ALT_STATUS, VERR_NOT_SUPPORTED, 0 } };
 static const vdc_alt alt_invhdr[] = { { VDC_ALT_STATUS, VERR_VD_GEN_INVALID_HEADER, 0 } };
@@ -298,6 +301,21 @@ static const char *write_clause(uint64_t off, uint64_t len, bool vd)
     return vd ? "WRITE-2" : "WRITE-1";
 }
 
+/* A write's expectation: OK, except that an unaligned one rests on WRITE-6
+ * alone, a SHOULD (VD never sends it: spec/contract.md), so any answer is
+ * accepted and OK is what a good backend says. */
+static void set_write_expect(vdc_record *r, uint64_t off, uint64_t len, bool vd)
+{
+    const char *clause = write_clause(off, len, vd);
+    if (strcmp(clause, "WRITE-6") == 0) {
+        r->expect = ALTS(alt_any);
+        r->should = ALTS(alt_ok);
+    } else {
+        r->expect = ALTS(alt_ok);
+    }
+    set_clause(r, clause);
+}
+
 void vdc_genm_vdwrite(vdc_genm *g, unsigned hi, uint64_t off, uint64_t len, const vdc_cell *cell)
 {
     vdc_genm_handle *h = want(g, hi, true, "vdwrite");
@@ -314,8 +332,7 @@ void vdc_genm_vdwrite(vdc_genm *g, unsigned hi, uint64_t off, uint64_t len, cons
         emit(g, &r);
         return;
     }
-    r.expect = ALTS(alt_ok);
-    set_clause(&r, write_clause(off, len, true));
+    set_write_expect(&r, off, len, true);
     emit(g, &r);
     vdc_cell c = { .kind = VDC_CELL_DATA, .seg = s };
     set_model(g, h, off, off + len, &c);
@@ -337,8 +354,7 @@ void vdc_genm_write(vdc_genm *g, unsigned hi, uint64_t off, uint64_t len, const 
         emit(g, &r);
         return;
     }
-    r.expect = ALTS(alt_ok);
-    set_clause(&r, write_clause(off, len, false));
+    set_write_expect(&r, off, len, false);
     emit(g, &r);
     /* WRITE-1: at least the first byte was processed; the rest may not be. */
     vdc_cell c = { .kind = VDC_CELL_DATA, .seg = s };
@@ -525,11 +541,14 @@ static void set_uuid(vdc_genm *g, unsigned hi, const RTUUID *u, bool mod)
         emit(g, &r);
         return;
     }
-    r.expect = ALTS(alt_ok_ns);
-    if (mod)
+    if (mod) {
+        r.expect = ALTS(alt_ok_ns);
         set_clause(&r, "UUID-1");
-    else
+    } else {
+        r.expect = ALTS(alt_any);
+        r.should = ALTS(alt_ok_ns);
         set_clause(&r, "UUID-3");
+    }
     emit(g, &r);
     if (mod) {
         h->mod_known = true;
@@ -546,7 +565,9 @@ static void get_uuid(vdc_genm *g, unsigned hi, bool mod)
     if (h == NULL)
         return;
     vdc_record r = rec(mod ? VDC_OP_GET_MOD_UUID : VDC_OP_GET_UUID, h);
-    r.expect = ALTS(alt_ok_ns);
+    r.expect = mod ? ALTS(alt_ok_ns) : ALTS(alt_any);
+    if (!mod)
+        r.should = ALTS(alt_ok_ns);
     bool known = mod ? h->mod_known : h->uuid_known;
     if (known) {
         r.out_uuid.kind = VDC_UUID_LIT;
