@@ -418,7 +418,7 @@ static int write_reports(const conform_args *a, const VDCACHEBACKEND *be, unsign
     char suite[1200], caps[256] = "", version[16] = "";
     snprintf(suite, sizeof suite, "vdcc conform %s", a->spec);
     if (be != NULL) {
-        vdc_caps_text(be->uBackendCaps, caps, sizeof caps);
+        vdc_caps_text(be->uBackendCaps, "", caps, sizeof caps);
         snprintf(version, sizeof version, "0x%08x", (unsigned)be->u32Version);
     }
     const vdc_report_prop props[] = {

@@ -417,7 +417,7 @@ int vdc_report_page_write(const char *dir, const vdc_page_info *pi, const vdc_re
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(pg.date, sizeof pg.date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    vdc_caps_text(pi->caps, pg.caps, sizeof pg.caps);
+    vdc_caps_text(pi->caps, "", pg.caps, sizeof pg.caps);
     if (write_file(dir, "report.json", write_json, &pg) == 0 && write_file(dir, "index.html", write_html, &pg) == 0)
         rc = 0;
 out_free:

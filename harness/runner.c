@@ -167,25 +167,6 @@ static const char *rcname(int rc)
     return n != NULL ? n : "unknown status";
 }
 
-static void caps_names(uint64_t caps, char *buf, size_t cb)
-{
-    static const char *const names[] = { "UUID", "CREATE_FIXED", "CREATE_DYNAMIC", "CREATE_SPLIT_2G",
-                                         "DIFF", "ASYNC", "FILE", "CONFIG", "TCPNET", "VFS", "DISCARD",
-                                         "PREFERRED" };
-    size_t n = 0;
-    buf[0] = '\0';
-    for (unsigned i = 0; i < 64 && n < cb; i++) {
-        if (!(caps & (UINT64_C(1) << i)))
-            continue;
-        int w = i < sizeof names / sizeof names[0]
-                  ? snprintf(buf + n, cb - n, "%sVD_CAP_%s", n ? " " : "", names[i])
-                  : snprintf(buf + n, cb - n, "%sbit%u", n ? " " : "", i);
-        if (w < 0)
-            break;
-        n += (size_t)w;
-    }
-}
-
 static void set_call(job *j, unsigned call)
 {
     j->res.call = call;
@@ -637,7 +618,7 @@ static bool start(job *j, const vdc_run_opts *o, const char *path, const sig_sav
     uint64_t missing = vdc_trace_required_caps(j->trace) & ~o->backend->uBackendCaps;
     if (missing != 0) {
         char names[256];
-        caps_names(missing, names, sizeof names);
+        vdc_caps_text(missing, "VD_CAP_", names, sizeof names);
         j->res.verdict = VDC_V_SKIP;
         snprintf(j->res.message, sizeof j->res.message, "backend does not declare %s", names);
         return false;

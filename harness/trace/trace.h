@@ -133,10 +133,11 @@ typedef enum vdc_op {
 
 /* The record keyword of op ("read", "get-uuid", ...); "?" when unknown. */
 const char *vdc_op_name(vdc_op op);
-/* The names of the VD_CAP_* bits of caps ("UUID CREATE_DYNAMIC ..."), one
- * space apart, unknown bits as one hex number, into buf[0..cb) (truncated
+/* The names of the VD_CAP_* bits of caps, each after prefix ("" gives
+ * "UUID CREATE_DYNAMIC ...", "VD_CAP_" the constants' names), one space
+ * apart, unknown bits as one hex number, into buf[0..cb) (truncated
  * safely); "" for 0. */
-void vdc_caps_text(uint64_t caps, char *buf, size_t cb);
+void vdc_caps_text(uint64_t caps, const char *prefix, char *buf, size_t cb);
 
 /* The modes an `interfaces` record names (its key), spec/trace-format.md
  * 7.3: VDC_IFS_FULL "full", VDC_IFS_BARE "bare", VDC_IFS_NOMESSAGE

@@ -183,7 +183,7 @@ const vdc_flag_name *vdc_flag_names(vdc_flagset fs, const char **zero_name)
     return NULL;
 }
 
-void vdc_caps_text(uint64_t caps, char *buf, size_t cb)
+void vdc_caps_text(uint64_t caps, const char *prefix, char *buf, size_t cb)
 {
     size_t n = 0;
     uint64_t known = 0;
@@ -193,7 +193,7 @@ void vdc_caps_text(uint64_t caps, char *buf, size_t cb)
     for (const vdc_flag_name *f = cap_names; f->name != NULL; f++) {
         known |= f->bit;
         if ((caps & f->bit) && n < cb)
-            n += (size_t)snprintf(buf + n, cb - n, "%s%s", n ? " " : "", f->name);
+            n += (size_t)snprintf(buf + n, cb - n, "%s%s%s", n ? " " : "", prefix, f->name);
     }
     if ((caps & ~known) && n < cb)
         snprintf(buf + n, cb - n, "%s0x%llx", n ? " " : "", (unsigned long long)(caps & ~known));
